@@ -1,0 +1,263 @@
+/**
+ * The `/cytoskel` command language: ONE table drives both the parser and the help text.
+ * Pure — no I/O; prefix and permission rules come from src/rules.
+ */
+import type { Permission } from "../rules/permission.ts";
+import { parsePrefix } from "../rules/prefix.ts";
+
+export interface UserRef {
+  /** Slack user ID from an escaped mention (`<@U123|name>`) — the identity. */
+  id: string;
+  /** Display name Slack put in the mention; for messages only, never for decisions. */
+  name?: string;
+}
+
+export type Command =
+  | {
+      kind: "request";
+      subPrefix: string;
+      permission: Permission;
+      durationDays: number;
+      reason?: string;
+    }
+  | { kind: "status" }
+  | { kind: "cancel"; requestId: string }
+  | { kind: "help" }
+  | { kind: "revoke"; user: UserRef; subPrefix?: string }
+  | { kind: "pending" }
+  | { kind: "reissue"; user: UserRef; requestId?: string };
+
+export type CommandKind = Command["kind"];
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
+
+export interface CommandSpec {
+  kind: CommandKind;
+  usage: string;
+  summary: string;
+  admin: boolean;
+}
+
+/** The one table: order here is the order in `help`. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    kind: "request",
+    usage: "request prefix <prefix> [read|write|readwrite] [for <N>d] [reason…]",
+    summary:
+      "ask for access to a prefix of the staging bucket, e.g. `request prefix cpg0042/* write for 30d new plates`",
+    admin: false,
+  },
+  { kind: "status", usage: "status", summary: "your requests and active grants", admin: false },
+  {
+    kind: "cancel",
+    usage: "cancel <request-id>",
+    summary: "withdraw one of your pending requests",
+    admin: false,
+  },
+  { kind: "help", usage: "help", summary: "this text", admin: false },
+  {
+    kind: "revoke",
+    usage: "revoke @user [prefix]",
+    summary:
+      "remove a person's grants (or just the one for a prefix); keys and IAM user go when no grant is left",
+    admin: true,
+  },
+  { kind: "pending", usage: "pending", summary: "open requests waiting for a decision", admin: true },
+  {
+    kind: "reissue",
+    usage: "reissue @user [request-id]",
+    summary: "send a person a new one-time credentials link (old keys are replaced)",
+    admin: true,
+  },
+];
+
+export interface ParseOptions {
+  /** Slash command name as registered, for usage lines. */
+  commandName?: string;
+  defaultDurationDays: number;
+  maxDurationDays: number;
+  /** Target bucket, so `s3://<bucket>/cpg0042/` is accepted too. */
+  bucket?: string;
+}
+
+const PERMISSIONS: Record<string, Permission> = { read: "READ", write: "WRITE", readwrite: "READWRITE" };
+const DEFAULT_PERMISSION: Permission = "READWRITE";
+const MAX_REASON_LENGTH = 500;
+const REQUEST_ID = /^[A-Za-z0-9_-]{4,64}$/;
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
+const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|([^>]*))?>$/;
+
+export function helpText(opts: { admin: boolean; commandName?: string }): string {
+  const cmd = opts.commandName ?? "/cytoskel";
+  const line = (s: CommandSpec) => `• \`${cmd} ${s.usage}\` — ${s.summary}`;
+  const user = COMMANDS.filter((s) => !s.admin).map(line);
+  const lines = [`*${cmd}* — access to the Cell Painting Gallery staging bucket`, ...user];
+  if (opts.admin) lines.push("", "*Admin commands*", ...COMMANDS.filter((s) => s.admin).map(line));
+  return lines.join("\n");
+}
+
+export function usageOf(kind: CommandKind, commandName = "/cytoskel"): string {
+  const spec = COMMANDS.find((s) => s.kind === kind);
+  return spec ? `Usage: \`${commandName} ${spec.usage}\`` : "";
+}
+
+/** Slack escapes &, < and > in command text; undo it for free text we store. */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+export function parseCommand(text: string, opts: ParseOptions): ParseResult {
+  const name = opts.commandName ?? "/cytoskel";
+  const tokens = text.trim().split(/\s+/).filter(Boolean);
+  const [head, ...rest] = tokens;
+  const fail = (error: string, kind?: CommandKind): ParseResult => ({
+    ok: false,
+    error,
+    usage: kind ? usageOf(kind, name) : helpText({ admin: false, commandName: name }),
+  });
+  if (head === undefined) return fail("Tell me what to do.");
+  const verb = head.toLowerCase();
+  switch (verb) {
+    case "help":
+    case "status":
+    case "pending":
+      if (rest.length > 0) return fail(`\`${verb}\` takes no arguments.`, verb);
+      return { ok: true, command: { kind: verb } };
+    case "cancel": {
+      const [id, ...extra] = rest;
+      if (id === undefined || extra.length > 0 || !REQUEST_ID.test(id)) {
+        return fail(
+          id === undefined ? "Which request? Give its ID." : `\`${id}\` is not a request ID.`,
+          "cancel",
+        );
+      }
+      return { ok: true, command: { kind: "cancel", requestId: id } };
+    }
+    case "request":
+      return parseRequest(rest, opts, fail);
+    case "revoke": {
+      const [who, prefix, ...extra] = rest;
+      const user = parseUser(who);
+      if (!user.ok) return fail(user.error, "revoke");
+      if (extra.length > 0) return fail("`revoke` takes a user and at most one prefix.", "revoke");
+      if (prefix === undefined) return { ok: true, command: { kind: "revoke", user: user.user } };
+      const p = parsePrefix(unwrapLink(prefix), prefixOptions(opts));
+      if (!p.ok) return fail(`That prefix isn't valid: ${p.reason}`, "revoke");
+      return { ok: true, command: { kind: "revoke", user: user.user, subPrefix: p.subPrefix } };
+    }
+    case "reissue": {
+      const [who, id, ...extra] = rest;
+      const user = parseUser(who);
+      if (!user.ok) return fail(user.error, "reissue");
+      if (extra.length > 0 || (id !== undefined && !REQUEST_ID.test(id))) {
+        return fail("`reissue` takes a user and optionally one request ID.", "reissue");
+      }
+      return {
+        ok: true,
+        command:
+          id === undefined
+            ? { kind: "reissue", user: user.user }
+            : { kind: "reissue", user: user.user, requestId: id },
+      };
+    }
+    default:
+      return fail(`I don't know \`${head.slice(0, 40)}\`.`);
+  }
+}
+
+function parseRequest(
+  tokens: string[],
+  opts: ParseOptions,
+  fail: (error: string, kind?: CommandKind) => ParseResult,
+): ParseResult {
+  const rest = [...tokens];
+  // "prefix" is the documented keyword; `request cpg0042/*` is accepted too since nothing else could be meant.
+  if (rest[0]?.toLowerCase() === "prefix") rest.shift();
+  const rawPrefix = rest.shift();
+  if (rawPrefix === undefined) return fail("Which prefix? e.g. `cpg0042/*`.", "request");
+  const prefix = parsePrefix(unwrapLink(rawPrefix), prefixOptions(opts));
+  if (!prefix.ok) return fail(`That prefix isn't valid: ${prefix.reason}`, "request");
+
+  let permission: Permission | undefined;
+  let durationDays: number | undefined;
+  // Permission and duration may come in either order, each at most once, before the reason.
+  for (;;) {
+    const word = rest[0]?.toLowerCase() ?? "";
+    if (permission === undefined && Object.hasOwn(PERMISSIONS, word)) {
+      permission = PERMISSIONS[word];
+      rest.shift();
+      continue;
+    }
+    if (durationDays === undefined && word === "for" && /^\d/.test(rest[1] ?? "")) {
+      const d = parseDuration(rest, opts);
+      if (!d.ok) return fail(d.error, "request");
+      durationDays = d.days;
+      continue;
+    }
+    break; // anything else starts the reason ("for the new plates" included)
+  }
+  const reason = unescapeSlack(rest.join(" ")).trim();
+  if (reason.length > MAX_REASON_LENGTH) {
+    return fail(
+      `The reason is too long (${reason.length} characters; at most ${MAX_REASON_LENGTH}).`,
+      "request",
+    );
+  }
+  const command: Command = {
+    kind: "request",
+    subPrefix: prefix.subPrefix,
+    permission: permission ?? DEFAULT_PERMISSION,
+    durationDays: durationDays ?? opts.defaultDurationDays,
+  };
+  if (reason) command.reason = reason;
+  return { ok: true, command };
+}
+
+/** Consumes `for 30d` / `for 30 d` / `for 30 days` from the front of `rest`. */
+function parseDuration(
+  rest: string[],
+  opts: ParseOptions,
+): { ok: true; days: number } | { ok: false; error: string } {
+  const compact = /^(\d{1,4})(d|days?)$/i.exec(rest[1] ?? "");
+  let days: number;
+  if (compact) {
+    days = Number(compact[1]);
+    rest.splice(0, 2);
+  } else if (/^\d{1,4}$/.test(rest[1] ?? "") && /^(d|days?)$/i.test(rest[2] ?? "")) {
+    days = Number(rest[1]);
+    rest.splice(0, 3);
+  } else {
+    return {
+      ok: false,
+      error: `Write the duration in days as \`for <N>d\`, e.g. \`for 30d\` (at most ${opts.maxDurationDays}d).`,
+    };
+  }
+  if (days < 1 || days > opts.maxDurationDays) {
+    return { ok: false, error: `Duration must be between 1 and ${opts.maxDurationDays} days (got ${days}).` };
+  }
+  return { ok: true, days };
+}
+
+function parseUser(token: string | undefined): { ok: true; user: UserRef } | { ok: false; error: string } {
+  if (token === undefined) return { ok: false, error: "Which user? Mention them, e.g. `@alice`." };
+  const m = MENTION.exec(token);
+  if (m?.[1]) return { ok: true, user: m[2] ? { id: m[1], name: m[2] } : { id: m[1] } };
+  if (USER_ID.test(token)) return { ok: true, user: { id: token } };
+  if (token.startsWith("@")) {
+    return {
+      ok: false,
+      error: `I got the plain text \`${token.slice(0, 40)}\`, not a mention, so I can't tell who that is. Type @ and pick the person from Slack's list (or give their user ID, e.g. U012AB3CD).`,
+    };
+  }
+  return { ok: false, error: `\`${token.slice(0, 40)}\` is not a user. Mention them, e.g. \`@alice\`.` };
+}
+
+/** Slack may auto-link URL-ish text as `<url>` or `<url|label>`; take the URL part. */
+function unwrapLink(token: string): string {
+  const m = /^<([^|>]+)(?:\|[^>]*)?>$/.exec(token);
+  return unescapeSlack(m?.[1] ?? token);
+}
+
+function prefixOptions(opts: ParseOptions): { bucket?: string } {
+  return opts.bucket ? { bucket: opts.bucket } : {};
+}

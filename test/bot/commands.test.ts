@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import { COMMANDS, helpText, parseCommand } from "../../src/bot/commands.ts";
+
+const opts = { defaultDurationDays: 30, maxDurationDays: 90 };
+const parse = (text: string) => parseCommand(text, opts);
+
+describe("parseCommand: request", () => {
+  it("normalises the prefix and defaults to readwrite for the configured default duration", () => {
+    expect(parse("request prefix cpg0042")).toEqual({
+      ok: true,
+      command: { kind: "request", subPrefix: "cpg0042/*", permission: "READWRITE", durationDays: 30 },
+    });
+  });
+
+  it("reads permission, duration and reason in either order", () => {
+    const a = parse("request prefix cpg0042/* write for 14d new plates & stuff");
+    const b = parse("request prefix cpg0042/* for 14 days WRITE new plates &amp; stuff");
+    const want = {
+      ok: true,
+      command: {
+        kind: "request",
+        subPrefix: "cpg0042/*",
+        permission: "WRITE",
+        durationDays: 14,
+        reason: "new plates & stuff",
+      },
+    };
+    expect(a).toEqual(want);
+    expect(b).toEqual(want);
+  });
+
+  it("treats 'for' followed by words as part of the reason", () => {
+    const r = parse("request prefix cpg0042/* read for the new plates");
+    expect(r).toMatchObject({
+      ok: true,
+      command: { permission: "READ", durationDays: 30, reason: "for the new plates" },
+    });
+  });
+
+  it("accepts the prefix without the 'prefix' keyword and as an s3:// URL Slack auto-linked", () => {
+    expect(parse("request cpg0042/")).toMatchObject({ ok: true, command: { subPrefix: "cpg0042/*" } });
+    expect(parse("request prefix <s3://staging-cellpainting-gallery/cpg0042/>")).toMatchObject({
+      ok: true,
+      command: { subPrefix: "cpg0042/*" },
+    });
+  });
+
+  it("bounds the duration by config", () => {
+    const r = parse("request prefix cpg0042 for 91d");
+    expect(r).toMatchObject({ ok: false, error: expect.stringContaining("between 1 and 90 days") });
+    expect(parse("request prefix cpg0042 for 0d")).toMatchObject({ ok: false });
+    expect(parse("request prefix cpg0042 for 3w")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("for <N>d"),
+    });
+  });
+
+  it("refuses bad prefixes with the rule's reason and the request usage", () => {
+    for (const bad of ["../etc", "*", "cpg0042//x", "a*b", "s3://other-bucket/x"]) {
+      const r = parse(`request prefix ${bad}`);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toMatch(/prefix isn't valid/);
+        expect(r.usage).toContain("request prefix <prefix>");
+      }
+    }
+    expect(parse("request")).toMatchObject({ ok: false, error: expect.stringContaining("Which prefix") });
+  });
+
+  it("refuses an over-long reason", () => {
+    expect(parse(`request prefix cpg0042 ${"x".repeat(501)}`)).toMatchObject({ ok: false });
+  });
+});
+
+describe("parseCommand: other commands", () => {
+  it("parses status, help, pending and cancel", () => {
+    expect(parse("status")).toEqual({ ok: true, command: { kind: "status" } });
+    expect(parse("  HELP ")).toEqual({ ok: true, command: { kind: "help" } });
+    expect(parse("pending")).toEqual({ ok: true, command: { kind: "pending" } });
+    expect(parse("cancel req_01ABC")).toEqual({
+      ok: true,
+      command: { kind: "cancel", requestId: "req_01ABC" },
+    });
+    expect(parse("cancel")).toMatchObject({
+      ok: false,
+      usage: expect.stringContaining("cancel <request-id>"),
+    });
+    expect(parse("status now")).toMatchObject({ ok: false });
+  });
+
+  it("reads users from escaped mentions and plain IDs", () => {
+    expect(parse("revoke <@U123ABC|alice>")).toEqual({
+      ok: true,
+      command: { kind: "revoke", user: { id: "U123ABC", name: "alice" } },
+    });
+    expect(parse("revoke <@U123ABC> cpg0042")).toEqual({
+      ok: true,
+      command: { kind: "revoke", user: { id: "U123ABC" }, subPrefix: "cpg0042/*" },
+    });
+    expect(parse("revoke W0ENTERPRISE")).toMatchObject({
+      ok: true,
+      command: { user: { id: "W0ENTERPRISE" } },
+    });
+    expect(parse("reissue <@U123ABC|alice> req_01ABC")).toMatchObject({
+      ok: true,
+      command: { kind: "reissue", requestId: "req_01ABC" },
+    });
+  });
+
+  it("answers a bare @name with an explanation instead of guessing who it is", () => {
+    const r = parse("revoke @alice");
+    expect(r).toMatchObject({ ok: false, error: expect.stringContaining("not a mention") });
+  });
+
+  it("answers unknown and empty input with the usage", () => {
+    const r = parse("grant me everything");
+    expect(r).toMatchObject({ ok: false, error: expect.stringContaining("don't know `grant`") });
+    if (!r.ok) expect(r.usage).toContain("request prefix");
+    expect(parse("")).toMatchObject({ ok: false });
+  });
+});
+
+describe("helpText", () => {
+  it("is generated from the command table; admin commands only for admins", () => {
+    const user = helpText({ admin: false });
+    const admin = helpText({ admin: true });
+    for (const spec of COMMANDS) {
+      const line = `\`/cytoskel ${spec.usage}\``;
+      expect(admin).toContain(line);
+      expect(user.includes(line)).toBe(!spec.admin);
+    }
+    expect(admin).toContain("Admin commands");
+  });
+});
