@@ -1,0 +1,328 @@
+// S3 Access Grants: the instance, registered locations and grants (S3 Control API).
+import {
+  CreateAccessGrantCommand,
+  CreateAccessGrantsInstanceCommand,
+  CreateAccessGrantsLocationCommand,
+  DeleteAccessGrantCommand,
+  GetAccessGrantCommand,
+  GetAccessGrantsInstanceCommand,
+  GetAccessGrantsLocationCommand,
+  type ListAccessGrantEntry,
+  ListAccessGrantsCommand,
+  ListAccessGrantsLocationsCommand,
+  type S3ControlClient,
+} from "@aws-sdk/client-s3-control";
+import { AlreadyExistsError, mapAwsError, NoSuchInstanceError } from "./errors.ts";
+import { type GrantPermission, permissionSatisfies, scopeCovers, scopeSpecificity } from "./grant-scope.ts";
+
+export type { GrantPermission } from "./grant-scope.ts";
+
+export interface AccessGrantsInstance {
+  id: string;
+  arn: string;
+  createdAt?: Date;
+}
+
+export interface GrantLocation {
+  id: string;
+  arn: string;
+  /** e.g. "s3://staging-cellpainting-gallery/" */
+  scope: string;
+  iamRoleArn: string;
+  createdAt?: Date;
+}
+
+export interface Grant {
+  id: string;
+  arn: string;
+  granteeType: string;
+  /** For IAM grantees, the user or role ARN. */
+  granteeArn: string;
+  locationId: string;
+  /** Full scope, e.g. "s3://staging-cellpainting-gallery/cpg0042/*" */
+  scope: string;
+  /** Relative to the location, e.g. "cpg0042/*" */
+  subPrefix: string;
+  permission: GrantPermission;
+  createdAt?: Date;
+}
+
+export interface AccountRef {
+  accountId: string;
+}
+
+const PAGE_SIZE = 1000;
+
+export async function findInstance(
+  s3control: S3ControlClient,
+  accountId: string,
+): Promise<AccessGrantsInstance | undefined> {
+  try {
+    const out = await s3control.send(new GetAccessGrantsInstanceCommand({ AccountId: accountId }));
+    return {
+      id: out.AccessGrantsInstanceId ?? "",
+      arn: out.AccessGrantsInstanceArn ?? "",
+      ...(out.CreatedAt ? { createdAt: out.CreatedAt } : {}),
+    };
+  } catch (err) {
+    const mapped = mapAwsError(err, { operation: "GetAccessGrantsInstance", accountId });
+    if (mapped instanceof NoSuchInstanceError) return undefined;
+    throw mapped;
+  }
+}
+
+/** The account's instance in the client's region; NoSuchInstanceError when there is none. */
+export async function getInstance(
+  s3control: S3ControlClient,
+  accountId: string,
+): Promise<AccessGrantsInstance> {
+  const instance = await findInstance(s3control, accountId);
+  if (!instance) throw new NoSuchInstanceError(accountId, { operation: "GetAccessGrantsInstance" });
+  return instance;
+}
+
+/** Get the instance, creating it when missing (one per account and region). */
+export async function ensureInstance(
+  s3control: S3ControlClient,
+  accountId: string,
+): Promise<{ instance: AccessGrantsInstance; created: boolean }> {
+  const existing = await findInstance(s3control, accountId);
+  if (existing) return { instance: existing, created: false };
+  try {
+    const out = await s3control.send(new CreateAccessGrantsInstanceCommand({ AccountId: accountId }));
+    return {
+      instance: {
+        id: out.AccessGrantsInstanceId ?? "",
+        arn: out.AccessGrantsInstanceArn ?? "",
+        ...(out.CreatedAt ? { createdAt: out.CreatedAt } : {}),
+      },
+      created: true,
+    };
+  } catch (err) {
+    const mapped = mapAwsError(err, { operation: "CreateAccessGrantsInstance", accountId });
+    // Someone else created it between our get and create.
+    if (mapped instanceof AlreadyExistsError)
+      return { instance: await getInstance(s3control, accountId), created: false };
+    throw mapped;
+  }
+}
+
+export async function listLocations(
+  s3control: S3ControlClient,
+  opts: AccountRef & { scope?: string; pageSize?: number },
+): Promise<GrantLocation[]> {
+  const locations: GrantLocation[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const out = await s3control.send(
+        new ListAccessGrantsLocationsCommand({
+          AccountId: opts.accountId,
+          MaxResults: opts.pageSize ?? PAGE_SIZE,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+          ...(opts.scope ? { LocationScope: opts.scope } : {}),
+        }),
+      );
+      for (const l of out.AccessGrantsLocationsList ?? []) {
+        locations.push({
+          id: l.AccessGrantsLocationId ?? "",
+          arn: l.AccessGrantsLocationArn ?? "",
+          scope: l.LocationScope ?? "",
+          iamRoleArn: l.IAMRoleArn ?? "",
+          ...(l.CreatedAt ? { createdAt: l.CreatedAt } : {}),
+        });
+      }
+      nextToken = out.NextToken || undefined;
+    } while (nextToken);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "ListAccessGrantsLocations", accountId: opts.accountId });
+  }
+  return locations;
+}
+
+export async function getLocation(
+  s3control: S3ControlClient,
+  opts: AccountRef & { locationId: string },
+): Promise<GrantLocation> {
+  try {
+    const out = await s3control.send(
+      new GetAccessGrantsLocationCommand({
+        AccountId: opts.accountId,
+        AccessGrantsLocationId: opts.locationId,
+      }),
+    );
+    return {
+      id: out.AccessGrantsLocationId ?? opts.locationId,
+      arn: out.AccessGrantsLocationArn ?? "",
+      scope: out.LocationScope ?? "",
+      iamRoleArn: out.IAMRoleArn ?? "",
+      ...(out.CreatedAt ? { createdAt: out.CreatedAt } : {}),
+    };
+  } catch (err) {
+    throw mapAwsError(err, {
+      operation: "GetAccessGrantsLocation",
+      accountId: opts.accountId,
+      locationId: opts.locationId,
+    });
+  }
+}
+
+export async function createLocation(
+  s3control: S3ControlClient,
+  opts: AccountRef & { scope: string; iamRoleArn: string },
+): Promise<GrantLocation> {
+  try {
+    const out = await s3control.send(
+      new CreateAccessGrantsLocationCommand({
+        AccountId: opts.accountId,
+        LocationScope: opts.scope,
+        IAMRoleArn: opts.iamRoleArn,
+      }),
+    );
+    return {
+      id: out.AccessGrantsLocationId ?? "",
+      arn: out.AccessGrantsLocationArn ?? "",
+      scope: out.LocationScope ?? opts.scope,
+      iamRoleArn: out.IAMRoleArn ?? opts.iamRoleArn,
+      ...(out.CreatedAt ? { createdAt: out.CreatedAt } : {}),
+    };
+  } catch (err) {
+    throw mapAwsError(err, { operation: "CreateAccessGrantsLocation", accountId: opts.accountId });
+  }
+}
+
+function toGrant(g: ListAccessGrantEntry): Grant {
+  return {
+    id: g.AccessGrantId ?? "",
+    arn: g.AccessGrantArn ?? "",
+    granteeType: g.Grantee?.GranteeType ?? "",
+    granteeArn: g.Grantee?.GranteeIdentifier ?? "",
+    locationId: g.AccessGrantsLocationId ?? "",
+    scope: g.GrantScope ?? "",
+    subPrefix: g.AccessGrantsLocationConfiguration?.S3SubPrefix ?? "",
+    permission: (g.Permission ?? "READ") as GrantPermission,
+    ...(g.CreatedAt ? { createdAt: g.CreatedAt } : {}),
+  };
+}
+
+export interface ListGrantsOptions extends AccountRef {
+  /** Only grants whose grantee is this IAM user/role ARN. */
+  granteeArn?: string;
+  permission?: GrantPermission;
+  /** Only grants with exactly this scope (AWS's GrantScope filter). */
+  grantScope?: string;
+  pageSize?: number;
+}
+
+/** Every grant (all pages), optionally filtered by grantee. */
+export async function listGrants(s3control: S3ControlClient, opts: ListGrantsOptions): Promise<Grant[]> {
+  const grants: Grant[] = [];
+  let nextToken: string | undefined;
+  try {
+    do {
+      const out = await s3control.send(
+        new ListAccessGrantsCommand({
+          AccountId: opts.accountId,
+          MaxResults: opts.pageSize ?? PAGE_SIZE,
+          ...(nextToken ? { NextToken: nextToken } : {}),
+          ...(opts.granteeArn ? { GranteeType: "IAM", GranteeIdentifier: opts.granteeArn } : {}),
+          ...(opts.permission ? { Permission: opts.permission } : {}),
+          ...(opts.grantScope ? { GrantScope: opts.grantScope } : {}),
+        }),
+      );
+      for (const g of out.AccessGrantsList ?? []) grants.push(toGrant(g));
+      nextToken = out.NextToken || undefined;
+    } while (nextToken);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "ListAccessGrants", accountId: opts.accountId });
+  }
+  return grants;
+}
+
+export async function getGrant(
+  s3control: S3ControlClient,
+  opts: AccountRef & { grantId: string },
+): Promise<Grant> {
+  try {
+    const out = await s3control.send(
+      new GetAccessGrantCommand({ AccountId: opts.accountId, AccessGrantId: opts.grantId }),
+    );
+    return toGrant(out);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "GetAccessGrant", accountId: opts.accountId, grantId: opts.grantId });
+  }
+}
+
+export interface CreateGrantInput extends AccountRef {
+  locationId: string;
+  /** Relative to the location, e.g. "cpg0042/*" */
+  subPrefix: string;
+  permission: GrantPermission;
+  /** IAM user or role ARN. */
+  granteeArn: string;
+}
+
+export async function createGrant(s3control: S3ControlClient, input: CreateGrantInput): Promise<Grant> {
+  try {
+    const out = await s3control.send(
+      new CreateAccessGrantCommand({
+        AccountId: input.accountId,
+        AccessGrantsLocationId: input.locationId,
+        AccessGrantsLocationConfiguration: { S3SubPrefix: input.subPrefix },
+        Grantee: { GranteeType: "IAM", GranteeIdentifier: input.granteeArn },
+        Permission: input.permission,
+      }),
+    );
+    return toGrant(out);
+  } catch (err) {
+    throw mapAwsError(err, {
+      operation: "CreateAccessGrant",
+      accountId: input.accountId,
+      locationId: input.locationId,
+    });
+  }
+}
+
+export async function deleteGrant(
+  s3control: S3ControlClient,
+  opts: AccountRef & { grantId: string },
+): Promise<void> {
+  try {
+    await s3control.send(
+      new DeleteAccessGrantCommand({ AccountId: opts.accountId, AccessGrantId: opts.grantId }),
+    );
+  } catch (err) {
+    throw mapAwsError(err, {
+      operation: "DeleteAccessGrant",
+      accountId: opts.accountId,
+      grantId: opts.grantId,
+    });
+  }
+}
+
+/** Pure: the most specific grant in `grants` for this grantee that covers `scope` with `permission`. */
+export function pickCoveringGrant(
+  grants: readonly Grant[],
+  want: { granteeArn: string; scope: string; permission: GrantPermission },
+): Grant | undefined {
+  let best: Grant | undefined;
+  for (const g of grants) {
+    if (g.granteeArn !== want.granteeArn) continue;
+    if (!permissionSatisfies(g.permission, want.permission)) continue;
+    if (!scopeCovers(g.scope, want.scope)) continue;
+    if (!best || scopeSpecificity(g.scope) > scopeSpecificity(best.scope)) best = g;
+  }
+  return best;
+}
+
+/**
+ * "Find the grant for this grantee and scope": the most specific existing grant that already gives
+ * `granteeArn` at least `permission` on `scope` (full scope, e.g. "s3://bucket/cpg0042/*").
+ */
+export async function findCoveringGrant(
+  s3control: S3ControlClient,
+  opts: AccountRef & { granteeArn: string; scope: string; permission: GrantPermission },
+): Promise<Grant | undefined> {
+  const grants = await listGrants(s3control, { accountId: opts.accountId, granteeArn: opts.granteeArn });
+  return pickCoveringGrant(grants, opts);
+}

@@ -1,0 +1,113 @@
+// The one place that builds AWS SDK clients. Everything else receives clients as arguments.
+// Honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, so the same code
+// runs against AWS and against local stand-ins.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { STSClient } from "@aws-sdk/client-sts";
+
+export interface AwsClientOptions {
+  /** Region; else AWS_REGION / AWS_DEFAULT_REGION; else what the profile says. */
+  region?: string;
+  /** Named profile; else AWS_PROFILE; else the default chain. */
+  profile?: string;
+  /** Environment to read (tests pass their own); defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Explicit credentials (tests, or a caller that already holds temporary credentials). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** SDK retry attempts (default: SDK default, 3). */
+  maxAttempts?: number;
+}
+
+export interface AwsClients {
+  iam: IAMClient;
+  s3control: S3ControlClient;
+  sts: STSClient;
+  dynamodb: DynamoDBClient;
+  secretsManager: SecretsManagerClient;
+}
+
+/** The SDK's service IDs, upper-cased and joined with "_" as AWS_ENDPOINT_URL_<ID> expects. */
+export const ENDPOINT_ENV_SUFFIX = {
+  iam: "IAM",
+  sts: "STS",
+  s3control: "S3_CONTROL",
+  dynamodb: "DYNAMODB",
+  secretsManager: "SECRETS_MANAGER",
+} as const;
+export type AwsServiceKey = keyof typeof ENDPOINT_ENV_SUFFIX;
+
+/**
+ * The custom endpoint configured for a service, following the SDK's own precedence:
+ * AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
+ */
+export function configuredEndpoint(
+  service: AwsServiceKey,
+  env: Record<string, string | undefined> = process.env,
+): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === "true") return undefined;
+  const specific = env[`AWS_ENDPOINT_URL_${ENDPOINT_ENV_SUFFIX[service]}`];
+  if (specific) return specific;
+  return env.AWS_ENDPOINT_URL || undefined;
+}
+
+function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
+  const env = opts.env ?? process.env;
+  const region = opts.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || fallbackRegion);
+  const profile = opts.profile ?? (env.AWS_PROFILE || undefined);
+  return {
+    ...(region ? { region } : {}),
+    ...(profile ? { profile } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+  };
+}
+
+function endpointConfig(service: AwsServiceKey, opts: AwsClientOptions) {
+  const endpoint = configuredEndpoint(service, opts.env ?? process.env);
+  return endpoint ? { endpoint } : {};
+}
+
+// IAM is global and answers in us-east-1; a missing region must not stop IAM calls.
+export function createIamClient(opts: AwsClientOptions = {}): IAMClient {
+  return new IAMClient({ ...baseConfig(opts, "us-east-1"), ...endpointConfig("iam", opts) });
+}
+
+export function createStsClient(opts: AwsClientOptions = {}): STSClient {
+  return new STSClient({ ...baseConfig(opts), ...endpointConfig("sts", opts) });
+}
+
+/**
+ * S3 Control's endpoint rules put the account ID in front of the host (`123456789012.127.0.0.1` is not a
+ * usable URL), so with a custom endpoint we replace the rules by a provider that returns it as given.
+ */
+export function createS3ControlClient(opts: AwsClientOptions = {}): S3ControlClient {
+  const endpoint = configuredEndpoint("s3control", opts.env ?? process.env);
+  if (!endpoint) return new S3ControlClient(baseConfig(opts));
+  const url = new URL(endpoint);
+  return new S3ControlClient({ ...baseConfig(opts), endpointProvider: () => ({ url }) });
+}
+
+export function createDynamoDbClient(opts: AwsClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...baseConfig(opts), ...endpointConfig("dynamodb", opts) });
+}
+
+export function createSecretsManagerClient(opts: AwsClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ ...baseConfig(opts), ...endpointConfig("secretsManager", opts) });
+}
+
+export function createAwsClients(opts: AwsClientOptions = {}): AwsClients {
+  return {
+    iam: createIamClient(opts),
+    s3control: createS3ControlClient(opts),
+    sts: createStsClient(opts),
+    dynamodb: createDynamoDbClient(opts),
+    secretsManager: createSecretsManagerClient(opts),
+  };
+}
+
+/** Close every client's sockets (long-lived processes and tests). */
+export function destroyAwsClients(clients: Partial<AwsClients>): void {
+  for (const client of Object.values(clients)) client?.destroy();
+}

@@ -1,0 +1,422 @@
+// IAM users managed by cytoskel (path /cytoskel/), the uploaders group, and complete user deletion.
+import {
+  AddUserToGroupCommand,
+  CreateGroupCommand,
+  CreateUserCommand,
+  DeactivateMFADeviceCommand,
+  DeleteLoginProfileCommand,
+  DeleteSigningCertificateCommand,
+  DeleteSSHPublicKeyCommand,
+  DeleteUserCommand,
+  DeleteUserPolicyCommand,
+  DetachUserPolicyCommand,
+  GetGroupCommand,
+  GetUserCommand,
+  type IAMClient,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListMFADevicesCommand,
+  ListSigningCertificatesCommand,
+  ListSSHPublicKeysCommand,
+  ListUserPoliciesCommand,
+  ListUsersCommand,
+  PutGroupPolicyCommand,
+  RemoveUserFromGroupCommand,
+  type User,
+} from "@aws-sdk/client-iam";
+import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { deleteGrant, listGrants } from "./access-grants.ts";
+import { deleteAccessKey, listAccessKeys } from "./access-keys.ts";
+import {
+  mapAwsError,
+  NoSuchEntityError,
+  NoSuchGrantError,
+  NoSuchInstanceError,
+  NoSuchUserError,
+} from "./errors.ts";
+
+export const CYTOSKEL_IAM_PATH = "/cytoskel/";
+export const TAG_MANAGED_BY = "cytoskel:managed-by";
+export const TAG_SLACK_USER_ID = "cytoskel:slack-user-id";
+export const TAG_SLACK_TEAM_ID = "cytoskel:slack-team-id";
+export const UPLOADERS_POLICY_NAME = "cytoskel-get-data-access";
+
+export interface IamUser {
+  userName: string;
+  userId: string;
+  arn: string;
+  path: string;
+  createdAt?: Date;
+  /** Filled by getUser/createUser; ListUsers does not return tags. */
+  tags: Record<string, string>;
+}
+
+export interface CreateUserInput {
+  name: string;
+  /** Defaults to /cytoskel/ so listUsers finds it. */
+  path?: string;
+  slackUserId?: string;
+  slackTeamId?: string;
+  tags?: Record<string, string>;
+}
+
+function toUser(u: User | undefined, fallbackName: string): IamUser {
+  const tags: Record<string, string> = {};
+  for (const t of u?.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? "";
+  return {
+    userName: u?.UserName ?? fallbackName,
+    userId: u?.UserId ?? "",
+    arn: u?.Arn ?? "",
+    path: u?.Path ?? "/",
+    ...(u?.CreateDate ? { createdAt: u.CreateDate } : {}),
+    tags,
+  };
+}
+
+/** Tags for a managed user: managed-by marker plus the Slack IDs when known. */
+export function userTags(
+  input: Pick<CreateUserInput, "slackUserId" | "slackTeamId" | "tags">,
+): Record<string, string> {
+  return {
+    [TAG_MANAGED_BY]: "cytoskel",
+    ...(input.slackUserId ? { [TAG_SLACK_USER_ID]: input.slackUserId } : {}),
+    ...(input.slackTeamId ? { [TAG_SLACK_TEAM_ID]: input.slackTeamId } : {}),
+    ...input.tags,
+  };
+}
+
+export async function createUser(iam: IAMClient, input: CreateUserInput): Promise<IamUser> {
+  const tags = userTags(input);
+  try {
+    const out = await iam.send(
+      new CreateUserCommand({
+        UserName: input.name,
+        Path: input.path ?? CYTOSKEL_IAM_PATH,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+    const user = toUser(out.User, input.name);
+    // Some implementations omit tags from the CreateUser response; we know what we sent.
+    return { ...user, tags: Object.keys(user.tags).length ? user.tags : tags };
+  } catch (err) {
+    throw mapAwsError(err, { operation: "CreateUser", entity: "user", userName: input.name });
+  }
+}
+
+/** The user with its tags; NoSuchUserError when missing. */
+export async function getUser(iam: IAMClient, name: string): Promise<IamUser> {
+  try {
+    const out = await iam.send(new GetUserCommand({ UserName: name }));
+    return toUser(out.User, name);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "GetUser", entity: "user", userName: name });
+  }
+}
+
+export async function findUser(iam: IAMClient, name: string): Promise<IamUser | undefined> {
+  try {
+    return await getUser(iam, name);
+  } catch (err) {
+    if (err instanceof NoSuchUserError) return undefined;
+    throw err;
+  }
+}
+
+export interface ListUsersOptions {
+  /** Every user in the account, not just those under /cytoskel/. */
+  all?: boolean;
+  /** Override the path prefix (ignored when `all`). */
+  pathPrefix?: string;
+  /** Page size asked of IAM (MaxItems); every page is fetched regardless. */
+  pageSize?: number;
+}
+
+/** Managed users (path /cytoskel/) by default, all users with `all`; follows Marker to the last page. */
+export async function listUsers(iam: IAMClient, opts: ListUsersOptions = {}): Promise<IamUser[]> {
+  const users: IamUser[] = [];
+  const pathPrefix = opts.all ? undefined : (opts.pathPrefix ?? CYTOSKEL_IAM_PATH);
+  let marker: string | undefined;
+  try {
+    do {
+      const out = await iam.send(
+        new ListUsersCommand({
+          ...(pathPrefix ? { PathPrefix: pathPrefix } : {}),
+          ...(opts.pageSize ? { MaxItems: opts.pageSize } : {}),
+          ...(marker ? { Marker: marker } : {}),
+        }),
+      );
+      for (const u of out.Users ?? []) users.push(toUser(u, ""));
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "ListUsers" });
+  }
+  return users;
+}
+
+/** The only permission uploaders hold: s3:GetDataAccess on the Access Grants instance. */
+export function uploadersPolicyDocument(instanceArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "GetDataAccessOnly", Effect: "Allow", Action: "s3:GetDataAccess", Resource: instanceArn },
+    ],
+  });
+}
+
+export interface UploadersGroup {
+  groupName: string;
+  arn: string;
+  created: boolean;
+  /** Policies on the group other than ours: the group should hold nothing else, so callers warn. */
+  otherPolicies: string[];
+}
+
+/**
+ * Make sure the uploaders group exists and carries the GetDataAccess-only inline policy
+ * (rewritten every time, so a drifted document is repaired).
+ */
+export async function ensureUploadersGroup(
+  iam: IAMClient,
+  opts: { groupName: string; instanceArn: string; path?: string },
+): Promise<UploadersGroup> {
+  const ctx = { entity: "group", groupName: opts.groupName } as const;
+  let arn: string;
+  let created = false;
+  try {
+    const out = await iam.send(new GetGroupCommand({ GroupName: opts.groupName, MaxItems: 1 }));
+    arn = out.Group?.Arn ?? "";
+  } catch (err) {
+    const mapped = mapAwsError(err, { operation: "GetGroup", ...ctx });
+    if (!(mapped instanceof NoSuchEntityError)) throw mapped;
+    try {
+      const out = await iam.send(
+        new CreateGroupCommand({ GroupName: opts.groupName, Path: opts.path ?? "/" }),
+      );
+      arn = out.Group?.Arn ?? "";
+      created = true;
+    } catch (createErr) {
+      throw mapAwsError(createErr, { operation: "CreateGroup", ...ctx });
+    }
+  }
+  try {
+    await iam.send(
+      new PutGroupPolicyCommand({
+        GroupName: opts.groupName,
+        PolicyName: UPLOADERS_POLICY_NAME,
+        PolicyDocument: uploadersPolicyDocument(opts.instanceArn),
+      }),
+    );
+    const inline = await iam.send(new ListGroupPoliciesCommand({ GroupName: opts.groupName }));
+    const attached = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: opts.groupName }));
+    const otherPolicies = [
+      ...(inline.PolicyNames ?? []).filter((n) => n !== UPLOADERS_POLICY_NAME),
+      ...(attached.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? p.PolicyName ?? ""),
+    ];
+    return { groupName: opts.groupName, arn, created, otherPolicies };
+  } catch (err) {
+    throw mapAwsError(err, { operation: "PutGroupPolicy", ...ctx });
+  }
+}
+
+export async function addUserToGroup(
+  iam: IAMClient,
+  opts: { userName: string; groupName: string },
+): Promise<void> {
+  try {
+    await iam.send(new AddUserToGroupCommand({ UserName: opts.userName, GroupName: opts.groupName }));
+  } catch (err) {
+    // NoSuchEntity names either; say which exists by checking the user first would cost a call,
+    // so report both names.
+    const mapped = mapAwsError(err, { operation: "AddUserToGroup", entity: "user or group" });
+    if (mapped instanceof NoSuchEntityError) {
+      throw new NoSuchEntityError(`IAM user ${opts.userName} or group ${opts.groupName}`, {
+        cause: err,
+        operation: "AddUserToGroup",
+      });
+    }
+    throw mapped;
+  }
+}
+
+export async function removeUserFromGroup(
+  iam: IAMClient,
+  opts: { userName: string; groupName: string },
+): Promise<void> {
+  try {
+    await iam.send(new RemoveUserFromGroupCommand({ UserName: opts.userName, GroupName: opts.groupName }));
+  } catch (err) {
+    throw mapAwsError(err, { operation: "RemoveUserFromGroup", entity: "user", userName: opts.userName });
+  }
+}
+
+export async function listGroupsForUser(iam: IAMClient, userName: string): Promise<string[]> {
+  const groups: string[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const out = await iam.send(
+        new ListGroupsForUserCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
+      );
+      for (const g of out.Groups ?? []) if (g.GroupName) groups.push(g.GroupName);
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+  } catch (err) {
+    throw mapAwsError(err, { operation: "ListGroupsForUser", entity: "user", userName });
+  }
+  return groups;
+}
+
+export interface DeleteUserDeps {
+  iam: IAMClient;
+  /** With s3control + accountId, the user's access grants are deleted too. */
+  s3control?: S3ControlClient;
+  accountId?: string;
+}
+
+export interface DeleteUserReport {
+  userName: string;
+  arn: string;
+  deletedGrantIds: string[];
+  deletedAccessKeyIds: string[];
+  removedFromGroups: string[];
+  deletedInlinePolicies: string[];
+  detachedPolicyArns: string[];
+  deletedLoginProfile: boolean;
+  deactivatedMfaDevices: string[];
+  deletedSigningCertificates: string[];
+  deletedSshPublicKeys: string[];
+}
+
+/**
+ * Delete a user and everything that would make DeleteUser fail with DeleteConflict (keys, groups,
+ * policies, login profile, MFA, certificates, SSH keys) plus the user's access grants, which would
+ * otherwise be left pointing at a dead ARN. Grants go first: if anything fails later, a rerun converges.
+ */
+export async function deleteUserCompletely(
+  deps: DeleteUserDeps,
+  userName: string,
+): Promise<DeleteUserReport> {
+  const { iam } = deps;
+  const user = await getUser(iam, userName);
+  const report: DeleteUserReport = {
+    userName,
+    arn: user.arn,
+    deletedGrantIds: [],
+    deletedAccessKeyIds: [],
+    removedFromGroups: [],
+    deletedInlinePolicies: [],
+    detachedPolicyArns: [],
+    deletedLoginProfile: false,
+    deactivatedMfaDevices: [],
+    deletedSigningCertificates: [],
+    deletedSshPublicKeys: [],
+  };
+
+  if (deps.s3control && deps.accountId) {
+    const accountId = deps.accountId;
+    let grants: Awaited<ReturnType<typeof listGrants>> = [];
+    try {
+      grants = await listGrants(deps.s3control, { accountId, granteeArn: user.arn });
+    } catch (err) {
+      if (!(err instanceof NoSuchInstanceError)) throw err;
+    }
+    for (const g of grants) {
+      try {
+        await deleteGrant(deps.s3control, { accountId, grantId: g.id });
+      } catch (err) {
+        if (!(err instanceof NoSuchGrantError)) throw err;
+      }
+      report.deletedGrantIds.push(g.id);
+    }
+  }
+
+  for (const key of await listAccessKeys(iam, userName)) {
+    await deleteAccessKey(iam, { userName, accessKeyId: key.accessKeyId });
+    report.deletedAccessKeyIds.push(key.accessKeyId);
+  }
+
+  for (const groupName of await listGroupsForUser(iam, userName)) {
+    await removeUserFromGroup(iam, { userName, groupName });
+    report.removedFromGroups.push(groupName);
+  }
+
+  const ctx = { entity: "user", userName } as const;
+  try {
+    let marker: string | undefined;
+    do {
+      const out = await iam.send(
+        new ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
+      );
+      for (const policyName of out.PolicyNames ?? []) {
+        await iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: policyName }));
+        report.deletedInlinePolicies.push(policyName);
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+
+    do {
+      const out = await iam.send(
+        new ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
+      );
+      for (const p of out.AttachedPolicies ?? []) {
+        if (!p.PolicyArn) continue;
+        await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn }));
+        report.detachedPolicyArns.push(p.PolicyArn);
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker);
+
+    const mfa = await iam.send(new ListMFADevicesCommand({ UserName: userName }));
+    for (const d of mfa.MFADevices ?? []) {
+      if (!d.SerialNumber) continue;
+      await iam.send(new DeactivateMFADeviceCommand({ UserName: userName, SerialNumber: d.SerialNumber }));
+      report.deactivatedMfaDevices.push(d.SerialNumber);
+    }
+
+    const certs = await iam.send(new ListSigningCertificatesCommand({ UserName: userName }));
+    for (const c of certs.Certificates ?? []) {
+      if (!c.CertificateId) continue;
+      await iam.send(
+        new DeleteSigningCertificateCommand({ UserName: userName, CertificateId: c.CertificateId }),
+      );
+      report.deletedSigningCertificates.push(c.CertificateId);
+    }
+
+    const ssh = await iam.send(new ListSSHPublicKeysCommand({ UserName: userName }));
+    for (const k of ssh.SSHPublicKeys ?? []) {
+      if (!k.SSHPublicKeyId) continue;
+      await iam.send(new DeleteSSHPublicKeyCommand({ UserName: userName, SSHPublicKeyId: k.SSHPublicKeyId }));
+      report.deletedSshPublicKeys.push(k.SSHPublicKeyId);
+    }
+  } catch (err) {
+    throw mapAwsError(err, { operation: "DeleteUser (clean-up)", ...ctx });
+  }
+
+  try {
+    await iam.send(new DeleteLoginProfileCommand({ UserName: userName }));
+    report.deletedLoginProfile = true;
+  } catch (err) {
+    // No console password is the normal case for our users.
+    const mapped = mapAwsError(err, { operation: "DeleteLoginProfile", entity: "loginProfile", userName });
+    if (!(mapped instanceof NoSuchEntityError)) throw mapped;
+  }
+
+  try {
+    await iam.send(new DeleteUserCommand({ UserName: userName }));
+  } catch (err) {
+    throw mapAwsError(err, { operation: "DeleteUser", ...ctx });
+  }
+  return report;
+}
+
+/** Plain DeleteUser without clean-up (DeleteConflictError while keys, groups or policies remain). */
+export async function deleteUser(iam: IAMClient, userName: string): Promise<void> {
+  try {
+    await iam.send(new DeleteUserCommand({ UserName: userName }));
+  } catch (err) {
+    throw mapAwsError(err, { operation: "DeleteUser", entity: "user", userName });
+  }
+}
