@@ -1,0 +1,117 @@
+// Append-only audit trail. Events for a request live in the request's item collection (one Query
+// reads them in order); the auditByUser index serves "everything about this person".
+import { randomUUID } from "node:crypto";
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { ForbiddenDataError, isConditionalCheckFailed, StoreAccessError } from "./errors.ts";
+import { AUDIT_SK_PREFIX, auditPartition, auditSortKey } from "./keys.ts";
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "./paging.ts";
+import { INDEX } from "./table.ts";
+import type { AuditEvent, NewAuditEvent, Page, PageOptions } from "./types.ts";
+
+export interface AuditLogOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+const AUDIT_FIELDS = [
+  "id",
+  "at",
+  "requestId",
+  "subjectUserId",
+  "actor",
+  "action",
+  "from",
+  "to",
+  "reason",
+  "details",
+] as const;
+
+export class AuditLog {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #clock: () => Date;
+  readonly #newId: () => string;
+
+  constructor(options: AuditLogOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#newId = options.newId ?? randomUUID;
+  }
+
+  /** Writes one event; never overwrites (conditional put on a fresh key). */
+  async append(input: NewAuditEvent): Promise<AuditEvent> {
+    for (const key of Object.keys(input.details ?? {})) {
+      if (/secret|password|token/i.test(key)) throw new ForbiddenDataError(`details.${key}`);
+    }
+    const event: AuditEvent = { ...input, id: this.#newId(), at: input.at ?? this.#clock().toISOString() };
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: auditPartition(event.requestId, event.subjectUserId),
+            sk: auditSortKey(event.at, event.id),
+            ...event,
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) throw new StoreAccessError("audit append (id collision)", err);
+      throw new StoreAccessError("audit append", err);
+    }
+    return event;
+  }
+
+  /** Events for one request, oldest first. */
+  async listForRequest(requestId: string, page: PageOptions = {}): Promise<Page<AuditEvent>> {
+    return this.#query("listForRequest", page, {
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :audit)",
+      ExpressionAttributeValues: { ":pk": auditPartition(requestId, ""), ":audit": AUDIT_SK_PREFIX },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Events about one person (as the requester/subject), oldest first unless `newestFirst`. */
+  async listForUser(
+    userId: string,
+    page: PageOptions & { newestFirst?: boolean } = {},
+  ): Promise<Page<AuditEvent>> {
+    return this.#query("listForUser", page, {
+      IndexName: INDEX.auditByUser,
+      KeyConditionExpression: "subjectUserId = :u",
+      ExpressionAttributeValues: { ":u": userId },
+      ScanIndexForward: !page.newestFirst,
+    });
+  }
+
+  async #query(
+    operation: string,
+    page: PageOptions,
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">,
+  ): Promise<Page<AuditEvent>> {
+    try {
+      const out = await this.#client.send(
+        new QueryCommand({
+          ...input,
+          TableName: this.#table,
+          Limit: page.limit ?? DEFAULT_PAGE_SIZE,
+          ExclusiveStartKey: decodeCursor(page.cursor),
+        }),
+      );
+      return { items: (out.Items ?? []).map(toAuditEvent), cursor: encodeCursor(out.LastEvaluatedKey) };
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      throw new StoreAccessError(`audit ${operation}`, err);
+    }
+  }
+}
+
+function toAuditEvent(item: Record<string, unknown>): AuditEvent {
+  const event: Record<string, unknown> = {};
+  for (const field of AUDIT_FIELDS) if (item[field] !== undefined) event[field] = item[field];
+  return event as unknown as AuditEvent;
+}

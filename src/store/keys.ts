@@ -1,0 +1,15 @@
+// Key builders for the single table (layout in table.ts). Keep every key format here.
+export const requestKey = (id: string) => ({ pk: `REQ#${id}`, sk: "META" });
+
+/** One lock per requester + scope; it points at the request that holds the scope. */
+export const openLockKey = (teamId: string, userId: string, subPrefix: string) => ({
+  pk: `OPEN#${teamId}#${userId}#${subPrefix}`,
+  sk: "LOCK",
+});
+
+export const auditPartition = (requestId: string | undefined, subjectUserId: string) =>
+  requestId ? `REQ#${requestId}` : `USER#${subjectUserId}`;
+export const AUDIT_SK_PREFIX = "AUDIT#";
+export const auditSortKey = (at: string, eventId: string) => `${AUDIT_SK_PREFIX}${at}#${eventId}`;
+
+export const secretKey = (id: string) => ({ pk: `SECRET#${id}`, sk: "SECRET" });

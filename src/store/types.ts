@@ -1,0 +1,146 @@
+// Records the store reads and writes. Field names are the item attribute names (see table.ts).
+import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
+
+/** Same literals as src/rules/permission.ts `Permission`. */
+export type RequestPermission = "READ" | "WRITE" | "READWRITE";
+
+export type ProgressStep = "iamUser" | "accessKey" | "grant" | "secret" | "dm";
+export const PROGRESS_STEPS: readonly ProgressStep[] = ["iamUser", "accessKey", "grant", "secret", "dm"];
+
+/** What the provisioner keeps per step so a retry resumes. Never a secret access key (refused at runtime). */
+export interface ProgressData {
+  iamUser: { userName: string; userArn: string; created?: boolean };
+  /** `accessKeyId` absent when the person already holds a delivered key and none was made. */
+  accessKey: { accessKeyId?: string; created: boolean };
+  grant: { grantId: string; grantArn?: string; created?: boolean };
+  /** Secret-link id (not its key) and when it expires (epoch seconds). */
+  secret: { linkId: string; expiresAt: number };
+  dm: { channel: string; ts: string };
+}
+
+export type ProgressEntry<S extends ProgressStep> = ProgressData[S] & { at: string };
+export type Progress = { [S in ProgressStep]?: ProgressEntry<S> };
+
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface LastTransition {
+  from: RequestStatus;
+  to: RequestStatus;
+  actor: Actor;
+  at: string;
+  reason?: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  requesterUserId: string;
+  requesterTeamId: string;
+  /** Normalised sub-prefix, e.g. "cpg0042/*". Together with the requester it is the duplicate key. */
+  subPrefix: string;
+  permission: RequestPermission;
+  durationDays?: number;
+  reason?: string;
+  status: RequestStatus;
+  /** ISO-8601 UTC times. */
+  createdAt: string;
+  updatedAt: string;
+  /** When the grant ends (set by the caller on → ACTIVE, e.g. with computeExpiresAt). */
+  expiresAt?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  activatedAt?: string;
+  closedBy?: string;
+  closedAt?: string;
+  lastTransition?: LastTransition;
+  progress: Progress;
+  /** Provisioning attempts so far, and the last error text (no secrets). */
+  attempts: number;
+  lastError?: string;
+  failureReason?: string;
+  adminMessage?: SlackMessageRef;
+  reminderSentAt?: string;
+  /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
+  activeUserId?: string;
+}
+
+export interface NewRequestInput {
+  /** Defaults to a random UUID. */
+  id?: string;
+  requesterUserId: string;
+  requesterTeamId: string;
+  subPrefix: string;
+  permission: RequestPermission;
+  durationDays?: number;
+  reason?: string;
+}
+
+export interface CreateResult {
+  request: AccessRequest;
+  /** false: an open request (PENDING/APPROVED/ACTIVE) for the same requester and scope was returned. */
+  created: boolean;
+}
+
+/** Fields a transition may set besides those the lifecycle stamps. */
+export interface TransitionPatch {
+  expiresAt?: string;
+  failureReason?: string;
+}
+
+export interface TransitionInput {
+  /** The state the caller believes the request is in; the write is conditional on it. */
+  from: RequestStatus;
+  to: RequestStatus;
+  actor: Actor;
+  reason?: string;
+  patch?: TransitionPatch;
+}
+
+/** Non-state facts kept on the request (no audit event: they change no access). */
+export interface RequestAnnotations {
+  adminMessage?: SlackMessageRef;
+  reminderSentAt?: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  requestId?: string;
+  /** Whose access the event is about (the requester). */
+  subjectUserId: string;
+  actor: Actor;
+  /** e.g. "request.created", "request.transition", "progress.grant", "secret.consumed". */
+  action: string;
+  from?: RequestStatus;
+  to?: RequestStatus;
+  reason?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, "id" | "at"> & { at?: string };
+
+export interface SecretRecord {
+  id: string;
+  /** base64url ciphertext and IV; the key never reaches the store. */
+  ciphertext: string;
+  iv: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+  requestId: string;
+  requesterUserId: string;
+}
+
+export interface PageOptions {
+  /** Page size (default 100). */
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items may follow. */
+  cursor?: string;
+}
