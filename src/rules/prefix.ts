@@ -109,3 +109,23 @@ export function prefixCovers(grantSubPrefix: string, wantedSubPrefix: string): b
   if (!grantSubPrefix.endsWith("*")) return grantSubPrefix === wantedSubPrefix;
   return wantedSubPrefix.startsWith(grantSubPrefix.slice(0, -1));
 }
+
+/**
+ * Re-express a bucket-relative sub-prefix relative to an Access Grants location scope, as
+ * CreateAccessGrant expects; undefined when the location does not cover it. The default location
+ * "s3://" takes the bucket name in front; a location "s3://b/data/" takes what follows "data/".
+ */
+export function locationSubPrefix(
+  locationScope: string,
+  bucket: string,
+  subPrefix: string,
+): string | undefined {
+  if (locationScope === "s3://") return `${bucket}/${subPrefix}`;
+  const bucketBase = `s3://${bucket}/`;
+  const scope = locationScope.endsWith("/") ? locationScope : `${locationScope}/`;
+  if (!scope.startsWith(bucketBase)) return undefined;
+  const inner = scope.slice(bucketBase.length);
+  if (inner === "") return subPrefix;
+  if (!subPrefix.startsWith(inner)) return undefined;
+  return subPrefix.slice(inner.length);
+}

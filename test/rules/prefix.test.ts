@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   grantTarget,
   InvalidPrefixError,
+  locationSubPrefix,
   MAX_PREFIX_LENGTH,
   normalizePrefix,
   parsePrefix,
@@ -133,5 +134,24 @@ describe("grantTarget", () => {
     expect(grantTarget("staging-cellpainting-gallery", "cpg0042/*")).toBe(
       "s3://staging-cellpainting-gallery/cpg0042/*",
     );
+  });
+});
+
+describe("locationSubPrefix", () => {
+  const bucket = "staging-cellpainting-gallery";
+  const cases: Array<[scope: string, subPrefix: string, expected: string | undefined]> = [
+    ["s3://staging-cellpainting-gallery/", "cpg0042/*", "cpg0042/*"],
+    ["s3://staging-cellpainting-gallery", "cpg0042/*", "cpg0042/*"],
+    ["s3://staging-cellpainting-gallery/", "*", "*"],
+    ["s3://", "cpg0042/*", "staging-cellpainting-gallery/cpg0042/*"],
+    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0042/sub/*", "sub/*"],
+    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0042/*", "*"],
+    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0043/*", undefined],
+    ["s3://staging-cellpainting-gallery/cpg0042/", "*", undefined],
+    ["s3://other-bucket/", "cpg0042/*", undefined],
+    ["s3://staging-cellpainting-gallery-2/", "cpg0042/*", undefined],
+  ];
+  it.each(cases)("location %j, sub-prefix %j -> %j", (scope, subPrefix, expected) => {
+    expect(locationSubPrefix(scope, bucket, subPrefix)).toBe(expected);
   });
 });

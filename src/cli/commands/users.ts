@@ -1,0 +1,135 @@
+import { getInstance } from "../../aws/access-grants.ts";
+import { createAccessKey } from "../../aws/access-keys.ts";
+import {
+  addUserToGroup,
+  createUser,
+  deleteUserCompletely,
+  ensureUploadersGroup,
+  listUsers,
+} from "../../aws/iam-users.ts";
+import type { AdminContext } from "../context.ts";
+import { CliFailure, describeError } from "../errors.ts";
+import { parseUserName } from "../input.ts";
+
+export interface UserItem {
+  userName: string;
+  arn: string;
+  path: string;
+  createdAt?: string;
+}
+
+export interface UsersResult {
+  kind: "users";
+  all: boolean;
+  users: UserItem[];
+}
+
+export interface UserCreatedResult {
+  kind: "user-created";
+  user: UserItem;
+  group: string;
+  /** Policies on the uploaders group besides GetDataAccess: it should have none, so we warn. */
+  groupOtherPolicies: string[];
+  accessKeyId: string;
+  /** Shown once to the operator; never logged. */
+  secretAccessKey: string;
+}
+
+export interface UserDeletedResult {
+  kind: "user-deleted";
+  userName: string;
+  arn: string;
+  deletedGrantIds: string[];
+  deletedAccessKeyIds: string[];
+  removedFromGroups: string[];
+}
+
+/** `list user [--all]`: managed users (path /cytoskel/) or, with --all, every user; all pages. */
+export async function listUsersCommand(
+  ctx: AdminContext,
+  args: { all?: boolean } = {},
+): Promise<UsersResult> {
+  const all = args.all ?? false;
+  const users = await listUsers(ctx.clients.iam, all ? { all } : { pathPrefix: ctx.target.iamPath });
+  return {
+    kind: "users",
+    all,
+    users: users.map((u) => ({
+      userName: u.userName,
+      arn: u.arn,
+      path: u.path,
+      ...(u.createdAt ? { createdAt: u.createdAt.toISOString() } : {}),
+    })),
+  };
+}
+
+/**
+ * `create user NAME`: the user (under the target's IAM path), membership of the uploaders group (whose
+ * only permission is s3:GetDataAccess), and one access key whose secret is returned for showing once.
+ */
+export async function createUserCommand(
+  ctx: AdminContext,
+  args: { name: string },
+): Promise<UserCreatedResult> {
+  const name = parseUserName(args.name);
+  const { iam, s3control } = ctx.clients;
+  const accountId = await ctx.accountId();
+  // Read-only check first: without an Access Grants instance the keys would be useless.
+  const instance = await getInstance(s3control, accountId);
+
+  const user = await createUser(iam, {
+    name,
+    path: ctx.target.iamPath,
+    tags: { "cytoskel:created-by": "cli" },
+  });
+  try {
+    const group = await ensureUploadersGroup(iam, {
+      groupName: ctx.target.uploadersGroup,
+      instanceArn: instance.arn,
+    });
+    await addUserToGroup(iam, { userName: name, groupName: group.groupName });
+    const key = await createAccessKey(iam, name);
+    return {
+      kind: "user-created",
+      user: {
+        userName: user.userName,
+        arn: user.arn,
+        path: user.path,
+        ...(user.createdAt ? { createdAt: user.createdAt.toISOString() } : {}),
+      },
+      group: group.groupName,
+      groupOtherPolicies: group.otherPolicies,
+      accessKeyId: key.accessKeyId,
+      secretAccessKey: key.secretAccessKey,
+    };
+  } catch (err) {
+    // The user exists but is not usable; say so rather than leave a half-made user unmentioned.
+    const { message } = describeError(err);
+    throw new CliFailure(
+      `created IAM user ${name} but could not finish (${message}); remove it with ` +
+        `"cytoskel ${ctx.target.name} delete user ${name}" and try again`,
+      { cause: err },
+    );
+  }
+}
+
+/** `delete user NAME`: the user's grants, keys, group memberships and policies, then the user. */
+export async function deleteUserCommand(
+  ctx: AdminContext,
+  args: { name: string },
+): Promise<UserDeletedResult> {
+  const name = parseUserName(args.name);
+  const accountId = await ctx.accountId();
+  const report = await deleteUserCompletely(
+    { iam: ctx.clients.iam, s3control: ctx.clients.s3control, accountId },
+    name,
+  );
+  return {
+    kind: "user-deleted",
+    userName: report.userName,
+    arn: report.arn,
+    deletedGrantIds: report.deletedGrantIds,
+    deletedAccessKeyIds: report.deletedAccessKeyIds,
+    removedFromGroups: report.removedFromGroups,
+  };
+}

@@ -1,0 +1,30 @@
+// Process entry for the CLI (bin/cytoskel.js loads it through tsx; `npm run cli -- …` runs it directly).
+// The only place that creates SDK clients and touches process.
+
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createIamClient, createS3ControlClient, createStsClient } from "../aws/clients.ts";
+import { spawnRunner } from "./commands/up.ts";
+import { runCli } from "./program.ts";
+
+// The SDK's "node >= 22 from 2027" notice would break the one-line stderr contract; Lambda runs 22 already.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  io: {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  },
+  createClients: (region) => ({
+    iam: createIamClient({ region }),
+    s3control: createS3ControlClient({ region }),
+    sts: createStsClient({ region }),
+  }),
+  destroyClients: (clients) => {
+    for (const client of Object.values(clients)) client.destroy();
+  },
+  repoRoot,
+  runProcess: spawnRunner,
+});

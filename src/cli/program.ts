@@ -1,0 +1,264 @@
+// Commander wiring only: parse the command line, call a command function, print its result through the
+// one formatter, and turn any error into one stderr line + exit code (src/cli/errors.ts).
+
+import { Command, type CommanderError } from "commander";
+import { getTarget, TARGET_NAMES, TARGETS, type TargetName } from "../config/targets.ts";
+import { credentialsCommand, validateCredentialsArgs } from "./commands/credentials.ts";
+import { createGrantCommand, deleteGrantCommand, listGrantsCommand } from "./commands/grants.ts";
+import { listLocationsCommand } from "./commands/locations.ts";
+import { type ProcessRunner, upCommand } from "./commands/up.ts";
+import { createUserCommand, deleteUserCommand, listUsersCommand } from "./commands/users.ts";
+import { type AdminContext, type CliClients, createAdminContext } from "./context.ts";
+import { describeError, type ErrorHints, HelpShown, UsageError } from "./errors.ts";
+import { parseRegion } from "./input.ts";
+import { type CommandResult, render } from "./output.ts";
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export interface CliDeps {
+  io: CliIo;
+  /** Builds the SDK clients for a region (the real one honours AWS_PROFILE and AWS_ENDPOINT_URL_*). */
+  createClients(region: string): CliClients;
+  /** Closes what createClients made, so the process can exit. */
+  destroyClients?(clients: CliClients): void;
+  /** Repository root, where `up` looks for cdk.json. */
+  repoRoot: string;
+  runProcess: ProcessRunner;
+}
+
+interface GlobalOptions {
+  json?: boolean;
+  debug?: boolean;
+  region?: string;
+}
+
+/** Runs one command line; returns the exit code (0 ok, 1 failure, 2 usage). Never calls process.exit. */
+export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const made: CliClients[] = [];
+  let hints: ErrorHints = {};
+  const clientsFor = (region: string): CliClients => {
+    const clients = deps.createClients(region);
+    made.push(clients);
+    return clients;
+  };
+  const emit = (result: CommandResult, json: boolean) => {
+    const out = render(result, json);
+    if (out.stdout) deps.io.stdout(out.stdout);
+    if (out.stderr) deps.io.stderr(out.stderr);
+  };
+
+  const admin =
+    (targetName: TargetName, run: (ctx: AdminContext, command: Command) => Promise<CommandResult>) =>
+    async (...actionArgs: unknown[]) => {
+      const command = actionArgs.at(-1) as Command;
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const target = getTarget(targetName);
+      const region = globals.region ? parseRegion(globals.region) : target.region;
+      hints = { commandPrefix: `cytoskel ${targetName}`, region, targetRegion: target.region };
+      emit(await run(createAdminContext(target, region, clientsFor(region)), command), globals.json ?? false);
+    };
+
+  const program = new Command("cytoskel")
+    .description("Scoped upload access to the Cell Painting Gallery staging bucket through S3 Access Grants.")
+    .option("--json", "print one JSON document instead of lines for people")
+    .option("--debug", "print stack traces on errors")
+    .option("--region <region>", "AWS region to call (default: the target's, e.g. us-east-1)")
+    .configureHelp({ showGlobalOptions: true });
+
+  for (const targetName of TARGET_NAMES) {
+    const t = TARGETS[targetName];
+    const target = program
+      .command(targetName)
+      .description(`manage access to s3://${t.bucket}/ (${t.region})`);
+
+    target
+      .command("up")
+      .description("deploy the CDK stacks (bucket, Access Grants instance and location, bot)")
+      .action(
+        admin(targetName, async (ctx, command) =>
+          upCommand(ctx.target, {
+            repoRoot: deps.repoRoot,
+            run: deps.runProcess,
+            json: command.optsWithGlobals<GlobalOptions>().json ?? false,
+          }),
+        ),
+      );
+
+    const list = target.command("list").description("list locations, users or grants");
+    list
+      .command("location")
+      .description("registered Access Grants locations for the bucket")
+      .action(admin(targetName, (ctx) => listLocationsCommand(ctx)));
+    list
+      .command("user")
+      .description(`IAM users managed by cytoskel (path ${t.iamPath})`)
+      .option("--all", "every IAM user in the account")
+      .action(
+        admin(targetName, (ctx, command) => listUsersCommand(ctx, { all: command.opts().all ?? false })),
+      );
+    list
+      .command("grant")
+      .description("access grants on the bucket: grantee, scope and permission")
+      .action(admin(targetName, (ctx) => listGrantsCommand(ctx)));
+
+    const create = target.command("create").description("create a user or a grant");
+    create
+      .command("user")
+      .description(`create an IAM user in group ${t.uploadersGroup} and print its access key once`)
+      .argument("<name>", "IAM user name, e.g. test_user")
+      .action(
+        admin(targetName, (ctx, command) => createUserCommand(ctx, { name: command.args[0] as string })),
+      );
+    create
+      .command("grant")
+      .description("grant a user access to a prefix of the bucket")
+      .argument("<user_arn>", 'the user\'s ARN (from "list user")')
+      .argument("<location_id>", 'the location ID (from "list location")')
+      .argument("<prefix>", "prefix in the bucket, e.g. cpg0042/*")
+      .option("--permission <permission>", "READ, WRITE or READWRITE", "READWRITE")
+      .option("--allow-root", "allow granting the whole bucket (*)")
+      .action(
+        admin(targetName, (ctx, command) => {
+          const [userArn, locationId, prefix] = command.args as [string, string, string];
+          const opts = command.opts<{ permission: string; allowRoot?: boolean }>();
+          return createGrantCommand(ctx, {
+            userArn,
+            locationId,
+            prefix,
+            permission: opts.permission,
+            allowRoot: opts.allowRoot ?? false,
+          });
+        }),
+      );
+
+    const del = target.command("delete").description("delete a grant or a user");
+    del
+      .command("grant")
+      .description("delete an access grant")
+      .argument("<id>", 'grant ID (from "list grant")')
+      .action(
+        admin(targetName, (ctx, command) => deleteGrantCommand(ctx, { grantId: command.args[0] as string })),
+      );
+    del
+      .command("user")
+      .description("delete a user with its grants, keys and group memberships")
+      .argument("<name>", "IAM user name")
+      .action(
+        admin(targetName, (ctx, command) => deleteUserCommand(ctx, { name: command.args[0] as string })),
+      );
+  }
+
+  program
+    .command("credentials")
+    .description("get temporary credentials for a prefix (GetDataAccess); usable as credential_process")
+    .requiredOption("--prefix <prefix>", "prefix you were granted, e.g. cpg0042/")
+    .option("--permission <permission>", "READ, WRITE or READWRITE", "READWRITE")
+    .option("--duration <duration>", "how long they last: 15m to 12h, e.g. 12h, 90m, 3600s", "12h")
+    .option("--format <format>", "env, json or credential-process", "env")
+    .option("--target <target>", `bucket configuration: ${TARGET_NAMES.join(", ")}`, "cpgstaging")
+    .option("--account-id <id>", "the bucket's account (default: that of your keys)")
+    .action(async (...actionArgs: unknown[]) => {
+      const command = actionArgs.at(-1) as Command;
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const opts = command.opts<{
+        prefix: string;
+        permission: string;
+        duration: string;
+        format: string;
+        target: string;
+        accountId?: string;
+      }>();
+      const request = validateCredentialsArgs(opts);
+      const region = globals.region ? parseRegion(globals.region) : request.region;
+      hints = {
+        commandPrefix: "cytoskel credentials",
+        region,
+        targetRegion: request.region,
+        contributor: true,
+      };
+      emit(await credentialsCommand(clientsFor(region), request), globals.json ?? false);
+    });
+
+  for (const command of allCommands(program)) {
+    command.exitOverride((err) => {
+      throw fromCommander(err, command);
+    });
+    // Commander's own error text and error-help go nowhere: we print one line of our own instead.
+    command.configureOutput({
+      writeOut: (text) => deps.io.stdout(text),
+      writeErr: () => {},
+      outputError: () => {},
+    });
+  }
+
+  const debug = argv.includes("--debug");
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof HelpShown) return err.exitCode;
+    const report = describeError(err, hints);
+    deps.io.stderr(`Error: ${report.message}\n`);
+    if (debug) deps.io.stderr(`${stackOf(err)}\n`);
+    return report.exitCode;
+  } finally {
+    for (const clients of made) deps.destroyClients?.(clients);
+  }
+}
+
+function allCommands(root: Command): Command[] {
+  return [root, ...root.commands.flatMap((c) => allCommands(c as Command))];
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** Commander's parse errors, reworded to name what was wrong and what is allowed. */
+function fromCommander(err: CommanderError, command: Command): Error {
+  if (err.code === "commander.helpDisplayed" || err.code === "commander.version")
+    return new HelpShown(err.exitCode);
+  const path = commandPath(command);
+  const subcommands = command.commands.map((c) => c.name());
+  const isRoot = command.parent === null;
+  const allowed = isRoot
+    ? `allowed targets: ${TARGET_NAMES.join(", ")}; other commands: ${subcommands.filter((n) => !isTarget(n)).join(", ")}`
+    : `allowed: ${subcommands.join(", ")}`;
+  const usage = `usage: ${path} ${command.usage()}`;
+  const text = err.message.replace(/^error: /, "");
+  switch (err.code) {
+    case "commander.help":
+      return new UsageError(`missing command after "${path}"; ${allowed}`);
+    case "commander.unknownCommand": {
+      const name = /'(.*)'/.exec(text)?.[1] ?? "";
+      return new UsageError(
+        `unknown ${isRoot ? "target or command" : "command"} "${name}" for "${path}"; ${allowed}`,
+      );
+    }
+    case "commander.missingArgument":
+    case "commander.excessArguments":
+    case "commander.unknownOption":
+    case "commander.missingMandatoryOptionValue":
+    case "commander.optionMissingArgument":
+      return new UsageError(`${text.replace(/\.$/, "")} for "${path}"; ${usage}`);
+    default:
+      return new UsageError(`${text} (see "${path} --help")`);
+  }
+}
+
+const isTarget = (name: string): boolean => (TARGET_NAMES as readonly string[]).includes(name);
+
+function stackOf(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    parts.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e) parts.push("Caused by:");
+  }
+  return parts.join("\n");
+}
