@@ -40,8 +40,8 @@ export interface HttpResponse {
 
 /** What the handler needs from the store (SecretStore provides it). */
 export interface SecretLinkStore {
-  /** Non-consuming read: the record's expiry if it exists and has not expired at `nowEpochSeconds`. */
-  peek(id: string, nowEpochSeconds: number): Promise<{ expiresAt: number } | undefined>;
+  /** Non-consuming read: whether a consume at `nowEpochSeconds` would succeed. */
+  isAvailable(id: string, nowEpochSeconds: number): Promise<boolean>;
   /** One conditional delete that also checks expiry; undefined when there was nothing to consume. */
   consume(
     id: string,
@@ -134,9 +134,9 @@ export function createSecretLinkHandler(
 
   async function page(id: string): Promise<HttpResponse> {
     if (!isWellFormedLinkId(id)) return respond(410, HTML, gone);
-    const live = await options.secrets.peek(id, Math.floor(now().getTime() / 1000));
+    const live = await options.secrets.isAvailable(id, Math.floor(now().getTime() / 1000));
     if (!live) return respond(410, HTML, gone);
-    return respond(200, HTML, revealPage({ id, senderName, expiresAt: new Date(live.expiresAt * 1000) }));
+    return respond(200, HTML, revealPage({ id, senderName }));
   }
 
   async function reveal(id: string, req: HttpRequest): Promise<HttpResponse> {

@@ -273,19 +273,15 @@ export function gonePage(opts: PageOptions): string {
   return layout("Link already opened or expired", `<main>${GONE_TEXT(opts.senderName)}\n</main>`);
 }
 
-export function revealPage(opts: PageOptions & { id: string; expiresAt: Date }): string {
-  const expires = opts.expiresAt
-    .toISOString()
-    .replace(/\.\d{3}Z$/, "Z")
-    .replace("T", " ");
+export function revealPage(opts: PageOptions & { id: string }): string {
   const body = `<main id="app" data-link-id="${escapeHtml(opts.id)}">
 <section id="intro">
 <h1>Your Cell Painting Gallery access credentials</h1>
-<p>${escapeHtml(opts.senderName)} sent you this one-time link through <strong>cytoskel</strong>, the Slack bot
-that manages upload access to the Cell Painting Gallery staging bucket, after your access request was approved.</p>
+<p>This one-time link was sent to you by ${escapeHtml(opts.senderName)} through <strong>cytoskel</strong>, the
+Slack bot that manages upload access to the Cell Painting Gallery staging bucket, after your access request
+was approved.</p>
 <p>Revealing the credentials uses the link up: they are decrypted here, in your browser, shown once, and
 cannot be shown again. Have a safe place ready (for example <code>~/.aws/credentials</code>) before you continue.</p>
-<p class="muted">This link expires at ${escapeHtml(expires)} (UTC) if nobody opens it.</p>
 <noscript><p class="warn">This page needs JavaScript: the credentials are decrypted in your browser, with a key
 that never leaves it.</p></noscript>
 <p><button id="reveal" type="button">Reveal credentials</button></p>
