@@ -52,14 +52,30 @@ export function configuredEndpoint(
   return env.AWS_ENDPOINT_URL || undefined;
 }
 
+/** Static credentials from an explicitly passed env (the SDK itself only reads process.env). */
+function envCredentials(opts: AwsClientOptions): AwsClientOptions["credentials"] {
+  if (opts.credentials) return opts.credentials;
+  const env = opts.env;
+  if (!env || env === process.env || !env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
 function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
+  // SDK v3 prints a multi-line "Node >= 22 soon" warning on Node 20 (our dev machines; Lambda runs 22).
+  // It would break the CLI's one-line-on-stderr contract, so it is silenced unless someone set it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const env = opts.env ?? process.env;
   const region = opts.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || fallbackRegion);
   const profile = opts.profile ?? (env.AWS_PROFILE || undefined);
+  const credentials = envCredentials(opts);
   return {
     ...(region ? { region } : {}),
     ...(profile ? { profile } : {}),
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(credentials ? { credentials } : {}),
     ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
   };
 }

@@ -1,0 +1,157 @@
+// In-memory state of the local AWS stand-in. Tests read (and may seed) it directly.
+import { randomBytes, randomUUID } from "node:crypto";
+
+export interface LocalAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+  status: "Active" | "Inactive";
+  createDate: Date;
+  userName: string;
+}
+
+export interface LocalUser {
+  userName: string;
+  userId: string;
+  arn: string;
+  path: string;
+  createDate: Date;
+  tags: Map<string, string>;
+  accessKeys: LocalAccessKey[];
+  /** Group names (as created). */
+  groups: Set<string>;
+  inlinePolicies: Map<string, string>;
+  attachedPolicies: Set<string>;
+  loginProfile?: { createDate: Date };
+  mfaDevices: string[];
+  signingCertificates: string[];
+  sshPublicKeys: string[];
+}
+
+export interface LocalGroup {
+  groupName: string;
+  groupId: string;
+  arn: string;
+  path: string;
+  createDate: Date;
+  /** User names (as created). */
+  members: Set<string>;
+  inlinePolicies: Map<string, string>;
+  attachedPolicies: Set<string>;
+}
+
+export interface LocalLocation {
+  id: string;
+  arn: string;
+  scope: string;
+  iamRoleArn: string;
+  createdAt: Date;
+}
+
+export interface LocalGrant {
+  id: string;
+  arn: string;
+  granteeType: string;
+  granteeIdentifier: string;
+  locationId: string;
+  subPrefix: string;
+  scope: string;
+  permission: "READ" | "WRITE" | "READWRITE";
+  createdAt: Date;
+}
+
+export interface LocalInstance {
+  id: string;
+  arn: string;
+  region: string;
+  createdAt: Date;
+  locations: Map<string, LocalLocation>;
+  grants: Map<string, LocalGrant>;
+}
+
+export interface DataAccessRecord {
+  callerArn: string;
+  accessKeyId: string | undefined;
+  target: string;
+  permission: string;
+  durationSeconds: number;
+  privilege: string;
+  grantId: string;
+  matchedGrantTarget: string;
+  expiration: Date;
+}
+
+export interface RequestRecord {
+  service: "iam" | "sts" | "s3control" | "unknown";
+  operation: string;
+  status: number;
+  accessKeyId: string | undefined;
+  /** Error code when status >= 300. */
+  errorCode?: string;
+}
+
+export interface LocalAwsState {
+  accountId: string;
+  iam: {
+    /** Keyed by lower-cased name: IAM names are unique regardless of case. */
+    users: Map<string, LocalUser>;
+    groups: Map<string, LocalGroup>;
+    /** Keys that existed and were deleted: requests signed with them are refused like AWS does. */
+    deletedAccessKeyIds: Set<string>;
+  };
+  /** Access Grants instances by region (one per account and region, like AWS). */
+  accessGrants: Map<string, LocalInstance>;
+  dataAccessCalls: DataAccessRecord[];
+  /** Every request the stand-in answered, in order. */
+  requests: RequestRecord[];
+}
+
+export function createState(accountId: string): LocalAwsState {
+  return {
+    accountId,
+    iam: { users: new Map(), groups: new Map(), deletedAccessKeyIds: new Set() },
+    accessGrants: new Map(),
+    dataAccessCalls: [],
+    requests: [],
+  };
+}
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+function randomUpper(n: number): string {
+  const bytes = randomBytes(n);
+  let s = "";
+  for (const b of bytes) s += ALNUM[b % ALNUM.length];
+  return s;
+}
+
+/** IAM-style unique IDs: AIDA (user), AGPA (group), AKIA (access key), ASIA (temporary). */
+export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA"): string {
+  return prefix + randomUpper(prefix === "AKIA" || prefix === "ASIA" ? 16 : 17);
+}
+
+export function secretAccessKey(): string {
+  return randomBytes(30)
+    .toString("base64")
+    .replace(/[^A-Za-z0-9]/g, "A")
+    .slice(0, 40);
+}
+
+export function grantsId(): string {
+  return randomUUID();
+}
+
+/** Find the IAM user owning an access key id, if any. */
+export function userForAccessKey(
+  state: LocalAwsState,
+  accessKeyId: string | undefined,
+): LocalUser | undefined {
+  if (!accessKeyId) return undefined;
+  for (const u of state.iam.users.values()) {
+    if (u.accessKeys.some((k) => k.accessKeyId === accessKeyId)) return u;
+  }
+  return undefined;
+}
+
+/** All grants of an instance, in creation order. */
+export function allGrants(state: LocalAwsState, region = "us-east-1"): LocalGrant[] {
+  return [...(state.accessGrants.get(region)?.grants.values() ?? [])];
+}
