@@ -36,6 +36,7 @@ code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monosp
 pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .8rem;
   overflow-x: auto; white-space: pre; }
 .snippet { position: relative; }
+.snippet pre { padding-right: 5.5rem; }
 .snippet button.copy { position: absolute; top: .4rem; right: .4rem; }
 .instructions { white-space: pre-wrap; }
 `;
@@ -133,6 +134,7 @@ const SCRIPT = String.raw`
       wrap.appendChild(copyButton(function () { return text; }, pre));
       result.appendChild(wrap);
     }
+    result.appendChild(el("h1", "Your Cell Painting Gallery access credentials"));
     result.appendChild(el("p", "These credentials will not be shown again: this link is now used up. " +
       "Save them before you close this tab.", "warn"));
     result.appendChild(list);
@@ -142,12 +144,14 @@ const SCRIPT = String.raw`
       "prefix-scoped credentials; they cannot read or write data themselves.");
     var config = scopes.map(function (scope) {
       return "[profile " + profileName(scope) + "]\nregion = " + p.region +
-        "\ncredential_process = cytoskel credentials --profile " + baseProfile + " --prefix " + scope +
-        " --format credential-process\n";
+        // The base profile is named explicitly: inheriting AWS_PROFILE would make this profile call itself.
+        "\ncredential_process = env AWS_PROFILE=" + baseProfile + " cytoskel credentials --prefix " + scope +
+        (p.permission ? " --permission " + p.permission : "") + " --format credential-process\n";
     }).join("\n");
     if (config) {
       snippet("~/.aws/config", config, "config-file",
-        "With this in ~/.aws/config, the AWS CLI and SDKs fetch temporary credentials for you.");
+        "With this in ~/.aws/config (and the cytoskel command installed), the AWS CLI and SDKs fetch " +
+        "temporary credentials for the prefix for you, refreshing them when they expire.");
       var first = scopes[0];
       snippet("Try it", "aws s3 ls s3://" + p.bucket + "/" + first.replace(/\*$/, "") +
         " --profile " + profileName(first) + "\n", "try-it");
