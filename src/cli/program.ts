@@ -240,8 +240,11 @@ function fromCommander(err: CommanderError, command: Command): Error {
         `unknown ${isRoot ? "target or command" : "command"} "${name}" for "${path}"; ${allowed}`,
       );
     }
+    case "commander.excessArguments": {
+      const extra = command.args.slice(command.registeredArguments.length).map((a) => `"${a}"`);
+      return new UsageError(`unexpected argument ${extra.join(" ")} for "${path}"; ${usage}`);
+    }
     case "commander.missingArgument":
-    case "commander.excessArguments":
     case "commander.unknownOption":
     case "commander.missingMandatoryOptionValue":
     case "commander.optionMissingArgument":
