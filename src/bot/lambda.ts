@@ -1,0 +1,42 @@
+/**
+ * Lambda entry for the Slack bot (API Gateway HTTP API v2 or Function URL). Config and secrets are read
+ * once per cold start; importing this module makes no network call (Bolt gets botId/botUserId, so it
+ * never calls auth.test).
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
+import { createDocumentClient } from "../store/client.ts";
+import { createStores } from "../store/index.ts";
+import { loadBotConfig, resolveBotConfig } from "./config.ts";
+import { createBotHandler } from "./handler.ts";
+import type { HttpLambdaEvent, HttpLambdaResult, LambdaHttpHandler } from "./receiver.ts";
+
+let ready: Promise<LambdaHttpHandler> | undefined;
+
+function secretReader(client: SecretsManagerClient) {
+  return async (arn: string): Promise<string> => {
+    const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    return out.SecretString ?? "";
+  };
+}
+
+async function init(): Promise<LambdaHttpHandler> {
+  const config = loadBotConfig(process.env);
+  const aws = { region: config.aws.region };
+  const secretsManager = createSecretsManagerClient(aws);
+  const resolved = await resolveBotConfig(config, secretReader(secretsManager));
+  secretsManager.destroy();
+  const doc = createDocumentClient(createDynamoDbClient(aws));
+  const { requests } = createStores({ client: doc, tableName: config.tableName });
+  return createBotHandler({ config: resolved, store: requests });
+}
+
+// Two parameters and a promise: Lambda's Node 24 runtime refuses callback-style handlers.
+export async function handler(event: HttpLambdaEvent, context?: unknown): Promise<HttpLambdaResult> {
+  ready ??= init().catch((err: unknown) => {
+    ready = undefined; // let the next invocation try again (e.g. Secrets Manager throttled)
+    throw err;
+  });
+  const handle = await ready;
+  return handle(event, context);
+}

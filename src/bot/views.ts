@@ -1,0 +1,261 @@
+/**
+ * Block Kit for what the bot itself says: the admin request card (and its decided forms), receipts,
+ * status and pending lists, the deny modal. Pure builders; each message carries `text` as the
+ * notification fallback. User-supplied text is escaped before it reaches mrkdwn.
+ */
+import type { types } from "@slack/bolt";
+import type { AccessRequest } from "../store/types.ts";
+
+export const APPROVE_ACTION_ID = "cytoskel_approve";
+export const DENY_ACTION_ID = "cytoskel_deny";
+/** Same string as src/service/messages.ts RETRY_ACTION_ID (the provisioner posts that button). */
+export const RETRY_ACTION_ID = "cytoskel_retry";
+export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
+export const DENY_REASON_BLOCK = "reason";
+export const DENY_REASON_ACTION = "reason_input";
+
+export interface Message {
+  text: string;
+  blocks?: types.KnownBlock[];
+}
+
+/** What a decision button carries: the request, and whose it is (for the self-approval check without a read). */
+export interface ButtonValue {
+  id: string;
+  requester: string;
+}
+
+export function encodeButtonValue(v: ButtonValue): string {
+  return JSON.stringify({ id: v.id, r: v.requester });
+}
+
+/** Accepts our JSON form, or a bare request ID (the provisioner's Retry button). */
+export function decodeButtonValue(value: string | undefined): { id: string; requester?: string } | undefined {
+  if (!value) return undefined;
+  if (!value.startsWith("{")) return /^[A-Za-z0-9_-]{4,64}$/.test(value) ? { id: value } : undefined;
+  try {
+    const v = JSON.parse(value) as { id?: unknown; r?: unknown };
+    if (typeof v.id !== "string" || !v.id) return undefined;
+    return typeof v.r === "string" ? { id: v.id, requester: v.r } : { id: v.id };
+  } catch {
+    return undefined;
+  }
+}
+
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+const section = (text: string): types.SectionBlock => ({ type: "section", text: { type: "mrkdwn", text } });
+const context = (text: string): types.ContextBlock => ({
+  type: "context",
+  elements: [{ type: "mrkdwn", text }],
+});
+
+function scope(bucket: string, req: Pick<AccessRequest, "subPrefix">): string {
+  return `s3://${bucket}/${req.subPrefix}`;
+}
+
+function durationText(req: Pick<AccessRequest, "durationDays">): string {
+  return req.durationDays ? `${req.durationDays} days` : "no end date";
+}
+
+/** Slack renders `<!date^…>` in the reader's timezone, with the ISO text as fallback. */
+export function slackDate(iso: string): string {
+  const epoch = Math.floor(Date.parse(iso) / 1000);
+  return Number.isFinite(epoch) ? `<!date^${epoch}^{date_short_pretty} {time}|${iso}>` : iso;
+}
+
+function requestFields(bucket: string, req: AccessRequest): types.SectionBlock {
+  return {
+    type: "section",
+    fields: [
+      { type: "mrkdwn", text: `*Requester*\n<@${req.requesterUserId}>` },
+      { type: "mrkdwn", text: `*Scope*\n\`${scope(bucket, req)}\`` },
+      { type: "mrkdwn", text: `*Permission*\n${req.permission}` },
+      { type: "mrkdwn", text: `*Duration*\n${durationText(req)}` },
+    ],
+  };
+}
+
+/** The admin-channel card with Approve / Deny. */
+export function adminRequestCard(bucket: string, req: AccessRequest): Message {
+  const value = encodeButtonValue({ id: req.id, requester: req.requesterUserId });
+  const blocks: types.KnownBlock[] = [
+    section(`:inbox_tray: *Access request* \`${req.id}\``),
+    requestFields(bucket, req),
+  ];
+  if (req.reason) blocks.push(section(`*Reason*\n>${escapeMrkdwn(req.reason).replace(/\n/g, "\n>")}`));
+  blocks.push({
+    type: "actions",
+    block_id: "decision",
+    elements: [
+      {
+        type: "button",
+        action_id: APPROVE_ACTION_ID,
+        style: "primary",
+        text: { type: "plain_text", text: "Approve" },
+        value,
+      },
+      {
+        type: "button",
+        action_id: DENY_ACTION_ID,
+        style: "danger",
+        text: { type: "plain_text", text: "Deny" },
+        value,
+      },
+    ],
+  });
+  blocks.push(context(`Filed ${slackDate(req.createdAt)}`));
+  return {
+    text: `Access request ${req.id}: <@${req.requesterUserId}> asks for ${req.permission} on ${scope(bucket, req)}`,
+    blocks,
+  };
+}
+
+const OUTCOME: Record<string, { emoji: string; word: string }> = {
+  APPROVED: { emoji: ":white_check_mark:", word: "Approved" },
+  DENIED: { emoji: ":no_entry_sign:", word: "Denied" },
+  CANCELLED: { emoji: ":leftwards_arrow_with_hook:", word: "Cancelled by the requester" },
+  ACTIVE: { emoji: ":white_check_mark:", word: "Active" },
+  FAILED: { emoji: ":warning:", word: "Failed" },
+  REVOKED: { emoji: ":lock:", word: "Revoked" },
+  EXPIRED: { emoji: ":hourglass:", word: "Expired" },
+};
+
+/** The card after a decision: who, when, outcome; no buttons. */
+export function decidedCard(bucket: string, req: AccessRequest): Message {
+  const o = OUTCOME[req.status] ?? { emoji: "", word: req.status };
+  const t = req.lastTransition;
+  const by = t ? ` by <@${t.actor.id}>` : "";
+  const when = t ? ` ${slackDate(t.at)}` : "";
+  const extra = req.status === "APPROVED" ? " — provisioning…" : "";
+  const blocks: types.KnownBlock[] = [
+    section(
+      `${o.emoji} *${o.word}*${req.status === "CANCELLED" ? "" : by}${when}${extra} — request \`${req.id}\``,
+    ),
+    requestFields(bucket, req),
+  ];
+  if (req.reason) blocks.push(context(`Reason given: ${escapeMrkdwn(req.reason)}`));
+  if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n>${escapeMrkdwn(t.reason)}`));
+  return {
+    text: `${o.word}${req.status === "CANCELLED" ? "" : by}: request ${req.id} (${req.permission} on ${scope(bucket, req)})`,
+    blocks,
+  };
+}
+
+/** What the loser of a race (or a late click) is told: who already decided, and when. */
+export function alreadyDecidedText(
+  requestId: string,
+  current: string,
+  winner: { actor: { id: string; kind: string }; at: string; to: string } | undefined,
+): string {
+  if (!winner) return `Request \`${requestId}\` is already ${current}; nothing was changed.`;
+  const who = winner.actor.kind === "system" ? `the ${winner.actor.id}` : `<@${winner.actor.id}>`;
+  return `Request \`${requestId}\` was already ${winner.to.toLowerCase()} by ${who} ${slackDate(winner.at)} (now ${current}); nothing was changed.`;
+}
+
+export function receiptText(bucket: string, req: AccessRequest): string {
+  return [
+    `:inbox_tray: Request \`${req.id}\` filed: ${req.permission} on \`${scope(bucket, req)}\` for ${durationText(req)}.`,
+    "The admins have been asked; you'll get a direct message when access is ready.",
+    `Check with \`/cytoskel status\`; withdraw with \`/cytoskel cancel ${req.id}\`.`,
+  ].join("\n");
+}
+
+export function duplicateText(bucket: string, req: AccessRequest): string {
+  return `You already have request \`${req.id}\` for \`${scope(bucket, req)}\` (${req.permission}, ${req.status.toLowerCase()}), so nothing new was filed. See \`/cytoskel status\`.`;
+}
+
+export function statusText(bucket: string, requests: AccessRequest[]): string {
+  if (requests.length === 0)
+    return "You have no access requests. Ask with `/cytoskel request prefix <prefix>`.";
+  const active = requests.filter((r) => r.status === "ACTIVE");
+  const others = requests.filter((r) => r.status !== "ACTIVE");
+  const lines: string[] = [];
+  lines.push(active.length ? "*Active grants*" : "*Active grants*: none");
+  for (const r of active) {
+    const until = r.expiresAt ? ` until ${slackDate(r.expiresAt)}` : "";
+    lines.push(`• \`${scope(bucket, r)}\` ${r.permission}${until} — \`${r.id}\``);
+  }
+  if (others.length) {
+    lines.push("*Requests*");
+    for (const r of others) {
+      const why = r.status === "FAILED" && r.failureReason ? ` (${escapeMrkdwn(r.failureReason)})` : "";
+      lines.push(
+        `• \`${r.id}\` ${r.status}${why} — ${r.permission} on \`${scope(bucket, r)}\`, ${slackDate(r.createdAt)}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+export function pendingText(bucket: string, requests: AccessRequest[], more: boolean): string {
+  if (requests.length === 0) return "No requests are waiting for a decision.";
+  const lines = ["*Waiting for a decision*"];
+  for (const r of requests) {
+    const reason = r.reason ? ` — “${escapeMrkdwn(r.reason.slice(0, 80))}”` : "";
+    lines.push(
+      `• \`${r.id}\` <@${r.requesterUserId}> ${r.permission} on \`${scope(bucket, r)}\` for ${durationText(r)}, ${slackDate(r.createdAt)}${reason}`,
+    );
+  }
+  if (more) lines.push("…and more (oldest shown first).");
+  return lines.join("\n");
+}
+
+export function cancelledNote(bucket: string, req: AccessRequest): Message {
+  const text = `:leftwards_arrow_with_hook: <@${req.requesterUserId}> cancelled request \`${req.id}\` (${req.permission} on \`${scope(bucket, req)}\`); its Approve/Deny buttons no longer do anything.`;
+  return { text, blocks: [section(text)] };
+}
+
+/** The requester's DM after a denial (for the stream consumer that sends it). */
+export function deniedDm(bucket: string, req: AccessRequest): Message {
+  const reason = req.lastTransition?.reason ? `\n>${escapeMrkdwn(req.lastTransition.reason)}` : "";
+  const text = `Your request \`${req.id}\` for ${req.permission} on \`${scope(bucket, req)}\` was denied by <@${req.decidedBy ?? req.lastTransition?.actor.id ?? "an admin"}>.${reason}`;
+  return { text, blocks: [section(text)] };
+}
+
+export interface DenyModalMetadata {
+  id: string;
+  channel?: string;
+  ts?: string;
+}
+
+export function denyModal(req: { id: string; requester?: string }, meta: DenyModalMetadata): types.ModalView {
+  return {
+    type: "modal",
+    callback_id: DENY_MODAL_CALLBACK_ID,
+    private_metadata: JSON.stringify(meta),
+    title: { type: "plain_text", text: "Deny request" },
+    submit: { type: "plain_text", text: "Deny" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      section(`Deny request \`${req.id}\`${req.requester ? ` from <@${req.requester}>` : ""}?`),
+      {
+        type: "input",
+        block_id: DENY_REASON_BLOCK,
+        optional: true,
+        label: { type: "plain_text", text: "Reason (shown to the requester)" },
+        element: {
+          type: "plain_text_input",
+          action_id: DENY_REASON_ACTION,
+          multiline: true,
+          max_length: 500,
+        },
+      },
+    ],
+  };
+}
+
+export function parseDenyMetadata(raw: string | undefined): DenyModalMetadata | undefined {
+  try {
+    const v = JSON.parse(raw ?? "") as Partial<DenyModalMetadata>;
+    if (typeof v.id !== "string" || !v.id) return undefined;
+    const meta: DenyModalMetadata = { id: v.id };
+    if (typeof v.channel === "string") meta.channel = v.channel;
+    if (typeof v.ts === "string") meta.ts = v.ts;
+    return meta;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,344 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeButtonValue } from "../../src/bot/views.ts";
+import type { SlackCall } from "../support/fake-slack.ts";
+import {
+  ADMIN,
+  ADMIN_CHANNEL,
+  ADMIN2,
+  GROUP_ADMIN,
+  type Harness,
+  requestIdIn,
+  startHarness,
+} from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** Files a request as `user` and returns its ID and the admin card's location and button value. */
+async function fileRequest(user: string, text = "request prefix cpg0042/* write for 14d new plates") {
+  const before = h.slack.calls.length;
+  const reply = await h.slash(user, text);
+  expect(reply.status).toBe(200);
+  const id = requestIdIn(reply.json.text);
+  const post = h.slack.calls.slice(before).find((c) => c.method === "chat.postMessage");
+  if (!post) throw new Error("no admin card posted");
+  const card = [...h.slack.messages.values()].find((m) => JSON.stringify(m.blocks).includes(id));
+  if (!card) throw new Error("admin card not stored");
+  const value = buttonValue(post, "cytoskel_approve");
+  return { id, card: { channel: card.channel, ts: card.ts }, value };
+}
+
+function buttonValue(call: SlackCall, actionId: string): string {
+  const blocks = call.args.blocks as Array<{
+    type: string;
+    elements?: Array<{ action_id?: string; value?: string }>;
+  }>;
+  const button = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+  if (!button?.value) throw new Error(`no ${actionId} button`);
+  return button.value;
+}
+
+function callsSince(n: number): SlackCall[] {
+  return h.slack.calls.slice(n);
+}
+
+async function transitionsOf(id: string) {
+  const events = await h.stores.audit.listForRequest(id);
+  return events.items.filter((e) => e.action === "request.transition");
+}
+
+describe("slash command: request", () => {
+  it("files a PENDING request, answers with a receipt and posts one admin card with Approve/Deny", async () => {
+    const n = h.slack.calls.length;
+    const reply = await h.slash("UREQ1", "request prefix cpg0042 read for 7d to check plates");
+    expect(reply.status).toBe(200);
+    expect(reply.json.response_type).toBe("ephemeral");
+    const id = requestIdIn(reply.json.text);
+    const stored = await h.stores.requests.get(id);
+    expect(stored).toMatchObject({
+      status: "PENDING",
+      requesterUserId: "UREQ1",
+      requesterTeamId: "T0CYTOSKEL",
+      subPrefix: "cpg0042/*",
+      permission: "READ",
+      durationDays: 7,
+      reason: "to check plates",
+    });
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postMessage"]);
+    const card = calls[0];
+    expect(card?.args.channel).toBe(ADMIN_CHANNEL);
+    const text = JSON.stringify(card?.args.blocks);
+    for (const want of [
+      "<@UREQ1>",
+      "s3://staging-cellpainting-gallery/cpg0042/*",
+      "READ",
+      "7 days",
+      "to check plates",
+    ]) {
+      expect(text).toContain(want);
+    }
+    expect(decodeButtonValue(buttonValue(card as SlackCall, "cytoskel_approve"))).toEqual({
+      id,
+      requester: "UREQ1",
+    });
+    expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
+  });
+
+  it("answers a duplicate with the open request instead of filing it again", async () => {
+    const first = await fileRequest("UDUP");
+    const n = h.slack.calls.length;
+    const reply = await h.slash("UDUP", "request prefix cpg0042/ write");
+    expect(reply.json.text).toContain(`already have request \`${first.id}\``);
+    expect(callsSince(n)).toEqual([]);
+    const mine = await h.stores.requests.listByRequester("UDUP");
+    expect(mine.items).toHaveLength(1);
+  });
+
+  it("refuses malformed prefixes and unknown commands with usage, storing and posting nothing", async () => {
+    const n = h.slack.calls.length;
+    for (const text of [
+      "request prefix ../secret",
+      "request prefix *",
+      "request prefix a//b",
+      "request prefix cpg1 for 999d",
+      "frobnicate",
+      "",
+    ]) {
+      const reply = await h.slash("UBAD", text);
+      expect(reply.status, text).toBe(200);
+      expect(reply.json.response_type).toBe("ephemeral");
+      expect(reply.json.text, text).toMatch(/Usage|request prefix/);
+    }
+    expect(callsSince(n)).toEqual([]);
+    expect((await h.stores.requests.listByRequester("UBAD")).items).toEqual([]);
+  });
+
+  it("handles non-ASCII text in a base64 Function URL event (reason kept exactly)", async () => {
+    const reply = await h.slash("UUTF8", "request prefix cpg0099 read für José 🧫 plates", {
+      format: "function-url",
+      base64: true,
+    });
+    expect(reply.status).toBe(200);
+    const id = requestIdIn(reply.json.text);
+    expect((await h.stores.requests.get(id))?.reason).toBe("für José 🧫 plates");
+  });
+});
+
+describe("slash command: status, cancel, help, pending", () => {
+  it("status lists the caller's requests only", async () => {
+    const { id } = await fileRequest("USTAT");
+    await fileRequest("UOTHERSTAT");
+    const reply = await h.slash("USTAT", "status");
+    expect(reply.json.text).toContain(id);
+    expect(reply.json.text).toContain("PENDING");
+    expect(reply.json.text).not.toContain("UOTHERSTAT");
+    expect((await h.slash("UNOBODY", "status")).json.text).toContain("no access requests");
+  });
+
+  it("cancel withdraws one's own pending request and tells the admin channel; others' requests are not found", async () => {
+    const { id } = await fileRequest("UCANCEL");
+    const foreign = await h.slash("USOMEONE", `cancel ${id}`);
+    expect(foreign.json.text).toContain("no request");
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+
+    const n = h.slack.calls.length;
+    const reply = await h.slash("UCANCEL", `cancel ${id}`);
+    expect(reply.json.text).toContain("cancelled");
+    expect((await h.stores.requests.get(id))?.status).toBe("CANCELLED");
+    const calls = callsSince(n);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.method).toBe("chat.postMessage");
+    expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
+    expect(String(calls[0]?.args.text)).toContain(id);
+
+    const again = await h.slash("UCANCEL", `cancel ${id}`);
+    expect(again.json.text).toMatch(/already cancelled/);
+  });
+
+  it("help shows admin commands to admins (listed or in the admin user group) only", async () => {
+    const user = await h.slash("UPLAIN", "help");
+    const admin = await h.slash(ADMIN, "help");
+    const group = await h.slash(GROUP_ADMIN, "help");
+    expect(user.json.text).toContain("request prefix");
+    expect(user.json.text).not.toContain("revoke");
+    expect(admin.json.text).toContain("revoke @user [prefix]");
+    expect(group.json.text).toContain("Admin commands");
+  });
+
+  it("pending is for admins and lists open requests", async () => {
+    const { id } = await fileRequest("UPEND");
+    expect((await h.slash("UPEND", "pending")).json.text).toContain("Only cytoskel admins");
+    expect((await h.slash(ADMIN, "pending")).json.text).toContain(id);
+  });
+
+  it("answers a bare @name with an explanation", async () => {
+    const reply = await h.slash(ADMIN, "revoke @alice");
+    expect(reply.json.text).toContain("not a mention");
+  });
+});
+
+describe("approve", () => {
+  it("moves the request to APPROVED, records the card, and updates it in place without buttons", async () => {
+    const { id, card, value } = await fileRequest("UAPP");
+    const n = h.slack.calls.length;
+    const reply = await h.click(ADMIN, "cytoskel_approve", value, card);
+    expect(reply.status).toBe(200);
+    const stored = await h.stores.requests.get(id);
+    expect(stored).toMatchObject({ status: "APPROVED", decidedBy: ADMIN, adminMessage: card });
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.update"]);
+    const updated = h.slack.messages.get(`${card.channel}:${card.ts}`);
+    const text = JSON.stringify(updated?.blocks);
+    expect(text).toContain("Approved");
+    expect(text).toContain(`<@${ADMIN}>`);
+    expect(text).not.toContain("cytoskel_approve");
+  });
+
+  it("refuses a non-admin click with an ephemeral message and changes nothing", async () => {
+    const { id, card, value } = await fileRequest("UNONADMIN");
+    const n = h.slack.calls.length;
+    await h.click("URANDOM", "cytoskel_approve", value, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    expect(calls[0]?.args.user).toBe("URANDOM");
+    expect(String(calls[0]?.args.text)).toContain("Only cytoskel admins");
+    expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.updates).toBe(0);
+  });
+
+  it("refuses self-approval, and lets another admin approve", async () => {
+    const { id, card, value } = await fileRequest(ADMIN2);
+    await h.click(ADMIN2, "cytoskel_approve", value, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+    expect(String(h.slack.calls.at(-1)?.args.text)).toContain("can't approve your own request");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
+  });
+
+  it("accepts a member of the admin user group", async () => {
+    const { id, card, value } = await fileRequest("UGRPREQ");
+    await h.click(GROUP_ADMIN, "cytoskel_approve", value, card);
+    expect((await h.stores.requests.get(id))?.decidedBy).toBe(GROUP_ADMIN);
+  });
+
+  it("a double click makes one transition; the second click is told it was already approved", async () => {
+    const { id, card, value } = await fileRequest("UDOUBLE");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    const n = h.slack.calls.length;
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    expect(await transitionsOf(id)).toHaveLength(1);
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    expect(String(calls[0]?.args.text)).toContain(`already approved by <@${ADMIN}>`);
+  });
+
+  it("two admins racing (approve vs approve, approve vs deny): exactly one transition, the loser told who won", async () => {
+    const { id, card, value } = await fileRequest("URACE");
+    const n = h.slack.calls.length;
+    await Promise.all([
+      h.click(ADMIN, "cytoskel_approve", value, card),
+      h.click(ADMIN2, "cytoskel_approve", value, card),
+    ]);
+    const transitions = await transitionsOf(id);
+    expect(transitions).toHaveLength(1);
+    const winner = transitions[0]?.actor.id;
+    const loser = winner === ADMIN ? ADMIN2 : ADMIN;
+    const calls = callsSince(n);
+    expect(calls.filter((c) => c.method === "chat.update")).toHaveLength(1);
+    const told = calls.find((c) => c.method === "chat.postEphemeral");
+    expect(told?.args.user).toBe(loser);
+    expect(String(told?.args.text)).toContain(`already approved by <@${winner}>`);
+
+    const second = await fileRequest("URACE2");
+    const meta = JSON.stringify({ id: second.id, ...second.card });
+    const [, deny] = await Promise.all([
+      h.click(ADMIN, "cytoskel_approve", second.value, second.card),
+      h.submitDeny(ADMIN2, meta, "too broad"),
+    ]);
+    expect(await transitionsOf(second.id)).toHaveLength(1);
+    const final = await h.stores.requests.get(second.id);
+    if (final?.status === "APPROVED") {
+      expect(deny.json.response_action).toBe("errors");
+      expect(deny.json.errors?.reason).toContain("Already approved");
+    } else {
+      expect(final?.status).toBe("DENIED");
+    }
+  });
+});
+
+describe("deny", () => {
+  it("opens a modal for an optional reason; submitting denies and updates the card", async () => {
+    const { id, card, value } = await fileRequest("UDENY");
+    const n = h.slack.calls.length;
+    await h.click(ADMIN, "cytoskel_deny", value, card);
+    const open = callsSince(n);
+    expect(open.map((c) => c.method)).toEqual(["views.open"]);
+    const view = open[0]?.args.view as { callback_id: string; private_metadata: string };
+    expect(view.callback_id).toBe("cytoskel_deny_modal");
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+
+    const reply = await h.submitDeny(ADMIN, view.private_metadata, "Use cpg0042/sub instead");
+    expect(reply.status).toBe(200);
+    expect(reply.json.response_action).toBeUndefined();
+    const stored = await h.stores.requests.get(id);
+    expect(stored).toMatchObject({ status: "DENIED", decidedBy: ADMIN });
+    expect(stored?.lastTransition?.reason).toBe("Use cpg0042/sub instead");
+    const text = JSON.stringify(h.slack.messages.get(`${card.channel}:${card.ts}`)?.blocks);
+    expect(text).toContain("Denied");
+    expect(text).toContain("Use cpg0042/sub instead");
+    expect(text).not.toContain("cytoskel_deny");
+
+    const again = await h.submitDeny(ADMIN2, view.private_metadata);
+    expect(again.json.response_action).toBe("errors");
+    expect(await transitionsOf(id)).toHaveLength(1);
+  });
+
+  it("refuses a non-admin's deny click and modal submission", async () => {
+    const { id, card, value } = await fileRequest("UDENY2");
+    const n = h.slack.calls.length;
+    await h.click("URANDOM", "cytoskel_deny", value, card);
+    expect(callsSince(n).map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    const forged = await h.submitDeny("URANDOM", JSON.stringify({ id, ...card }));
+    expect(forged.json.response_action).toBe("errors");
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+  });
+});
+
+describe("retry", () => {
+  it("moves a FAILED request back to APPROVED for an admin, not for others", async () => {
+    const { id, card, value } = await fileRequest("URETRY");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: { kind: "system", id: "provisioner" },
+      reason: "IAM throttled",
+    });
+    await h.click("URETRY", "cytoskel_retry", id, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("FAILED");
+    await h.click(ADMIN2, "cytoskel_retry", id, card);
+    expect(await h.stores.requests.get(id)).toMatchObject({ status: "APPROVED", decidedBy: ADMIN2 });
+  });
+});
+
+describe("malformed interactions", () => {
+  it("a malformed button value changes nothing and says so", async () => {
+    const n = h.slack.calls.length;
+    await h.click(ADMIN, "cytoskel_approve", "{not json", undefined);
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    expect(String(calls[0]?.args.text)).toContain("malformed");
+  });
+
+  it("a click on a request that does not exist is answered, not crashed", async () => {
+    const reply = await h.click(ADMIN, "cytoskel_approve", JSON.stringify({ id: "nope-1234", r: "UX" }));
+    expect(reply.status).toBe(200);
+    expect(String(h.slack.calls.at(-1)?.args.text)).toContain("no request `nope-1234`");
+  });
+});
