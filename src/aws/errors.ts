@@ -189,6 +189,9 @@ export interface ErrorContext {
 
 interface SdkLikeError {
   name?: string;
+  /** Query and REST-XML errors carry AWS's own code here; `name` is the SDK class ("NoSuchEntityException"). */
+  Code?: string;
+  Error?: { Code?: string };
   message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
@@ -233,6 +236,8 @@ const INVALID_CODES = new Set([
   "ValidationError",
   "ValidationException",
   "MalformedPolicyDocument",
+  "MalformedPolicyDocumentException",
+  "InvalidInputException",
   "InvalidTag",
   "InvalidTags",
   "TooManyTags",
@@ -254,7 +259,10 @@ const NETWORK_CODES = new Set([
 export function mapAwsError(err: unknown, ctx: ErrorContext): AwsLayerError {
   if (err instanceof AwsLayerError) return err;
   const e = (typeof err === "object" && err !== null ? err : {}) as SdkLikeError;
-  const code = e.name && e.name !== "Error" ? e.name : (e.code ?? "Unknown");
+  const code =
+    (typeof e.Code === "string" && e.Code) ||
+    (typeof e.Error?.Code === "string" && e.Error.Code) ||
+    (e.name && e.name !== "Error" ? e.name : (e.code ?? "Unknown"));
   const status = e.$metadata?.httpStatusCode;
   const awsMessage = typeof e.message === "string" ? e.message : String(err);
   const base = { cause: err, operation: ctx.operation, code };

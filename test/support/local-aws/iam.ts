@@ -140,9 +140,13 @@ function checkPolicyDocument(doc: string): void {
   }
 }
 
-function checkPolicyArn(arn: string): void {
+/** The ARN must be well formed and name an AWS managed policy or one created here (AWS checks too). */
+function checkPolicyArn(state: LocalAwsState, arn: string): void {
   if (!/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/.+/.test(arn)) {
     throw new AwsFault("InvalidInput", 400, `ARN ${arn} is not valid.`);
+  }
+  if (!arn.includes(":iam::aws:policy/") && !state.iam.policies.has(arn)) {
+    throw new AwsFault("NoSuchEntity", 404, `Policy ${arn} does not exist or is not attachable.`);
   }
 }
 
@@ -452,7 +456,7 @@ const handlers: Record<string, Handler> = {
   AttachGroupPolicy(state, params) {
     const group = getGroupOrFail(state, required(params, "GroupName"));
     const arn = required(params, "PolicyArn");
-    checkPolicyArn(arn);
+    checkPolicyArn(state, arn);
     group.attachedPolicies.add(arn);
     return undefined;
   },
@@ -515,7 +519,7 @@ const handlers: Record<string, Handler> = {
   AttachUserPolicy(state, params) {
     const user = getUserOrFail(state, required(params, "UserName"));
     const arn = required(params, "PolicyArn");
-    checkPolicyArn(arn);
+    checkPolicyArn(state, arn);
     user.attachedPolicies.add(arn);
     return undefined;
   },
@@ -538,6 +542,49 @@ const handlers: Record<string, Handler> = {
       IsTruncated: p.isTruncated,
       Marker: p.marker,
     };
+  },
+
+  CreatePolicy(state, params) {
+    const name = required(params, "PolicyName");
+    checkName("policyName", name, 128);
+    const path = params.get("Path") || "/";
+    checkPath(path);
+    const document = required(params, "PolicyDocument");
+    checkPolicyDocument(document);
+    const arn = `arn:aws:iam::${state.accountId}:policy${path}${name}`;
+    if (state.iam.policies.has(arn)) {
+      throw new AwsFault(
+        "EntityAlreadyExists",
+        409,
+        `A policy called ${name} already exists. Duplicate names are not allowed.`,
+      );
+    }
+    const policy = { policyName: name, policyId: iamId("ANPA"), arn, path, document, createDate: new Date() };
+    state.iam.policies.set(arn, policy);
+    return {
+      Policy: {
+        PolicyName: name,
+        PolicyId: policy.policyId,
+        Arn: arn,
+        Path: path,
+        DefaultVersionId: "v1",
+        AttachmentCount: 0,
+        IsAttachable: true,
+        CreateDate: policy.createDate,
+        UpdateDate: policy.createDate,
+      },
+    };
+  },
+
+  DeletePolicy(state, params) {
+    const arn = required(params, "PolicyArn");
+    if (!state.iam.policies.has(arn)) throw new AwsFault("NoSuchEntity", 404, `Policy ${arn} was not found.`);
+    const attached =
+      [...state.iam.users.values()].some((u) => u.attachedPolicies.has(arn)) ||
+      [...state.iam.groups.values()].some((g) => g.attachedPolicies.has(arn));
+    if (attached) throw new AwsFault("DeleteConflict", 409, "Cannot delete a policy attached to entities.");
+    state.iam.policies.delete(arn);
+    return undefined;
   },
 
   CreateLoginProfile(state, params) {

@@ -47,6 +47,10 @@ export function isAllowed(state: LocalAwsState, user: LocalUser, action: string,
     docs.push(...group.inlinePolicies.values());
     attached.push(...group.attachedPolicies);
   }
+  for (const arn of attached) {
+    const managed = state.iam.policies.get(arn);
+    if (managed) docs.push(managed.document);
+  }
   let allowed = attached.some(
     (arn) => MANAGED_ALLOW_ALL.has(arn) && (arn.endsWith("AdministratorAccess") || action.startsWith("iam:")),
   );

@@ -59,6 +59,15 @@ export interface LocalGrant {
   createdAt: Date;
 }
 
+export interface LocalManagedPolicy {
+  policyName: string;
+  policyId: string;
+  arn: string;
+  path: string;
+  document: string;
+  createDate: Date;
+}
+
 export interface LocalInstance {
   id: string;
   arn: string;
@@ -95,6 +104,8 @@ export interface LocalAwsState {
     /** Keyed by lower-cased name: IAM names are unique regardless of case. */
     users: Map<string, LocalUser>;
     groups: Map<string, LocalGroup>;
+    /** Customer managed policies by ARN (AWS managed ones, arn:aws:iam::aws:policy/..., are assumed to exist). */
+    policies: Map<string, LocalManagedPolicy>;
     /** Keys that existed and were deleted: requests signed with them are refused like AWS does. */
     deletedAccessKeyIds: Set<string>;
   };
@@ -108,7 +119,7 @@ export interface LocalAwsState {
 export function createState(accountId: string): LocalAwsState {
   return {
     accountId,
-    iam: { users: new Map(), groups: new Map(), deletedAccessKeyIds: new Set() },
+    iam: { users: new Map(), groups: new Map(), policies: new Map(), deletedAccessKeyIds: new Set() },
     accessGrants: new Map(),
     dataAccessCalls: [],
     requests: [],
@@ -124,7 +135,7 @@ function randomUpper(n: number): string {
 }
 
 /** IAM-style unique IDs: AIDA (user), AGPA (group), AKIA (access key), ASIA (temporary). */
-export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA"): string {
+export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA" | "ANPA"): string {
   return prefix + randomUpper(prefix === "AKIA" || prefix === "ASIA" ? 16 : 17);
 }
 

@@ -1,0 +1,71 @@
+// IAM backends the IAM adapter suite runs against: our stand-in always, moto when installed.
+import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
+import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
+import { findMotoServer, MOTO_MISSING_REASON, startMoto } from "../support/moto.ts";
+
+export interface Backend {
+  clients: AwsClients;
+  /** Present only for the stand-in: its inspectable state. */
+  local?: LocalAws;
+  accountId: string;
+  stop(): Promise<void>;
+}
+
+export interface BackendSpec {
+  name: "stand-in" | "moto";
+  /** Why this backend is skipped, or undefined when it runs. */
+  skipReason: string | undefined;
+  start(): Promise<Backend>;
+}
+
+export const standIn: BackendSpec = {
+  name: "stand-in",
+  skipReason: undefined,
+  async start() {
+    const local = await startLocalAws();
+    const clients = createAwsClients({ env: local.env, maxAttempts: 1 });
+    return {
+      clients,
+      local,
+      accountId: local.accountId,
+      async stop() {
+        destroyAwsClients(clients);
+        await local.stop();
+      },
+    };
+  },
+};
+
+export const moto: BackendSpec = {
+  name: "moto",
+  skipReason: findMotoServer() ? undefined : MOTO_MISSING_REASON,
+  async start() {
+    const server = await startMoto();
+    if (!server) throw new Error(MOTO_MISSING_REASON);
+    const clients = createAwsClients({
+      env: {
+        AWS_ENDPOINT_URL_IAM: server.url,
+        AWS_ENDPOINT_URL_STS: server.url,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+      },
+      maxAttempts: 1,
+    });
+    return {
+      clients,
+      accountId: "123456789012",
+      async stop() {
+        destroyAwsClients(clients);
+        await server.stop();
+      },
+    };
+  },
+};
+
+/** Unique names so tests sharing one server never collide. */
+let counter = 0;
+export function uniqueName(base: string): string {
+  counter += 1;
+  return `${base}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 6)}`;
+}
