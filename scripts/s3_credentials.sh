@@ -74,7 +74,7 @@ _cytoskel_s3_credentials() {
   errors="$(mktemp)"
   if [ -z "$account" ]; then
     if ! account="$(aws "${auth[@]}" sts get-caller-identity --region "$region" --query Account --output text 2>"$errors")"; then
-      echo "s3_credentials: could not identify your AWS account: $(tr '\n' ' ' <"$errors")" >&2
+      echo "s3_credentials: could not identify your AWS account: $(tr '\n' ' ' <"$errors" | sed 's/^ *//; s/ *$//')" >&2
       _cytoskel_explain "$(cat "$errors")" "$profile" "$target" "$permission"
       rm -f "$errors"
       return 1
@@ -89,7 +89,7 @@ _cytoskel_s3_credentials() {
     --duration-seconds "$duration" \
     --region "$region" \
     --output json 2>"$errors")"; then
-    echo "Failed to get data access information: $(tr '\n' ' ' <"$errors")" >&2
+    echo "Failed to get data access information: $(tr '\n' ' ' <"$errors" | sed 's/^ *//; s/ *$//')" >&2
     _cytoskel_explain "$(cat "$errors")" "$profile" "$target" "$permission"
     rm -f "$errors"
     return 1

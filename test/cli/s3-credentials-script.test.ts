@@ -1,0 +1,147 @@
+// scripts/s3_credentials.sh, sourced in bash, with the real AWS CLI and jq against the local stand-in.
+// The AWS CLI's S3 Control endpoint rules put the account ID in front of the host
+// (123456789012.127.0.0.1), so its requests go through a tiny forwarding HTTP proxy to the stand-in.
+
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import { REPO_ROOT, runInProcess } from "./helpers.ts";
+
+function has(tool: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const missing = ["bash", "aws", "jq"].filter((t) => !has(t));
+if (missing.length > 0) console.warn(`SKIPPED s3_credentials.sh tests: ${missing.join(", ")} not installed`);
+
+const SCRIPT = join(REPO_ROOT, "scripts/s3_credentials.sh");
+const SCOPE = "s3://staging-cellpainting-gallery/";
+
+describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI + jq)", () => {
+  let local: LocalAws;
+  let proxy: Server;
+  let proxyUrl = "";
+  let bob = { accessKeyId: "", secretAccessKey: "" };
+  const home = mkdtempSync(join(tmpdir(), "cytoskel-script-home-"));
+
+  beforeAll(async () => {
+    local = await startLocalAws();
+    const loc = seedAccessGrantsLocation(local).locationId;
+    const created = await runInProcess(["--json", "cpgstaging", "create", "user", "bob"], local);
+    const doc = JSON.parse(created.stdout);
+    bob = { accessKeyId: doc.accessKeyId, secretAccessKey: doc.secretAccessKey };
+    const arn = doc.user.arn as string;
+    expect((await runInProcess(["cpgstaging", "create", "grant", arn, loc, "cpg0042/"], local)).code).toBe(0);
+
+    // Forward every proxied request (absolute-form URL, any host) to the stand-in.
+    proxy = createServer((req, res) => {
+      // Not `new URL`: WHATWG URLs reject a host like 123456789012.127.0.0.1.
+      const path = (req.url ?? "/").replace(/^https?:\/\/[^/]*/, "") || "/";
+      const upstream = request(
+        { host: "127.0.0.1", port: local.port, method: req.method, path, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    proxy?.closeAllConnections();
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+    await local?.stop();
+  });
+
+  /** Source the script in a fresh bash and print the resulting AWS_* variables after a marker. */
+  function source(
+    args: string,
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: home,
+      AWS_ACCESS_KEY_ID: bob.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
+      AWS_ENDPOINT_URL_S3_CONTROL: local.url,
+      AWS_ENDPOINT_URL_STS: local.url,
+      HTTP_PROXY: proxyUrl,
+      http_proxy: proxyUrl,
+      // Use the keys above, not a profile.
+      CYTOSKEL_PROFILE: "",
+      ...extraEnv,
+    };
+    const cmd = `source "${SCRIPT}" ${args}; rc=$?; echo "--- rc=$rc"; env | grep -E '^AWS_(ACCESS_KEY_ID|SESSION_TOKEN)=' | sort`;
+    return new Promise((done) => {
+      execFile("bash", ["-c", cmd], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+        done({ code: err ? 1 : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it("exports temporary credentials for the granted prefix and says so", async () => {
+    const calls = local.state.dataAccessCalls.length;
+    const run = await source("cpg0042");
+    expect(run.stderr).toBe("");
+    const [before, after] = run.stdout.split("--- rc=");
+    expect(before).toMatch(
+      new RegExp(
+        `^AWS credentials have been set successfully.\\nThey cover ${SCOPE.replaceAll("/", "\\/")}cpg0042\\/\\* \\(READWRITE\\) until \\S+\\.\\n$`,
+      ),
+    );
+    expect(after).toMatch(/^0\nAWS_ACCESS_KEY_ID=ASIA\w+\nAWS_SESSION_TOKEN=\S+\n$/);
+    expect(local.state.dataAccessCalls.slice(calls)).toEqual([
+      expect.objectContaining({
+        callerArn: "arn:aws:iam::123456789012:user/cytoskel/bob",
+        target: `${SCOPE}cpg0042/*`,
+        permission: "READWRITE",
+        durationSeconds: 43_200,
+        privilege: "Default",
+      }),
+    ]);
+  });
+
+  it("explains a missing grant and exports nothing", async () => {
+    // The account given: one AWS CLI start fewer (each costs seconds).
+    const run = await source("cpg0043/", { CYTOSKEL_ACCOUNT_ID: "123456789012" });
+    expect(run.stdout).toBe(`--- rc=1\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
+    expect(run.stderr).toMatch(
+      /^Failed to get data access information: An error occurred \(AccessDenied\) when calling the GetDataAccess operation: /,
+    );
+    expect(run.stderr).toContain(
+      `  -> No access grant gives you READWRITE on ${SCOPE}cpg0043/*. Check the prefix (and CYTOSKEL_PERMISSION; a READ grant does not give READWRITE), or ask an admin for a grant.\n`,
+    );
+    expect(run.stderr).not.toContain(bob.secretAccessKey);
+  });
+
+  it("refuses a bad prefix before calling AWS, and refuses to run unsourced", async () => {
+    const requests = local.state.requests.length;
+    const bad = await source("cpg0042/../x");
+    expect(bad.stdout).toBe(`--- rc=2\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
+    expect(bad.stderr).toBe(
+      "s3_credentials: refused prefix 'cpg0042/../x': no empty, '.' or '..' segments, and '*' only at the end.\n",
+    );
+    expect(local.state.requests.length).toBe(requests);
+
+    const unsourced = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile("bash", [SCRIPT, "cpg0042/"], { timeout: 10_000 }, (_err, _stdout, stderr) => {
+        done({ code: child.exitCode, stderr });
+      });
+    });
+    expect(unsourced.code).toBe(2);
+    expect(unsourced.stderr).toMatch(/^s3_credentials.sh must be sourced/);
+  });
+});
