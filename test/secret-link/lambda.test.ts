@@ -1,0 +1,169 @@
+// The Lambda entry end to end: config from the environment, DynamoDB client to dynalite, WebClient
+// to the local fake Slack; events shaped like API Gateway HTTP API v2 and Lambda Function URL events.
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { ConfigError } from "../../src/config/env.ts";
+import { loadSecretLinkConfig, tokenFromSecretString } from "../../src/secret-link/config.ts";
+import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
+import { createHandleFromEnv, fromLambdaEvent, handler } from "../../src/secret-link/lambda.ts";
+import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
+import { createStores, type Stores } from "../../src/store/index.ts";
+import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+
+const payload: CredentialsPayload = {
+  accessKeyId: "AKIALAMBDAEXAMPLE001",
+  secretAccessKey: "lambda/secret/example",
+  bucket: "staging-cellpainting-gallery",
+  region: "us-east-1",
+  scopes: ["cpg0042/*"],
+};
+
+let dynamo: LocalDynamo;
+let stores: Stores;
+let slack: FakeSlack;
+let env: Record<string, string>;
+
+function event(
+  method: string,
+  rawPath: string,
+  opts: { headers?: Record<string, string>; stage?: string; functionUrl?: boolean } = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath,
+    rawQueryString: "",
+    headers: { host: "links.example.org", "user-agent": "test", ...opts.headers },
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: opts.functionUrl ? "anonymous" : "123456789012",
+      apiId: "abc123",
+      domainName: opts.functionUrl ? "abc123.lambda-url.us-east-1.on.aws" : "links.example.org",
+      domainPrefix: "abc123",
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" },
+      requestId: "req",
+      routeKey: "$default",
+      stage: opts.stage ?? "$default",
+      time: "28/Nov/2026:01:00:00 +0000",
+      timeEpoch: Date.now(),
+    },
+  } as APIGatewayProxyEventV2;
+}
+
+async function issue(requestId: string) {
+  const link = await issueSecretLink({
+    secrets: stores.secrets,
+    baseUrl: "https://links.example.org",
+    payload,
+    requestId,
+    requesterUserId: "U0LAMBDA",
+  });
+  return new URL(link.url).pathname;
+}
+
+beforeAll(async () => {
+  [dynamo, slack] = await Promise.all([startDynamo(), startFakeSlack()]);
+  stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
+  env = {
+    TABLE_NAME: dynamo.tableName,
+    SLACK_BOT_TOKEN: "xoxb-lambda-test",
+    SLACK_API_URL: slack.apiUrl,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+  };
+});
+
+afterAll(async () => {
+  await slack?.stop();
+  await dynamo?.stop();
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe("secret-link Lambda entry", () => {
+  it("serves GET and a one-time POST for Function URL events, DMing the requester", async () => {
+    const path = await issue("lambda-req-1");
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const ctx = {} as Context;
+
+    const page = await handler(event("GET", path, { functionUrl: true }), ctx);
+    expect(page.statusCode).toBe(200);
+    expect(page.headers?.["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(page.body).toContain("Reveal credentials");
+
+    const reveal = { functionUrl: true, headers: { [REVEAL_HEADER]: REVEAL_HEADER_VALUE } };
+    const first = await handler(event("POST", path, reveal), ctx);
+    expect(first.statusCode).toBe(200);
+    expect(JSON.parse(first.body ?? "{}")).toHaveProperty("ciphertext");
+    const second = await handler(event("POST", path, reveal), ctx);
+    expect(second.statusCode).toBe(410);
+    expect(slack.callsTo("chat.postMessage").map((c) => c.args.channel)).toEqual(["U0LAMBDA"]);
+  });
+
+  it("strips a named HTTP API stage from the path and lower-cases header names", async () => {
+    const req = fromLambdaEvent(
+      event("POST", "/prod/s/abc", { stage: "prod", headers: { "X-Requested-With": "cytoskel-reveal" } }),
+    );
+    expect(req).toEqual({
+      method: "POST",
+      path: "/s/abc",
+      headers: expect.objectContaining({ "x-requested-with": "cytoskel-reveal" }),
+    });
+    expect(fromLambdaEvent(event("GET", "/s/abc")).path).toBe("/s/abc");
+  });
+
+  it("builds a working handler from an explicit environment (API Gateway v2 event)", async () => {
+    const path = await issue("lambda-req-2");
+    const handle = await createHandleFromEnv(env);
+    const res = await handle(fromLambdaEvent(event("GET", path)));
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("secret-link config", () => {
+  it("names every missing setting at once, without values", () => {
+    let err: unknown;
+    try {
+      loadSecretLinkConfig({ SLACK_API_URL: "not a url" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join("\n");
+    expect(problems).toContain("TABLE_NAME is required");
+    expect(problems).toContain("one of SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_ARN is required");
+    expect(problems).toContain("SLACK_API_URL must be an http(s) URL");
+  });
+
+  it("takes the token, or the ARN of a secret holding it (either ARN variable name), but not both", () => {
+    const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/slack-AbCdEf";
+    expect(loadSecretLinkConfig({ TABLE_NAME: "cytoskel", SLACK_BOT_TOKEN_ARN: arn }).slack.botToken).toEqual(
+      {
+        arn,
+      },
+    );
+    expect(
+      loadSecretLinkConfig({ TABLE_NAME: "cytoskel", SLACK_BOT_TOKEN_SECRET_ARN: arn }).slack.botToken,
+    ).toEqual({ arn });
+    const both = () =>
+      loadSecretLinkConfig({ TABLE_NAME: "cytoskel", SLACK_BOT_TOKEN: "xoxb-1", SLACK_BOT_TOKEN_ARN: arn });
+    expect(both).toThrow(/set only one of SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_ARN/);
+    const badToken = () => loadSecretLinkConfig({ TABLE_NAME: "cytoskel", SLACK_BOT_TOKEN: "s3cr3t-value" });
+    expect(badToken).toThrow(/SLACK_BOT_TOKEN must be a bot token/);
+    expect(badToken).not.toThrow(/s3cr3t-value/);
+  });
+
+  it("reads the token from a plain or JSON SecretString", () => {
+    expect(tokenFromSecretString("xoxb-plain\n")).toBe("xoxb-plain");
+    expect(tokenFromSecretString('{"SLACK_BOT_TOKEN":"xoxb-json"}')).toBe("xoxb-json");
+    expect(tokenFromSecretString('{"botToken":"xoxb-camel"}')).toBe("xoxb-camel");
+    expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).toThrow(/without SLACK_BOT_TOKEN/);
+    expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).not.toThrow(/xoxb-x/);
+    expect(() => tokenFromSecretString("")).toThrow(/empty/);
+  });
+});
