@@ -6,8 +6,8 @@
 // Each start function returns { endpoint, stop() } or null when the engine's prerequisite is missing,
 // so suites can skip visibly. CYTOSKEL_DYNAMO_ENGINES=dynalite,moto limits which engines run.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import type { Server } from "node:http";
 import { readdirSync } from "node:fs";
+import type { Server } from "node:http";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -36,6 +36,9 @@ export interface EngineInfo {
   name: EngineName;
   /** Why the engine cannot run here (undefined when it can). */
   missing: string | undefined;
+  /** Why concurrent conditional writes to one item may BOTH succeed here (undefined: they are atomic,
+   *  as in DynamoDB). moto's threaded server checks and writes without a lock. */
+  racy: string | undefined;
   start(): Promise<RunningEngine | null>;
 }
 
@@ -117,6 +120,9 @@ export async function startDynamoDbLocal(): Promise<RunningEngine | null> {
   const child = spawn(
     "java",
     [
+      // Short-lived test JVM: C1 only and the serial GC start faster on small machines.
+      "-XX:TieredStopAtLevel=1",
+      "-XX:+UseSerialGC",
       "-Djava.library.path=./DynamoDBLocal_lib",
       "-jar",
       "DynamoDBLocal.jar",
@@ -189,13 +195,25 @@ async function waitForEngine(
 
 // ---- engine list --------------------------------------------------------------------------------
 
+/** One engine's info (see availableEngines). */
+export function engineInfo(name: EngineName): EngineInfo {
+  const info = availableEngines().find((e) => e.name === name);
+  if (!info) throw new Error(`unknown DynamoDB engine ${name}`);
+  return info;
+}
+
 /** Every engine, with why it cannot run here; honours CYTOSKEL_DYNAMO_ENGINES. */
 export function availableEngines(): EngineInfo[] {
   const wanted = process.env.CYTOSKEL_DYNAMO_ENGINES?.split(",").map((s) => s.trim());
   const all: EngineInfo[] = [
-    { name: "dynalite", missing: undefined, start: startDynalite },
-    { name: "dynamodb-local", missing: javaMissing(), start: startDynamoDbLocal },
-    { name: "moto", missing: motoMissing(), start: startMotoDynamo },
+    { name: "dynalite", missing: undefined, racy: undefined, start: startDynalite },
+    { name: "dynamodb-local", missing: javaMissing(), racy: undefined, start: startDynamoDbLocal },
+    {
+      name: "moto",
+      missing: motoMissing(),
+      racy: "moto_server does not serialise concurrent conditional writes to one item",
+      start: startMotoDynamo,
+    },
   ];
   return all.map((e) =>
     wanted && !wanted.includes(e.name)

@@ -1,0 +1,3 @@
+import { defineStoreSuite } from "./suite.ts";
+
+defineStoreSuite("dynalite");
