@@ -17,11 +17,10 @@ process.exitCode = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   },
-  createClients: (region) => ({
-    iam: createIamClient({ region }),
-    s3control: createS3ControlClient({ region }),
-    sts: createStsClient({ region }),
-  }),
+  createClients: (region, profile) => {
+    const opts = { region, ...(profile ? { profile } : {}) };
+    return { iam: createIamClient(opts), s3control: createS3ControlClient(opts), sts: createStsClient(opts) };
+  },
   destroyClients: (clients) => {
     for (const client of Object.values(clients)) client.destroy();
   },

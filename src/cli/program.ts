@@ -21,7 +21,7 @@ export interface CliIo {
 export interface CliDeps {
   io: CliIo;
   /** Builds the SDK clients for a region (the real one honours AWS_PROFILE and AWS_ENDPOINT_URL_*). */
-  createClients(region: string): CliClients;
+  createClients(region: string, profile?: string): CliClients;
   /** Closes what createClients made, so the process can exit. */
   destroyClients?(clients: CliClients): void;
   /** Repository root, where `up` looks for cdk.json. */
@@ -39,8 +39,8 @@ interface GlobalOptions {
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const made: CliClients[] = [];
   let hints: ErrorHints = {};
-  const clientsFor = (region: string): CliClients => {
-    const clients = deps.createClients(region);
+  const clientsFor = (region: string, profile?: string): CliClients => {
+    const clients = deps.createClients(region, profile);
     made.push(clients);
     return clients;
   };
@@ -160,6 +160,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .option("--format <format>", "env, json or credential-process", "env")
     .option("--target <target>", `bucket configuration: ${TARGET_NAMES.join(", ")}`, "cpgstaging")
     .option("--account-id <id>", "the bucket's account (default: that of your keys)")
+    .option("--profile <profile>", "AWS profile holding your long-lived keys (default: AWS_PROFILE)")
     .action(async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -170,6 +171,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         format: string;
         target: string;
         accountId?: string;
+        profile?: string;
       }>();
       const request = validateCredentialsArgs(opts);
       const region = globals.region ? parseRegion(globals.region) : request.region;
@@ -179,7 +181,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         targetRegion: request.region,
         contributor: true,
       };
-      emit(await credentialsCommand(clientsFor(region), request), globals.json ?? false);
+      emit(await credentialsCommand(clientsFor(region, opts.profile), request), globals.json ?? false);
     });
 
   for (const command of allCommands(program)) {

@@ -3,7 +3,7 @@
 // (123456789012.127.0.0.1), so its requests go through a tiny forwarding HTTP proxy to the stand-in.
 
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -143,5 +143,49 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     });
     expect(unsourced.code).toBe(2);
     expect(unsourced.stderr).toMatch(/^s3_credentials.sh must be sourced/);
+  });
+  it("the AWS CLI accepts `cytoskel credentials --format credential-process` as a credential_process", async () => {
+    const cpHome = mkdtempSync(join(tmpdir(), "cytoskel-cp-home-"));
+    mkdirSync(join(cpHome, ".aws"));
+    const command = `${process.execPath} ${join(REPO_ROOT, "bin/cytoskel.js")} credentials --prefix cpg0042/ --format credential-process`;
+    writeFileSync(
+      join(cpHome, ".aws/config"),
+      `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,
+    );
+    const calls = local.state.dataAccessCalls.length;
+    const requests = local.state.requests.length;
+    const out = await new Promise<{ err: Error | null; stdout: string; stderr: string }>((done) => {
+      execFile(
+        "aws",
+        ["sts", "get-caller-identity", "--profile", "cpg0042", "--output", "json"],
+        {
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            HOME: cpHome,
+            // For the credential_process child (cytoskel): the long-lived keys and the stand-in.
+            AWS_ACCESS_KEY_ID: bob.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
+            AWS_ENDPOINT_URL_S3_CONTROL: local.url,
+            AWS_ENDPOINT_URL_STS: local.url,
+            HTTP_PROXY: proxyUrl,
+            http_proxy: proxyUrl,
+          },
+        },
+        (err, stdout, stderr) => done({ err, stdout, stderr }),
+      );
+    });
+    expect(out.err, out.stderr).toBeNull();
+    expect(JSON.parse(out.stdout).Account).toBe("123456789012");
+    expect(local.state.dataAccessCalls.slice(calls)).toEqual([
+      expect.objectContaining({
+        target: `${SCOPE}cpg0042/*`,
+        callerArn: "arn:aws:iam::123456789012:user/cytoskel/bob",
+      }),
+    ]);
+    // The AWS CLI's own call was signed with the temporary key, not bob's long-lived one.
+    const last = local.state.requests.slice(requests).at(-1);
+    expect(last?.operation).toBe("GetCallerIdentity");
+    expect(last?.accessKeyId).toMatch(/^ASIA/);
   });
 });
