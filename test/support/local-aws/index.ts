@@ -63,6 +63,7 @@ async function handle(state: LocalAwsState, req: IncomingMessage, res: ServerRes
     operation: "",
     status: 200,
     accessKeyId: sig.accessKeyId,
+    host: req.headers.host,
   };
   state.requests.push(record);
 

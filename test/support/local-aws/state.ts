@@ -94,6 +94,8 @@ export interface RequestRecord {
   operation: string;
   status: number;
   accessKeyId: string | undefined;
+  /** The Host header as received (S3 Control must not have the account ID prefixed to it). */
+  host: string | undefined;
   /** Error code when status >= 300. */
   errorCode?: string;
 }

@@ -1,0 +1,168 @@
+// The stand-in at the wire level (raw HTTP, no SDK): AWS's error envelopes, namespaces, statuses and
+// header checks; and `npm run local-aws` printing a usable environment.
+import { type ChildProcess, spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listLocations } from "../../src/aws/access-grants.ts";
+import { getAccountId } from "../../src/aws/account.ts";
+import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+let local: LocalAws;
+
+beforeAll(async () => {
+  local = await startLocalAws();
+});
+afterAll(async () => {
+  await local.stop();
+});
+
+async function iamQuery(body: string) {
+  const res = await fetch(local.url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function s3control(path: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${local.url}/v20180820/${path}`, { headers });
+  return { status: res.status, text: await res.text() };
+}
+
+describe("IAM wire format", () => {
+  it("answers a missing user with 404 and an IAM ErrorResponse", async () => {
+    const { status, text } = await iamQuery("Action=GetUser&Version=2010-05-08&UserName=nobody");
+    expect(status).toBe(404);
+    expect(text).toContain('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">');
+    expect(text).toContain("<Type>Sender</Type><Code>NoSuchEntity</Code>");
+    expect(text).toContain("<Message>The user with name nobody cannot be found.</Message>");
+  });
+
+  it("wraps results in <Action>Response/<Action>Result with ResponseMetadata", async () => {
+    const { status, text } = await iamQuery(
+      "Action=CreateUser&Version=2010-05-08&UserName=wire&Path=%2Fcytoskel%2F",
+    );
+    expect(status).toBe(200);
+    expect(text).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?><CreateUserResponse xmlns="https:\/\/iam.amazonaws.com\/doc\/2010-05-08\/"><CreateUserResult><User><Path>\/cytoskel\/<\/Path><UserName>wire<\/UserName>/,
+    );
+    expect(text).toContain("<ResponseMetadata><RequestId>");
+  });
+
+  it("answers an unknown action with 400 InvalidAction", async () => {
+    const { status, text } = await iamQuery("Action=FlyToTheMoon&Version=2010-05-08");
+    expect(status).toBe(400);
+    expect(text).toContain("<Code>InvalidAction</Code>");
+  });
+
+  it("refuses MaxItems outside 1..1000 with ValidationError", async () => {
+    const { status, text } = await iamQuery("Action=ListUsers&Version=2010-05-08&MaxItems=0");
+    expect(status).toBe(400);
+    expect(text).toContain("<Code>ValidationError</Code>");
+  });
+
+  it("answers duplicate users with 409 EntityAlreadyExists, ignoring case like IAM", async () => {
+    await iamQuery("Action=CreateUser&Version=2010-05-08&UserName=CaseUser");
+    const { status, text } = await iamQuery("Action=CreateUser&Version=2010-05-08&UserName=caseuser");
+    expect(status).toBe(409);
+    expect(text).toContain("<Code>EntityAlreadyExists</Code>");
+  });
+});
+
+describe("S3 Control wire format", () => {
+  it("requires the x-amz-account-id header", async () => {
+    const { status, text } = await s3control("accessgrantsinstance");
+    expect(status).toBe(400);
+    expect(text).toContain("<Code>InvalidRequest</Code>");
+  });
+
+  it("refuses another account's ID with 403 AccessDenied", async () => {
+    const { status, text } = await s3control("accessgrantsinstance", { "x-amz-account-id": "210987654321" });
+    expect(status).toBe(403);
+    expect(text).toContain("<Error><Code>AccessDenied</Code>");
+  });
+
+  it("answers a missing instance with 404 AccessGrantsInstanceNotExistsError", async () => {
+    const { status, text } = await s3control("accessgrantsinstance", { "x-amz-account-id": local.accountId });
+    expect(status).toBe(404);
+    expect(text).toContain("<Code>AccessGrantsInstanceNotExistsError</Code>");
+  });
+
+  it("refuses a continuation token it did not issue", async () => {
+    seedAccessGrantsLocation(local);
+    const { status, text } = await s3control("accessgrantsinstance/grants?nextToken=forged", {
+      "x-amz-account-id": local.accountId,
+    });
+    expect(status).toBe(400);
+    expect(text).toContain("<Code>InvalidRequest</Code>");
+  });
+
+  it("lists in the S3 Control namespace with AccessGrantsLocation members", async () => {
+    seedAccessGrantsLocation(local);
+    const { status, text } = await s3control("accessgrantsinstance/locations", {
+      "x-amz-account-id": local.accountId,
+    });
+    expect(status).toBe(200);
+    expect(text).toContain(
+      '<ListAccessGrantsLocationsResult xmlns="http://awss3control.amazonaws.com/doc/2018-08-20/">',
+    );
+    expect(text).toContain("<AccessGrantsLocationsList><AccessGrantsLocation>");
+    expect(text).toContain("<LocationScope>s3://staging-cellpainting-gallery/</LocationScope>");
+  });
+});
+
+describe("npm run local-aws", () => {
+  let child: ChildProcess | undefined;
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  it("prints the environment that points the SDK at a seeded stand-in", async () => {
+    // Same module the npm script runs, loaded through tsx's hook so there is one process to stop.
+    child = spawn(process.execPath, ["--import", "tsx", "test/support/local-aws-main.ts"], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    await new Promise<void>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`no environment printed:\n${out}`)), 15_000);
+      child?.stdout?.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("Press Ctrl-C")) {
+          clearTimeout(timer);
+          done();
+        }
+      });
+      child?.once("exit", (code) => fail(new Error(`exited with ${code}:\n${out}`)));
+    });
+    const env: Record<string, string> = {};
+    for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = m[2] as string;
+    expect(Object.keys(env).sort()).toEqual([
+      "AWS_ACCESS_KEY_ID",
+      "AWS_ENDPOINT_URL_IAM",
+      "AWS_ENDPOINT_URL_S3_CONTROL",
+      "AWS_ENDPOINT_URL_STS",
+      "AWS_REGION",
+      "AWS_SECRET_ACCESS_KEY",
+    ]);
+    expect(env.AWS_ENDPOINT_URL_IAM).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const clients = createAwsClients({ env, maxAttempts: 1 });
+    try {
+      const accountId = await getAccountId(clients.sts);
+      expect(accountId).toBe("123456789012");
+      const locations = await listLocations(clients.s3control, { accountId });
+      expect(locations.map((l) => l.scope)).toEqual(["s3://staging-cellpainting-gallery/"]);
+      expect(out).toContain(`(ID: ${locations[0]?.id})`);
+    } finally {
+      destroyAwsClients(clients);
+    }
+  });
+});
