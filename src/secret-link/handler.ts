@@ -103,7 +103,7 @@ const FORBIDDEN_JSON = JSON.stringify({
   message: "Open the link in a browser and use its Reveal button.",
 });
 
-const LINK_PATH = /^\/s\/([^/]*)$/;
+const LINK_PATH = /^\/s\/(.*)$/;
 
 const silentLogger: Logger = { info() {}, error() {} };
 

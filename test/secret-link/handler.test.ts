@@ -219,6 +219,7 @@ describe("unknown, malformed, expired and consumed links", () => {
       "/s/",
       `/s/${"A".repeat(500)}`,
       "/s/%3Cscript%3E",
+      `/s/${randomLinkId()}/extra`,
     ];
     const gets = await Promise.all(paths.map((p) => get(p)));
     const posts = await Promise.all(paths.map((p) => post(p)));
