@@ -4,6 +4,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
@@ -275,6 +276,23 @@ describe("credentials output formats", () => {
       expect(doc.MatchedGrantTarget).toBe(`${SCOPE}cpg0042/*`);
       expect(local.state.dataAccessCalls.at(-1)?.permission).toBe("READ");
     }
+  });
+
+  it("list user shows managed users only; --all shows every IAM user", async () => {
+    const iam = new IAMClient({
+      region: "us-east-1",
+      endpoint: local.url,
+      credentials: { accessKeyId: "AKIALOCALADMIN000000", secretAccessKey: "x" },
+    });
+    await iam.send(new CreateUserCommand({ UserName: "legacy_user" }));
+    iam.destroy();
+    const managed = await runInProcess(["cpgstaging", "list", "user"], local);
+    expect(managed).toEqual({ code: 0, stdout: `${ALICE_ARN}\n`, stderr: "" });
+    const all = await runInProcess(["cpgstaging", "list", "user", "--all"], local);
+    expect(all.stdout.trimEnd().split("\n").sort()).toEqual([
+      ALICE_ARN,
+      `arn:aws:iam::${ACCOUNT}:user/legacy_user`,
+    ]);
   });
 
   it("list commands' --json output parses", async () => {
