@@ -2,7 +2,7 @@
 # Get temporary S3 credentials for a prefix of the Cell Painting Gallery staging bucket and export them
 # into the current shell. Needs bash, the AWS CLI and jq. SOURCE it, don't run it:
 #
-#   source scripts/s3_credentials.sh cpg0042/
+#   source scripts/s3_credentials.sh cpg0042/ [READ|WRITE|READWRITE]
 #   aws s3 cp results.csv s3://staging-cellpainting-gallery/cpg0042/
 #
 # It trades the long-lived keys you received (profile cpg_staging in ~/.aws/credentials) for credentials
@@ -11,7 +11,7 @@
 # Settings (environment, all optional):
 #   CYTOSKEL_PROFILE     profile holding your keys (default: $AWS_PROFILE, else cpg_staging;
 #                        set it to "" to use keys already in the environment)
-#   CYTOSKEL_PERMISSION  READ, WRITE or READWRITE (default READWRITE)
+#   CYTOSKEL_PERMISSION  READ, WRITE or READWRITE (default READWRITE; the second argument wins)
 #   CYTOSKEL_DURATION    seconds, 900-43200 (default 43200 = 12 h)
 #   CYTOSKEL_ACCOUNT_ID  the bucket's AWS account (default: the account of your keys)
 #   CYTOSKEL_BUCKET      default staging-cellpainting-gallery
@@ -20,7 +20,7 @@
 _cytoskel_s3_credentials() {
   local bucket="${CYTOSKEL_BUCKET:-staging-cellpainting-gallery}"
   local region="${CYTOSKEL_REGION:-us-east-1}"
-  local permission="${CYTOSKEL_PERMISSION:-READWRITE}"
+  local permission="${2:-${CYTOSKEL_PERMISSION:-READWRITE}}"
   local duration="${CYTOSKEL_DURATION:-43200}"
   local profile="${CYTOSKEL_PROFILE-${AWS_PROFILE:-cpg_staging}}"
   local prefix="${1:-}"
@@ -47,10 +47,11 @@ _cytoskel_s3_credentials() {
       return 2
       ;;
   esac
+  permission="$(tr '[:lower:]' '[:upper:]' <<<"$permission")"
   case "$permission" in
     READ | WRITE | READWRITE) ;;
     *)
-      echo "s3_credentials: CYTOSKEL_PERMISSION='$permission'; allowed: READ, WRITE, READWRITE" >&2
+      echo "s3_credentials: unknown permission '$permission'; allowed: READ, WRITE, READWRITE" >&2
       return 2
       ;;
   esac

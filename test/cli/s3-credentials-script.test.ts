@@ -116,7 +116,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
 
   it("explains a missing grant and exports nothing", async () => {
     // The account given: one AWS CLI start fewer (each costs seconds).
-    const run = await source("cpg0043/", { CYTOSKEL_ACCOUNT_ID: "123456789012" });
+    const run = await source(`'${SCOPE}cpg0043/*' readwrite`, { CYTOSKEL_ACCOUNT_ID: "123456789012" });
     expect(run.stdout).toBe(`--- rc=1\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
     expect(run.stderr).toMatch(
       /^Failed to get data access information: An error occurred \(AccessDenied\) when calling the GetDataAccess operation: /,
@@ -127,12 +127,17 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(run.stderr).not.toContain(bob.secretAccessKey);
   });
 
-  it("refuses a bad prefix before calling AWS, and refuses to run unsourced", async () => {
+  it("refuses a bad prefix or permission before calling AWS, and refuses to run unsourced", async () => {
     const requests = local.state.requests.length;
     const bad = await source("cpg0042/../x");
     expect(bad.stdout).toBe(`--- rc=2\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
     expect(bad.stderr).toBe(
       "s3_credentials: refused prefix 'cpg0042/../x': no empty, '.' or '..' segments, and '*' only at the end.\n",
+    );
+    const badPermission = await source("cpg0042/ admin");
+    expect(badPermission.stdout).toBe(`--- rc=2\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
+    expect(badPermission.stderr).toBe(
+      "s3_credentials: unknown permission 'ADMIN'; allowed: READ, WRITE, READWRITE\n",
     );
     expect(local.state.requests.length).toBe(requests);
 
