@@ -53,7 +53,8 @@ export class TransitionConflictError extends StoreError {
     this.winner = args.winner;
   }
 
-  /** The same move by the same actor already happened (a double click or a retried delivery). */
+  /** The request already made exactly this move (a double click, a retried delivery, or a second admin
+   *  clicking the same button): callers may answer "already done by <winner.actor>" instead of an error. */
   get alreadyDone(): boolean {
     const w = this.winner;
     return w !== undefined && w.from === this.expected && w.to === this.attempted && this.current === w.to;
