@@ -1,0 +1,177 @@
+// Deploy settings, read once from CDK context (cdk.json "context" or `-c key=value`) into one typed
+// object. Everything downstream takes this object; nothing else reads context. Defaults are the
+// `cpgstaging` target the CLI uses, so `cytoskel cpgstaging …` and the stacks name the same things.
+import { DEFAULT_TARGET, TARGETS } from "../../src/config/targets.ts";
+
+const TARGET = TARGETS[DEFAULT_TARGET];
+
+export interface CytoskelDeployConfig {
+  /** 12-digit account; undefined keeps the stacks account-agnostic (synth works with no credentials). */
+  readonly account: string | undefined;
+  readonly region: string;
+  readonly bucketName: string;
+  /** true: the stack creates and owns the bucket; false: it imports the existing bucket by name. */
+  readonly createBucket: boolean;
+  /** false when the account already has an S3 Access Grants instance in this region (one per region). */
+  readonly createAccessGrantsInstance: boolean;
+  readonly uploadersGroupName: string;
+  /** Path of the IAM users the bot creates; the provisioner may touch users under this path only. */
+  readonly iamUserPath: string;
+  readonly adminUserIds: readonly string[];
+  readonly adminUserGroupId: string | undefined;
+  readonly adminChannelId: string | undefined;
+  readonly allowSelfApproval: boolean;
+  readonly secretLinkTtlHours: number;
+  readonly defaultGrantDays: number;
+  readonly maxGrantDays: number;
+  /** Existing Secrets Manager secrets; when absent the stack creates empty ones to fill after deploy. */
+  readonly slackSigningSecretArn: string | undefined;
+  readonly slackBotTokenArn: string | undefined;
+  /** Slack bot IDs (known after installing the app); Bolt needs them to skip auth.test at cold start. */
+  readonly slackBotId: string | undefined;
+  readonly slackBotUserId: string | undefined;
+  readonly logRetentionDays: number;
+  /** Minutes between runs of the expiry/reminder job. */
+  readonly expiryScheduleMinutes: number;
+}
+
+/** The context keys we read, in the order the README documents them. */
+export const CONFIG_KEYS = [
+  "account",
+  "region",
+  "bucketName",
+  "createBucket",
+  "createAccessGrantsInstance",
+  "uploadersGroupName",
+  "iamUserPath",
+  "adminUserIds",
+  "adminUserGroupId",
+  "adminChannelId",
+  "allowSelfApproval",
+  "secretLinkTtlHours",
+  "defaultGrantDays",
+  "maxGrantDays",
+  "slackSigningSecretArn",
+  "slackBotTokenArn",
+  "slackBotId",
+  "slackBotUserId",
+  "logRetentionDays",
+  "expiryScheduleMinutes",
+] as const;
+
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`Invalid CDK context setting "${setting}": ${message}`);
+  }
+}
+
+// CloudWatch Logs accepts only these retention periods.
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
+/** Reads and validates every setting; throws ConfigError naming the first malformed one. */
+export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDeployConfig {
+  const str = (key: ConfigKey): string | undefined => {
+    const value = get(key);
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    if (typeof value !== "string") throw new ConfigError(key, `expected a string, got ${typeof value}`);
+    return value.trim() === "" ? undefined : value.trim();
+  };
+  const matching = (key: ConfigKey, pattern: RegExp, what: string): string | undefined => {
+    const value = str(key);
+    if (value !== undefined && !pattern.test(value)) throw new ConfigError(key, `expected ${what}`);
+    return value;
+  };
+  const bool = (key: ConfigKey, fallback: boolean): boolean => {
+    const value = get(key);
+    if (value === undefined || value === null || value === "") return fallback;
+    if (value === true || value === "true") return true;
+    if (value === false || value === "false") return false;
+    throw new ConfigError(key, "expected true or false");
+  };
+  const int = (key: ConfigKey, fallback: number, min: number, max: number): number => {
+    const raw = get(key);
+    if (raw === undefined || raw === null || raw === "") return fallback;
+    const value = typeof raw === "number" ? raw : typeof raw === "string" ? Number(raw.trim()) : Number.NaN;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(key, `expected a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const list = (key: ConfigKey, pattern: RegExp, what: string): string[] => {
+    const raw = get(key);
+    if (raw === undefined || raw === null || raw === "") return [];
+    const items = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : undefined;
+    if (items === undefined) throw new ConfigError(key, `expected a comma-separated list of ${what}`);
+    const values = items.map((item) => (typeof item === "string" ? item.trim() : "")).filter((v) => v);
+    const bad = values.find((v) => !pattern.test(v));
+    if (bad !== undefined) throw new ConfigError(key, `"${bad}" is not ${what}`);
+    return values;
+  };
+
+  const defaultGrantDays = int("defaultGrantDays", 30, 1, 3650);
+  const maxGrantDays = int("maxGrantDays", 90, 1, 3650);
+  if (defaultGrantDays > maxGrantDays) {
+    throw new ConfigError("defaultGrantDays", `must not exceed maxGrantDays (${maxGrantDays})`);
+  }
+  const logRetentionDays = int("logRetentionDays", 90, 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    throw new ConfigError("logRetentionDays", `expected one of ${LOG_RETENTION_DAYS.join(", ")}`);
+  }
+  const iamUserPath = str("iamUserPath") ?? TARGET.iamPath;
+  if (!/^\/([A-Za-z0-9_+=,.@-]+\/)+$/.test(iamUserPath)) {
+    throw new ConfigError("iamUserPath", 'expected an IAM path below "/" such as "/cytoskel/"');
+  }
+
+  return {
+    account: matching("account", /^\d{12}$/, "a 12-digit AWS account ID"),
+    region: matching("region", /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1") ?? TARGET.region,
+    bucketName:
+      matching("bucketName", /^(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a valid S3 bucket name") ??
+      TARGET.bucket,
+    createBucket: bool("createBucket", false),
+    createAccessGrantsInstance: bool("createAccessGrantsInstance", true),
+    uploadersGroupName:
+      matching("uploadersGroupName", /^[A-Za-z0-9_+=,.@-]{1,128}$/, "a valid IAM group name") ??
+      TARGET.uploadersGroup,
+    iamUserPath,
+    adminUserIds: list("adminUserIds", SLACK_USER_ID, "a Slack user ID (U…/W…)"),
+    adminUserGroupId: matching("adminUserGroupId", /^S[A-Z0-9]{2,}$/, "a Slack user group ID (S…)"),
+    adminChannelId: matching("adminChannelId", /^[CG][A-Z0-9]{2,}$/, "a Slack channel ID (C…/G…)"),
+    allowSelfApproval: bool("allowSelfApproval", false),
+    secretLinkTtlHours: int("secretLinkTtlHours", 24, 1, 168),
+    defaultGrantDays,
+    maxGrantDays,
+    slackSigningSecretArn: matching("slackSigningSecretArn", SECRET_ARN, "a Secrets Manager secret ARN"),
+    slackBotTokenArn: matching("slackBotTokenArn", SECRET_ARN, "a Secrets Manager secret ARN"),
+    slackBotId: matching("slackBotId", /^B[A-Z0-9]{2,}$/, "a Slack bot ID (B…)"),
+    slackBotUserId: matching("slackBotUserId", SLACK_USER_ID, "a Slack user ID (U…/W…)"),
+    logRetentionDays,
+    expiryScheduleMinutes: int("expiryScheduleMinutes", 60, 5, 1440),
+  };
+}
+
+/**
+ * Settings the deployed bot refuses to start without (its loader fails fast), but which a first deploy
+ * cannot know yet: the bot IDs exist only after the Slack app is installed. Synth still works; the app
+ * warns and the operator redeploys with them (cdk/DEPLOY.md).
+ */
+export function missingBotSettings(config: CytoskelDeployConfig): ConfigKey[] {
+  const missing: ConfigKey[] = [];
+  if (config.adminUserIds.length === 0) missing.push("adminUserIds");
+  if (!config.adminChannelId) missing.push("adminChannelId");
+  if (!config.slackBotId) missing.push("slackBotId");
+  if (!config.slackBotUserId) missing.push("slackBotUserId");
+  return missing;
+}

@@ -1,0 +1,86 @@
+// One way to build a cytoskel Lambda function: esbuild-bundled TypeScript (NodejsFunction, local esbuild,
+// never Docker), Node 24 on arm64, its own log group with retention, and its own role that starts empty
+// (no AWS managed policy): each stack adds exactly what that function calls.
+import { type Duration, RemovalPolicy } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+
+export interface CytoskelFunctionProps {
+  /** Absolute path of the TypeScript entry file exporting `handler`. */
+  readonly entry: string;
+  /** Repository root: esbuild runs here and resolves node_modules and tsconfig from it. */
+  readonly projectRoot: string;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetentionDays: number;
+  /**
+   * Only for tests: deploy this code instead of bundling the entry, so unit tests of the stack's wiring
+   * do not pay for four esbuild runs. The app never sets it; `cdk synth` always bundles.
+   */
+  readonly prebuiltCode?: lambda.Code;
+}
+
+export class CytoskelFunction extends Construct {
+  readonly fn: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CytoskelFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `${props.description} (cytoskel)`,
+    });
+    // Only this function's log group; Lambda names the streams, hence the ':*' on the group ARN.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "WriteOwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.fn = new nodejs.NodejsFunction(this, "Function", {
+      entry: props.entry,
+      handler: "handler",
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: FUNCTION_RUNTIME,
+      architecture: FUNCTION_ARCHITECTURE,
+      description: props.description,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
+      ...(props.prebuiltCode ? { code: props.prebuiltCode } : {}),
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: "node24",
+        platform: "node",
+        mainFields: ["module", "main"],
+        minify: true,
+        sourceMap: true,
+        // Bundle the AWS SDK too: the functions run the exact versions the tests ran.
+        bundleAwsSDK: true,
+        externalModules: [],
+        // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+        banner:
+          "import { createRequire as __cytoskelCreateRequire } from 'node:module'; const require = __cytoskelCreateRequire(import.meta.url);",
+      },
+    });
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, type ConfigKey, missingBotSettings, readDeployConfig } from "../../cdk/lib/config.ts";
+import { TARGETS } from "../../src/config/targets.ts";
+
+const read = (context: Partial<Record<ConfigKey, unknown>>) => readDeployConfig((key) => context[key]);
+
+function errorOf(context: Partial<Record<ConfigKey, unknown>>): ConfigError {
+  try {
+    read(context);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("deploy config from CDK context", () => {
+  it("defaults to the cpgstaging target: us-east-1, the staging bucket imported, the uploaders group, /cytoskel/", () => {
+    const config = read({});
+    expect(config).toMatchObject({
+      account: undefined,
+      region: TARGETS.cpgstaging.region,
+      bucketName: TARGETS.cpgstaging.bucket,
+      createBucket: false,
+      createAccessGrantsInstance: true,
+      uploadersGroupName: TARGETS.cpgstaging.uploadersGroup,
+      iamUserPath: TARGETS.cpgstaging.iamPath,
+      adminUserIds: [],
+      secretLinkTtlHours: 24,
+      defaultGrantDays: 30,
+      maxGrantDays: 90,
+      logRetentionDays: 90,
+    });
+  });
+
+  it("accepts -c strings and cdk.json typed values alike", () => {
+    const fromCli = read({ createBucket: "true", adminUserIds: "U0AAA1, U0BBB2", maxGrantDays: "120" });
+    const fromJson = read({ createBucket: true, adminUserIds: ["U0AAA1", "U0BBB2"], maxGrantDays: 120 });
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli.adminUserIds).toEqual(["U0AAA1", "U0BBB2"]);
+  });
+
+  it.each([
+    [{ account: "12345" }, "account"],
+    [{ region: "mars" }, "region"],
+    [{ bucketName: "Not_A_Bucket" }, "bucketName"],
+    [{ createBucket: "yes" }, "createBucket"],
+    [{ adminUserIds: "U0AAA1,alice" }, "adminUserIds"],
+    [{ adminChannelId: "#admins" }, "adminChannelId"],
+    [{ secretLinkTtlHours: "0" }, "secretLinkTtlHours"],
+    [{ maxGrantDays: "ninety" }, "maxGrantDays"],
+    [{ defaultGrantDays: 100, maxGrantDays: 90 }, "defaultGrantDays"],
+    [{ logRetentionDays: 42 }, "logRetentionDays"],
+    [{ iamUserPath: "cytoskel" }, "iamUserPath"],
+    [{ slackBotTokenArn: "arn:aws:s3:::bucket" }, "slackBotTokenArn"],
+  ] as const)("names the malformed setting: %o", (context, setting) => {
+    const err = errorOf(context);
+    expect(err.setting).toBe(setting);
+    expect(err.message).toContain(`"${setting}"`);
+  });
+
+  it("lists the settings the bot cannot start without, and none once they are given", () => {
+    expect(missingBotSettings(read({}))).toEqual([
+      "adminUserIds",
+      "adminChannelId",
+      "slackBotId",
+      "slackBotUserId",
+    ]);
+    expect(
+      missingBotSettings(
+        read({
+          adminUserIds: "U0AAA1",
+          adminChannelId: "C0ADMIN",
+          slackBotId: "B0BOT",
+          slackBotUserId: "U0BOT",
+        }),
+      ),
+    ).toEqual([]);
+  });
+});
