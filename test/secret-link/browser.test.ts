@@ -162,6 +162,12 @@ describe.skipIf(chromiumMissing !== undefined)("secret-link page in headless Chr
         "--prefix cpg0042/* --permission READWRITE --format credential-process\n",
     );
     await expect(page.getByText("will not be shown again").isVisible()).resolves.toBe(true);
+    // The copy buttons put the exact value on the clipboard.
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const secretCopy = page.locator("dd", { has: secret }).locator("xpath=following-sibling::dd[1]//button");
+    await secretCopy.click();
+    await expect(secretCopy.textContent()).resolves.toBe("Copied");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(payload.secretAccessKey);
     await expect(page.getByText(payload.instructions ?? "").isVisible()).resolves.toBe(true);
     // The key left the address bar once it had done its job.
     expect(page.url()).toBe(`${server.url}/s/${link.id}`);
