@@ -1,0 +1,160 @@
+/**
+ * The provisioner's work per DynamoDB stream batch, apart from the Lambda entry (config, clients).
+ *
+ * A record starts provisioning when its NEW image is a request in APPROVED and its OLD image was not
+ * (first approval, or an admin's Retry from FAILED). Every progress write also modifies the item, so
+ * APPROVED → APPROVED records are ignored; lock, audit and secret items are ignored too.
+ *
+ * Each request gets in-process retries with exponential backoff and jitter. After the last try it
+ * moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
+ * handed back to Lambda (batchItemFailures → retried from there, in order) only when even that could
+ * not be done, when the person's lock stayed busy, or when the invocation is running out of time.
+ */
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import { PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
+import { describeFailure, isRetryable } from "../service/errors.ts";
+import { adminFailedMessage } from "../service/messages.ts";
+import { type ProvisionOutcome, provisionRequest, targetSummary } from "../service/provision.ts";
+import { LockBusyError } from "../service/user-lock.ts";
+import { TransitionConflictError } from "../store/errors.ts";
+import type { AccessRequest } from "../store/types.ts";
+
+export interface RetryPolicy {
+  /** Tries per request within one invocation (default 3). */
+  maxAttempts?: number;
+  /** First backoff; doubles each try, with ±50% jitter (default 1000 ms). */
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Lambda's context.getRemainingTimeInMillis; retries stop early rather than be cut off. */
+  remainingTimeMs?: () => number;
+  /** Time one attempt may need; no retry starts with less than this left (default 20 s). */
+  attemptBudgetMs?: number;
+}
+
+/** The request ID to provision for this record, or undefined when the record is not an approval. */
+export function approvedRequestId(record: DynamoDBRecord): string | undefined {
+  if (record.eventName !== "INSERT" && record.eventName !== "MODIFY") return undefined;
+  const newImage = record.dynamodb?.NewImage;
+  if (!newImage) return undefined;
+  const next = unmarshall(newImage as never) as Record<string, unknown>;
+  if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
+  if (next.status !== "APPROVED" || typeof next.id !== "string") return undefined;
+  const oldImage = record.dynamodb?.OldImage;
+  const prev = oldImage ? (unmarshall(oldImage as never) as Record<string, unknown>) : undefined;
+  if (prev?.status === "APPROVED") return undefined;
+  return next.id;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function handleProvisionerEvent(
+  deps: ServiceDeps,
+  event: DynamoDBStreamEvent,
+  policy: RetryPolicy = {},
+): Promise<DynamoDBBatchResponse> {
+  const log = deps.log ?? silentLogger;
+  for (const record of event.Records ?? []) {
+    const requestId = approvedRequestId(record);
+    if (!requestId) continue;
+    try {
+      await provisionWithRetries(deps, requestId, policy);
+    } catch (err) {
+      log.warn("provisioner.record_returned", {
+        requestId,
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        error: (err as Error).name,
+      });
+      // Lambda retries from this record on; later records come again with it, so stop here.
+      return {
+        batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? record.eventID ?? "" }],
+      };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+export type ProvisionResult =
+  | ProvisionOutcome
+  | { outcome: "failed"; request?: AccessRequest; reason: string };
+
+/**
+ * provisionRequest with in-process retries; FAILED (with reason + Retry button) after the last try.
+ * Throws only when the record should go back to Lambda.
+ */
+export async function provisionWithRetries(
+  deps: ServiceDeps,
+  requestId: string,
+  policy: RetryPolicy = {},
+): Promise<ProvisionResult> {
+  const log = deps.log ?? silentLogger;
+  const maxAttempts = Math.max(1, policy.maxAttempts ?? 3);
+  const backoffMs = policy.backoffMs ?? 1_000;
+  const sleep = policy.sleep ?? defaultSleep;
+  const budget = policy.attemptBudgetMs ?? 20_000;
+
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    try {
+      return await provisionRequest(deps, requestId);
+    } catch (err) {
+      lastError = err;
+      const reason = describeFailure(err);
+      log.warn("provisioner.attempt_failed", { requestId, attempt, error: (err as Error).name, reason });
+      try {
+        await deps.store.recordAttempt(requestId, reason);
+      } catch {
+        // Bookkeeping only.
+      }
+      if (!isRetryable(err) || attempt === maxAttempts) break;
+      const delay = Math.round(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      if (policy.remainingTimeMs && policy.remainingTimeMs() < delay + budget) {
+        // Out of time for another try: let Lambda redeliver rather than give up early.
+        throw err;
+      }
+      await sleep(delay);
+    }
+  }
+  // Someone else is working on this person; their finish or Lambda's redelivery sorts it out.
+  if (lastError instanceof LockBusyError) throw lastError;
+  return markFailed(deps, requestId, describeFailure(lastError));
+}
+
+/** APPROVED → FAILED with the reason; the admin card shows it with a Retry button. */
+export async function markFailed(
+  deps: ServiceDeps,
+  requestId: string,
+  reason: string,
+): Promise<ProvisionResult> {
+  const log = deps.log ?? silentLogger;
+  let failed: AccessRequest;
+  try {
+    failed = await deps.store.transition(requestId, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: PROVISIONER_ACTOR,
+      reason,
+      patch: { failureReason: reason },
+    });
+  } catch (err) {
+    // Not APPROVED any more (finished by a concurrent attempt, or revoked): nothing to mark.
+    if (err instanceof TransitionConflictError) {
+      return { outcome: "failed", reason: `not marked FAILED: request is ${err.current}` };
+    }
+    throw err;
+  }
+  const message = adminFailedMessage(targetSummary(deps), failed, reason);
+  try {
+    if (failed.adminMessage) {
+      await deps.notifier.updateAdminMessage(failed.adminMessage, message);
+    } else {
+      const ref = await deps.notifier.postAdminChannel(message);
+      await deps.store.annotate(requestId, { adminMessage: ref });
+    }
+  } catch (err) {
+    // FAILED is recorded (and listed by `pending`/status); a Slack outage must not hide it in a retry loop.
+    log.error("provisioner.failed_notice_not_sent", { requestId, error: (err as Error).name });
+  }
+  log.error("provisioner.request_failed", { requestId, reason });
+  return { outcome: "failed", request: failed, reason };
+}

@@ -1,0 +1,36 @@
+/**
+ * Lambda entry of the provisioner: triggered by the requests table's stream (NEW_AND_OLD_IMAGES,
+ * with FunctionResponseTypes ["ReportBatchItemFailures"] on the event source mapping).
+ * Config is read and clients are made once per cold start (see src/service/runtime.ts for variables);
+ * a bad config fails the first invocation with a message naming every bad setting.
+ */
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { createServiceRuntime, loadServiceConfig, type ServiceRuntime } from "../service/runtime.ts";
+import { handleProvisionerEvent } from "./handler.ts";
+
+let runtime: Promise<ServiceRuntime> | undefined;
+
+function getRuntime(): Promise<ServiceRuntime> {
+  if (!runtime) {
+    runtime = (async () => createServiceRuntime(loadServiceConfig(process.env)))();
+    // A failed start (e.g. Secrets Manager hiccup) is retried on the next invocation.
+    runtime.catch(() => {
+      runtime = undefined;
+    });
+  }
+  return runtime;
+}
+
+export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+  const { deps, config } = await getRuntime();
+  return handleProvisionerEvent(deps, event, {
+    maxAttempts: config.provision.maxAttempts,
+    backoffMs: config.provision.backoffMs,
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+  });
+}
+
+/** Tests and the playground start from a clean slate. */
+export function resetProvisionerForTests(): void {
+  runtime = undefined;
+}

@@ -1,0 +1,105 @@
+/**
+ * What the service layer needs from the outside, passed in by entry points (Lambda handlers, the CLI,
+ * the playground, tests). The store is described by the few methods used here, so the real
+ * RequestStore fits and nothing in the service layer creates clients.
+ */
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import type { Target } from "../config/targets.ts";
+import type { Actor } from "../rules/lifecycle.ts";
+import type { SecretLinkWriter } from "../secret-link/issue.ts";
+import type {
+  AccessRequest,
+  Page,
+  PageOptions,
+  ProgressData,
+  ProgressStep,
+  RequestAnnotations,
+  TransitionInput,
+} from "../store/types.ts";
+import type { Notifier } from "./notifier.ts";
+import type { UserLocks } from "./user-lock.ts";
+
+export interface RequestStorePort {
+  get(id: string): Promise<AccessRequest | undefined>;
+  transition(id: string, input: TransitionInput): Promise<AccessRequest>;
+  recordProgress<S extends ProgressStep>(id: string, step: S, data: ProgressData[S]): Promise<unknown>;
+  annotate(id: string, annotations: RequestAnnotations): Promise<unknown>;
+  /** Counts a provisioning attempt and keeps its error text (no secrets). */
+  recordAttempt(id: string, error?: string): Promise<unknown>;
+  listByRequester(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
+  listActiveByUser(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
+  listActiveExpiringBefore(iso: string, page?: PageOptions): Promise<Page<AccessRequest>>;
+  listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
+}
+
+export interface SecretStorePort extends SecretLinkWriter {
+  /** Used to invalidate a link whose keys were replaced (a crashed attempt's link). */
+  consume(id: string, nowEpochSeconds: number): Promise<unknown>;
+}
+
+/**
+ * Points where tests inject a crash ("the process died right after this"). Production passes none.
+ * keyCreated: CreateAccessKey returned, progress not yet recorded. dmPosted: Slack accepted the DM,
+ * progress not yet recorded. The others fire right after their step was recorded.
+ */
+export type CrashPoint =
+  | "iamUser"
+  | "keyCreated"
+  | "accessKey"
+  | "grant"
+  | "secret"
+  | "dmPosted"
+  | "dm"
+  | "active";
+
+export interface ServiceHooks {
+  at?(point: CrashPoint, requestId: string): void | Promise<void>;
+}
+
+export interface ServiceLogger {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ServiceDeps {
+  store: RequestStorePort;
+  secrets: SecretStorePort;
+  iam: IAMClient;
+  s3control: S3ControlClient;
+  accountId: string;
+  target: Target;
+  /** Access Grants location of target.locationScope; looked up (and cached) when absent. */
+  locationId?: string;
+  notifier: Notifier;
+  locks: UserLocks;
+  /** Origin of the secret-link service, e.g. https://abc.lambda-url.us-east-1.on.aws */
+  secretLinkBaseUrl: string;
+  secretLinkTtlSeconds?: number;
+  now?: () => Date;
+  hooks?: ServiceHooks;
+  log?: ServiceLogger;
+}
+
+export const PROVISIONER_ACTOR: Actor = { kind: "system", id: "provisioner" };
+export const EXPIRY_ACTOR: Actor = { kind: "system", id: "expiry" };
+
+/** Lock name shared by every change to one person's IAM user, keys and grants (Slack user IDs are
+ *  unique across teams, and revoke may not know the team). */
+export function personLockName(userId: string): string {
+  return `PERSON#${userId}`;
+}
+
+/** JSON lines to stdout/stderr (CloudWatch); callers never pass secrets. */
+export const consoleLogger: ServiceLogger = {
+  info: (event, fields) => console.log(JSON.stringify({ level: "info", event, ...fields })),
+  warn: (event, fields) => console.warn(JSON.stringify({ level: "warn", event, ...fields })),
+  error: (event, fields) => console.error(JSON.stringify({ level: "error", event, ...fields })),
+};
+
+export const silentLogger: ServiceLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export function nowOf(deps: Pick<ServiceDeps, "now">): Date {
+  return deps.now ? deps.now() : new Date();
+}

@@ -1,0 +1,82 @@
+/**
+ * The one place that turns what went wrong in the service layer into text for admins (the FAILED
+ * card) and decides whether trying again can help. AWS-layer and store messages carry no secrets;
+ * anything unknown is reported by its name only, the details stay in the logs.
+ */
+import {
+  AccessDeniedError,
+  AwsLayerError,
+  CredentialsError,
+  InvalidRequestError,
+  LimitExceededError,
+  NoSuchInstanceError,
+  NoSuchLocationError,
+  ServiceUnavailableError,
+  ThrottledError,
+} from "../aws/errors.ts";
+import { InvalidSecretLinkInputError } from "../secret-link/issue.ts";
+import { ForbiddenDataError, StoreError } from "../store/errors.ts";
+import { SlackNotifyError } from "./notifier.ts";
+import { LocationNotRegisteredError } from "./provision.ts";
+import { LockBusyError } from "./user-lock.ts";
+import { InvalidSlackIdError } from "./users.ts";
+
+/** Slack answers that no retry fixes. */
+const PERMANENT_SLACK_ERRORS = new Set([
+  "not_authed",
+  "invalid_auth",
+  "account_inactive",
+  "token_revoked",
+  "missing_scope",
+  "channel_not_found",
+  "user_not_found",
+  "cannot_dm_bot",
+  "user_disabled",
+]);
+
+export function isRetryable(err: unknown): boolean {
+  if (
+    err instanceof LocationNotRegisteredError ||
+    err instanceof NoSuchLocationError ||
+    err instanceof NoSuchInstanceError ||
+    err instanceof AccessDeniedError ||
+    err instanceof InvalidRequestError ||
+    err instanceof LimitExceededError ||
+    err instanceof CredentialsError ||
+    err instanceof InvalidSlackIdError ||
+    err instanceof InvalidSecretLinkInputError ||
+    err instanceof ForbiddenDataError
+  ) {
+    return false;
+  }
+  if (err instanceof SlackNotifyError) return !PERMANENT_SLACK_ERRORS.has(err.slackError ?? "");
+  return true;
+}
+
+/** One line for the admin card; never a secret, never a stack trace. */
+export function describeFailure(err: unknown): string {
+  if (err instanceof LocationNotRegisteredError) {
+    return `${err.message}. Deploy the grants stack (cdk deploy) or set ACCESS_GRANTS_LOCATION_ID.`;
+  }
+  if (err instanceof NoSuchInstanceError)
+    return `${err.message}. Deploy the grants stack (cdk deploy) first.`;
+  if (err instanceof AccessDeniedError) {
+    return `AWS refused ${err.operation ?? "a call"}: the provisioner's role lacks a permission (${err.message}).`;
+  }
+  if (err instanceof ThrottledError)
+    return `AWS kept throttling ${err.operation ?? "the provisioner"}; retry later.`;
+  if (err instanceof ServiceUnavailableError)
+    return `AWS was unreachable during ${err.operation ?? "provisioning"}.`;
+  if (err instanceof LimitExceededError) return `${err.message} (during ${err.operation ?? "provisioning"}).`;
+  if (err instanceof AwsLayerError)
+    return `${err.operation ?? "AWS call"} failed: ${err.message} (${err.code}).`;
+  if (err instanceof SlackNotifyError) {
+    return `Slack refused the message (${err.slackError ?? "no answer"}); check the bot token and its scopes.`;
+  }
+  if (err instanceof LockBusyError) return err.message;
+  if (err instanceof StoreError) return `DynamoDB: ${err.message}.`;
+  if (err instanceof InvalidSlackIdError || err instanceof InvalidSecretLinkInputError)
+    return `${err.message}.`;
+  const name = err instanceof Error ? err.name : typeof err;
+  return `Unexpected error (${name}); see the provisioner logs.`;
+}

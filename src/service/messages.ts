@@ -1,0 +1,277 @@
+/**
+ * Block Kit for what the service layer says: the provisioning DM, admin-card outcomes, revoke,
+ * expiry and reminders. Pure builders; every message carries `text` as the notification fallback.
+ * Secrets never pass through here except the one-time link URL, which goes only into the DM.
+ */
+import type { types } from "@slack/bolt";
+
+export interface SlackMessage {
+  text: string;
+  blocks?: types.KnownBlock[];
+}
+
+/** action_id of the admin "Retry" button on a FAILED request (value = request ID). Bot handles it. */
+export const RETRY_ACTION_ID = "cytoskel_retry";
+/** action_id of the requester's "Request extension" button in an expiry reminder (value = request ID). */
+export const EXTEND_ACTION_ID = "cytoskel_extend";
+
+/** The fields of a request these messages show. */
+export interface RequestSummary {
+  id: string;
+  requesterUserId: string;
+  subPrefix: string;
+  permission: string;
+  durationDays?: number;
+  expiresAt?: string;
+  reason?: string;
+}
+
+export interface TargetSummary {
+  bucket: string;
+  region: string;
+  accountId: string;
+}
+
+/** AWS CLI profile name the instructions use (the original tool's docs used `cpg_staging`). */
+export const AWS_PROFILE_NAME = "cpg_staging";
+const TEMP_CREDENTIAL_SECONDS = 43_200;
+
+function s3Scope(target: TargetSummary, subPrefix: string): string {
+  return `s3://${target.bucket}/${subPrefix}`;
+}
+
+function day(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+function mrkdwn(text: string): types.SectionBlock {
+  return { type: "section", text: { type: "mrkdwn", text } };
+}
+
+function context(text: string): types.ContextBlock {
+  return { type: "context", elements: [{ type: "mrkdwn", text }] };
+}
+
+/** Exact steps from keys to temporary credentials, for one granted scope. */
+export function temporaryCredentialsInstructions(target: TargetSummary, req: RequestSummary): string {
+  const scope = s3Scope(target, req.subPrefix);
+  return [
+    "*Getting temporary credentials* (the keys alone cannot touch the bucket; they can only ask S3 Access Grants for credentials, valid up to 12 h):",
+    "```",
+    `aws s3control get-data-access --profile ${AWS_PROFILE_NAME} --region ${target.region} \\`,
+    `  --account-id ${target.accountId} --target "${scope}" \\`,
+    `  --permission ${req.permission} --privilege Default --duration-seconds ${TEMP_CREDENTIAL_SECONDS}`,
+    "```",
+    `or \`scripts/s3_credentials.sh "${scope}" ${req.permission}\` / \`cytoskel credentials --profile ${AWS_PROFILE_NAME} --target "${scope}" --permission ${req.permission}\`, which export them for you. Use region \`${target.region}\`; a "no matching grant" error means the target is outside \`${scope}\` or asks for more than ${req.permission}.`,
+  ].join("\n");
+}
+
+function expiryLine(req: RequestSummary): string {
+  return req.expiresAt ? `Access ends on ${day(req.expiresAt)} unless extended.` : "Access has no end date.";
+}
+
+export interface NewKeyDelivery {
+  url: string;
+  linkExpiresAt: string;
+}
+
+/**
+ * The one DM a provision sends. `newKey` present: a one-time link to fresh keys. Absent: the person's
+ * existing keys now also cover the new prefix. `replacesEarlier`: a previous attempt may have sent a DM
+ * whose link no longer works (see provision.ts on the residual window).
+ */
+export function provisionedDm(
+  target: TargetSummary,
+  req: RequestSummary,
+  newKey: NewKeyDelivery | undefined,
+  opts: { replacesEarlier?: boolean } = {},
+): SlackMessage {
+  const scope = s3Scope(target, req.subPrefix);
+  const head = `Your access to \`${scope}\` (${req.permission}) is ready — request \`${req.id}\`.`;
+  const blocks: types.KnownBlock[] = [mrkdwn(head)];
+  let text: string;
+  if (newKey) {
+    text = `${head} Open the one-time link to get your AWS keys.`;
+    blocks.push(
+      mrkdwn(
+        [
+          `*1. Your AWS keys:* <${newKey.url}|open this one-time link> — it works once and expires on ${day(newKey.linkExpiresAt)}. Opening it in a browser shows a Reveal button; previews by Slack do not use it up.`,
+          "New IAM keys take a few seconds to become usable: if the first call says the key is invalid, wait ten seconds and try again.",
+          `*2. Save them* as a profile in \`~/.aws/credentials\`:`,
+          "```",
+          `[${AWS_PROFILE_NAME}]`,
+          "aws_access_key_id = <from the link>",
+          "aws_secret_access_key = <from the link>",
+          "```",
+        ].join("\n"),
+      ),
+      mrkdwn(`*3.* ${temporaryCredentialsInstructions(target, req)}`),
+    );
+  } else {
+    text = `${head} Your existing cytoskel keys now also cover this prefix.`;
+    blocks.push(
+      mrkdwn(
+        `No new keys: the AWS keys you already have (profile \`${AWS_PROFILE_NAME}\`) now also cover \`${scope}\`.`,
+      ),
+      mrkdwn(temporaryCredentialsInstructions(target, req)),
+    );
+  }
+  const notes = [expiryLine(req)];
+  if (opts.replacesEarlier)
+    notes.push("If you got an earlier message about this request, its link no longer works; use this one.");
+  blocks.push(context(notes.join(" ")));
+  return { text, blocks };
+}
+
+function requestLine(target: TargetSummary, req: RequestSummary): string {
+  const duration = req.durationDays ? ` for ${req.durationDays}d` : "";
+  const reason = req.reason ? `\n>${req.reason.replace(/\n/g, " ")}` : "";
+  return `<@${req.requesterUserId}> · \`${s3Scope(target, req.subPrefix)}\` · ${req.permission}${duration} · request \`${req.id}\`${reason}`;
+}
+
+/** Admin card once provisioning finished. */
+export function adminActiveMessage(
+  target: TargetSummary,
+  req: RequestSummary & { decidedBy?: string },
+  detail: { newKey: boolean; grantReused: boolean },
+): SlackMessage {
+  const by = req.decidedBy ? `Approved by <@${req.decidedBy}>` : "Approved";
+  const what = [
+    detail.newKey ? "new keys sent by one-time link" : "existing keys now cover it",
+    detail.grantReused ? "an existing grant already covered the scope" : "grant created",
+  ].join("; ");
+  const text = `${by} — access is active for <@${req.requesterUserId}> on ${s3Scope(target, req.subPrefix)}.`;
+  return {
+    text,
+    blocks: [
+      mrkdwn(`:white_check_mark: *Active* — ${requestLine(target, req)}`),
+      context(`${by}. ${what}. ${expiryLine(req)}`),
+    ],
+  };
+}
+
+/** Admin card when provisioning gave up: the reason and a Retry button. */
+export function adminFailedMessage(target: TargetSummary, req: RequestSummary, reason: string): SlackMessage {
+  return {
+    text: `Provisioning failed for request ${req.id}: ${reason}`,
+    blocks: [
+      mrkdwn(`:x: *Provisioning failed* — ${requestLine(target, req)}`),
+      mrkdwn(`*Reason:* ${reason}`),
+      {
+        type: "actions",
+        block_id: "cytoskel_failed_actions",
+        elements: [
+          {
+            type: "button",
+            action_id: RETRY_ACTION_ID,
+            text: { type: "plain_text", text: "Retry" },
+            style: "primary",
+            value: req.id,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const TEMP_CREDENTIALS_NOTE =
+  "Temporary credentials already issued from these grants stay valid until they expire (up to 12 hours); they cannot be recalled.";
+
+export interface RevokeSummary {
+  userId: string;
+  actor: string;
+  /** Scopes whose grants were deleted, e.g. `cpg0042/*`. */
+  revokedPrefixes: string[];
+  /** Scopes the person still holds. */
+  remainingPrefixes: string[];
+  userDeleted: boolean;
+}
+
+export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked" | "expired"): SlackMessage {
+  const scopes = s.revokedPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ");
+  const head =
+    why === "expired"
+      ? `Your access to ${scopes} has expired.`
+      : `Your access to ${scopes} was revoked by <@${s.actor}>.`;
+  const rest = s.userDeleted
+    ? "Your cytoskel AWS keys were deleted too; a new request will send new ones."
+    : `You still have access to ${s.remainingPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ")} with your existing keys.`;
+  const extend = why === "expired" ? " To continue, request it again with `/cytoskel request prefix …`." : "";
+  return { text: head, blocks: [mrkdwn(`${head} ${rest}${extend}`), context(TEMP_CREDENTIALS_NOTE)] };
+}
+
+export function revokedAdminPost(
+  target: TargetSummary,
+  s: RevokeSummary,
+  why: "revoked" | "expired",
+): SlackMessage {
+  const scopes = s.revokedPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ");
+  const head =
+    why === "expired"
+      ? `Access of <@${s.userId}> to ${scopes} expired and was removed.`
+      : `<@${s.actor}> revoked access of <@${s.userId}> to ${scopes}.`;
+  const rest = s.userDeleted
+    ? "No grant left: keys and IAM user deleted."
+    : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
+  return { text: head, blocks: [mrkdwn(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
+}
+
+/** Reminder before expiry, with a button (and the command) to ask for an extension. */
+export function expiryReminderDm(
+  target: TargetSummary,
+  req: RequestSummary & { expiresAt: string },
+): SlackMessage {
+  const scope = s3Scope(target, req.subPrefix);
+  const text = `Your access to ${scope} (${req.permission}) ends on ${day(req.expiresAt)}.`;
+  const days = req.durationDays ? ` for ${req.durationDays}d` : "";
+  return {
+    text,
+    blocks: [
+      mrkdwn(
+        `:hourglass: Your access to \`${scope}\` (${req.permission}) ends on *${day(req.expiresAt)}* (request \`${req.id}\`). Need longer? Ask for an extension; an admin approves it like a new request.`,
+      ),
+      {
+        type: "actions",
+        block_id: "cytoskel_reminder_actions",
+        elements: [
+          {
+            type: "button",
+            action_id: EXTEND_ACTION_ID,
+            text: { type: "plain_text", text: "Request extension" },
+            value: req.id,
+          },
+        ],
+      },
+      context(
+        `Or type: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
+      ),
+    ],
+  };
+}
+
+/** To the requester when a request waited too long for a decision. */
+export function pendingExpiredDm(target: TargetSummary, req: RequestSummary, days: number): SlackMessage {
+  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision. Request it again if you still need it.`;
+  return { text, blocks: [mrkdwn(text)] };
+}
+
+/** Admin card of a request that expired while pending: buttons gone. */
+export function adminPendingExpiredMessage(target: TargetSummary, req: RequestSummary): SlackMessage {
+  return {
+    text: `Request ${req.id} expired without a decision.`,
+    blocks: [mrkdwn(`:zzz: *Expired without a decision* — ${requestLine(target, req)}`)],
+  };
+}
+
+/** Admin card once its request was revoked or expired. */
+export function adminEndedMessage(
+  target: TargetSummary,
+  req: RequestSummary,
+  ended: { status: "REVOKED" | "EXPIRED"; actor: string; at: string },
+): SlackMessage {
+  const how = ended.status === "REVOKED" ? `Revoked by <@${ended.actor}>` : "Expired";
+  return {
+    text: `${how}: request ${req.id}.`,
+    blocks: [mrkdwn(`:no_entry: *${how}* on ${day(ended.at)} — ${requestLine(target, req)}`)],
+  };
+}

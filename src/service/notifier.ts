@@ -1,0 +1,103 @@
+/**
+ * Slack side effects of the service layer behind one small interface, so the provisioner, revoke and
+ * expiry code never touch a Slack client directly. The real implementation is a WebClient whose
+ * slackApiUrl tests point at the local fake Slack API.
+ */
+import { webApi } from "@slack/bolt";
+import type { SlackMessage } from "./messages.ts";
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface Notifier {
+  /** Direct message to a Slack user (the app's DM with them). Link unfurling is always off. */
+  dmUser(userId: string, message: SlackMessage): Promise<MessageRef>;
+  /** Replace an admin-channel message in place (e.g. the request card after a decision). */
+  updateAdminMessage(ref: MessageRef, message: SlackMessage): Promise<void>;
+  /** New message in the admin channel. */
+  postAdminChannel(message: SlackMessage): Promise<MessageRef>;
+}
+
+export class SlackNotifyError extends Error {
+  override readonly name = "SlackNotifyError";
+  constructor(
+    readonly operation: "dmUser" | "updateAdminMessage" | "postAdminChannel",
+    readonly slackError: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack ${operation} failed${slackError ? `: ${slackError}` : ""}`, options);
+  }
+}
+
+export interface WebClientOptions {
+  token: string;
+  /** Defaults to Slack's https://slack.com/api/; tests and the playground point it at a local stand-in. */
+  slackApiUrl?: string;
+  /** Retries of one call (429 / 5xx / network); the provisioner has its own retries on top. */
+  retries?: number;
+}
+
+export function createWebClient(opts: WebClientOptions): webApi.WebClient {
+  return new webApi.WebClient(opts.token, {
+    ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
+    retryConfig: { retries: opts.retries ?? 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
+    // The default logger prints request URLs only, but keep it quiet in Lambda logs.
+    logLevel: webApi.LogLevel.WARN,
+  });
+}
+
+function slackErrorCode(err: unknown): string | undefined {
+  const data = (err as { data?: { error?: unknown } } | undefined)?.data;
+  if (data && typeof data.error === "string") return data.error;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Notifier over a WebClient; adminChannelId is the channel admins decide in. */
+export function createSlackNotifier(client: webApi.WebClient, opts: { adminChannelId: string }): Notifier {
+  return {
+    async dmUser(userId, message) {
+      try {
+        // Posting to a user ID lands in the app's DM with that user (no conversations.open round trip).
+        const res = await client.chat.postMessage({
+          channel: userId,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        return { channel: res.channel ?? userId, ts: res.ts ?? "" };
+      } catch (err) {
+        throw new SlackNotifyError("dmUser", slackErrorCode(err), { cause: err });
+      }
+    },
+    async updateAdminMessage(ref, message) {
+      try {
+        await client.chat.update({
+          channel: ref.channel,
+          ts: ref.ts,
+          text: message.text,
+          blocks: message.blocks ?? [],
+        });
+      } catch (err) {
+        throw new SlackNotifyError("updateAdminMessage", slackErrorCode(err), { cause: err });
+      }
+    },
+    async postAdminChannel(message) {
+      try {
+        const res = await client.chat.postMessage({
+          channel: opts.adminChannelId,
+          text: message.text,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        return { channel: res.channel ?? opts.adminChannelId, ts: res.ts ?? "" };
+      } catch (err) {
+        throw new SlackNotifyError("postAdminChannel", slackErrorCode(err), { cause: err });
+      }
+    },
+  };
+}

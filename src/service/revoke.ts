@@ -1,0 +1,285 @@
+/**
+ * Taking access away: an admin's revoke (all of a person's grants, or those for one prefix) and the
+ * expiry job share one core, run under the person's lock so it never interleaves with a provision.
+ *
+ * - Grants go first; the keys and the IAM user go when no grant is left (deleteUserCompletely).
+ * - A grant may serve several requests (a later, narrower request reuses a covering grant). When such a
+ *   grant goes but a request it served stays ACTIVE, that request gets a grant of its own scope, so
+ *   revoking one of two overlapping grants never takes the other away, and never leaves broader
+ *   access behind than what is still approved.
+ * - Temporary credentials already issued by GetDataAccess stay valid until they expire (up to 12 h):
+ *   nothing can recall them, and every message says so.
+ * - Idempotent: a second revoke finds nothing and says so, changing nothing and messaging no one.
+ */
+import { createGrant, deleteGrant, type Grant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
+import { NoSuchGrantError, NoSuchUserError } from "../aws/errors.ts";
+import { joinScope } from "../aws/grant-scope.ts";
+import { deleteUserCompletely, findUser, type IamUser, listUsers } from "../aws/iam-users.ts";
+import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
+import { TransitionConflictError } from "../store/errors.ts";
+import { collectAll } from "../store/paging.ts";
+import type { AccessRequest } from "../store/types.ts";
+import { nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
+import { adminEndedMessage, type RevokeSummary, revokedAdminPost, revokedDm } from "./messages.ts";
+import { resolveLocationId, targetSummary } from "./provision.ts";
+import { iamUserNameFor, slackIdsFromIamUserName } from "./users.ts";
+
+export interface RevokeInput {
+  /** Slack user ID of the person whose access goes. */
+  userId: string;
+  /** Their Slack team; looked up from their requests (or IAM) when absent. */
+  teamId?: string;
+  /** Only the grant(s) for exactly this normalised sub-prefix, e.g. "cpg0042/*". */
+  subPrefix?: string;
+  /** The admin (kind "admin"; the lifecycle refuses others). */
+  actor: Actor;
+  reason?: string;
+}
+
+export interface AccessRemoval {
+  outcome: "removed" | "noop";
+  /** One line for the admin who asked (no secrets). */
+  text: string;
+  endedRequestIds: string[];
+  deletedGrantIds: string[];
+  /** Requests that kept access through a grant made for their own scope. */
+  regrantedRequestIds: string[];
+  revokedPrefixes: string[];
+  remainingPrefixes: string[];
+  userDeleted: boolean;
+  /** DM + admin post went out (false: Slack failed; the removal itself stands). */
+  notified: boolean;
+}
+
+/** Requests that hold or are on their way to access (what a revoke ends). */
+const HOLDS_ACCESS: readonly RequestStatus[] = ["APPROVED", "ACTIVE", "FAILED"];
+
+export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promise<AccessRemoval> {
+  return deps.locks.withLock(personLockName(input.userId), async () => {
+    const requests = await personRequests(deps, input.userId);
+    const teamId = input.teamId ?? requests[0]?.requesterTeamId ?? (await teamFromIam(deps, input.userId));
+    const user = teamId ? await findUser(deps.iam, iamUserNameFor(teamId, input.userId)) : undefined;
+    const grants = user
+      ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
+      : [];
+
+    const selected = (prefix: string) => input.subPrefix === undefined || prefix === input.subPrefix;
+    const doomedGrants = grants.filter((g) => selected(g.subPrefix));
+    // Requests for other prefixes stay, even when they reused a grant going now (they get their own).
+    const endingIds = new Set(
+      requests.filter((r) => HOLDS_ACCESS.includes(r.status) && selected(r.subPrefix)).map((r) => r.id),
+    );
+
+    if (doomedGrants.length === 0 && endingIds.size === 0) {
+      const covering =
+        input.subPrefix && user
+          ? pickCoveringGrant(grants, {
+              granteeArn: user.arn,
+              scope: joinScope(deps.target.locationScope, input.subPrefix),
+              permission: "READ",
+            })
+          : undefined;
+      const message = covering
+        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${input.subPrefix}\`; their access to it comes from the grant for \`${covering.subPrefix}\`. Revoke that prefix to remove it.`
+        : `Nothing to revoke: <@${input.userId}> has no ${input.subPrefix ? `grant for \`${input.subPrefix}\`` : "cytoskel access"}.`;
+      return noop(message, grants);
+    }
+
+    return removeAccess(deps, {
+      userId: input.userId,
+      user,
+      grants,
+      doomedGrants,
+      requests,
+      endingIds,
+      status: "REVOKED",
+      actor: input.actor,
+      ...(input.reason ? { reason: input.reason } : {}),
+    });
+  });
+}
+
+function noop(message: string, grants: Grant[]): AccessRemoval {
+  return {
+    outcome: "noop",
+    text: message,
+    endedRequestIds: [],
+    deletedGrantIds: [],
+    regrantedRequestIds: [],
+    revokedPrefixes: [],
+    remainingPrefixes: grants.map((g) => g.subPrefix),
+    userDeleted: false,
+    notified: false,
+  };
+}
+
+/** A person's requests, each read consistently (the index behind the list lags). */
+export async function personRequests(deps: ServiceDeps, userId: string): Promise<AccessRequest[]> {
+  const listed = await collectAll((cursor) => deps.store.listByRequester(userId, cursor ? { cursor } : {}));
+  const fresh = await Promise.all(listed.map((r) => deps.store.get(r.id)));
+  return fresh.filter((r): r is AccessRequest => r !== undefined);
+}
+
+async function teamFromIam(deps: ServiceDeps, userId: string): Promise<string | undefined> {
+  const users = await listUsers(deps.iam, { pathPrefix: deps.target.iamPath });
+  for (const u of users) {
+    const ids = slackIdsFromIamUserName(u.userName);
+    if (ids?.userId === userId) return ids.teamId;
+  }
+  return undefined;
+}
+
+export interface RemovalPlan {
+  userId: string;
+  user: IamUser | undefined;
+  /** Every grant the person's IAM user holds now. */
+  grants: Grant[];
+  doomedGrants: Grant[];
+  /** The person's requests (consistent reads). */
+  requests: AccessRequest[];
+  /** Requests to move to `status`. */
+  endingIds: Set<string>;
+  status: "REVOKED" | "EXPIRED";
+  actor: Actor;
+  reason?: string;
+}
+
+/** Shared by revoke and expiry; call with the person's lock held. */
+export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promise<AccessRemoval> {
+  const log = deps.log ?? silentLogger;
+  const deletedGrantIds: string[] = [];
+  for (const g of plan.doomedGrants) {
+    try {
+      await deleteGrant(deps.s3control, { accountId: deps.accountId, grantId: g.id });
+    } catch (err) {
+      if (!(err instanceof NoSuchGrantError)) throw err;
+    }
+    deletedGrantIds.push(g.id);
+  }
+  const deleted = new Set(deletedGrantIds);
+  let remaining = plan.grants.filter((g) => !deleted.has(g.id));
+
+  // ACTIVE requests that stay, but whose access came from a grant that just went: give them their own.
+  const regrantedRequestIds: string[] = [];
+  if (plan.user) {
+    for (const r of plan.requests) {
+      if (r.status !== "ACTIVE" || plan.endingIds.has(r.id)) continue;
+      const scope = joinScope(deps.target.locationScope, r.subPrefix);
+      const want = { granteeArn: plan.user.arn, scope, permission: r.permission };
+      let grant = pickCoveringGrant(remaining, want);
+      let created = false;
+      if (!grant) {
+        grant = await createGrant(deps.s3control, {
+          accountId: deps.accountId,
+          locationId: await resolveLocationId(deps),
+          subPrefix: r.subPrefix,
+          permission: r.permission,
+          granteeArn: plan.user.arn,
+        });
+        created = true;
+        remaining = [...remaining, grant];
+      }
+      if (r.progress.grant?.grantId !== grant.id) {
+        await deps.store.recordProgress(r.id, "grant", { grantId: grant.id, grantArn: grant.arn, created });
+        regrantedRequestIds.push(r.id);
+      }
+    }
+  }
+
+  let userDeleted = false;
+  if (plan.user && remaining.length === 0) {
+    try {
+      await deleteUserCompletely(
+        { iam: deps.iam, s3control: deps.s3control, accountId: deps.accountId },
+        plan.user.userName,
+      );
+    } catch (err) {
+      if (!(err instanceof NoSuchUserError)) throw err;
+    }
+    userDeleted = true;
+  }
+
+  const now = nowOf(deps).toISOString();
+  const endedRequestIds: string[] = [];
+  const ended: AccessRequest[] = [];
+  for (const r of plan.requests) {
+    if (!plan.endingIds.has(r.id)) continue;
+    try {
+      const moved = await deps.store.transition(r.id, {
+        from: r.status,
+        to: plan.status,
+        actor: plan.actor,
+        ...(plan.reason ? { reason: plan.reason } : {}),
+      });
+      endedRequestIds.push(r.id);
+      ended.push(moved);
+    } catch (err) {
+      // Moved by someone else since we read it (e.g. it expired while an admin revoked): theirs stands.
+      if (!(err instanceof TransitionConflictError)) throw err;
+    }
+  }
+
+  const revokedPrefixes = unique([
+    ...plan.doomedGrants.map((g) => g.subPrefix),
+    ...ended.map((r) => r.subPrefix),
+  ]);
+  const remainingPrefixes = unique(remaining.map((g) => g.subPrefix));
+  const summary: RevokeSummary = {
+    userId: plan.userId,
+    actor: plan.actor.id,
+    revokedPrefixes,
+    remainingPrefixes,
+    userDeleted,
+  };
+  const why = plan.status === "EXPIRED" ? "expired" : "revoked";
+  const target = targetSummary(deps);
+
+  let notified = true;
+  try {
+    await deps.notifier.dmUser(plan.userId, revokedDm(target, summary, why));
+    await deps.notifier.postAdminChannel(revokedAdminPost(target, summary, why));
+  } catch (err) {
+    notified = false;
+    log.warn("revoke.notify_failed", { userId: plan.userId, error: (err as Error).name });
+  }
+  for (const r of ended) {
+    if (!r.adminMessage) continue;
+    try {
+      await deps.notifier.updateAdminMessage(
+        r.adminMessage,
+        adminEndedMessage(target, r, { status: plan.status, actor: plan.actor.id, at: now }),
+      );
+    } catch (err) {
+      log.warn("revoke.admin_update_failed", { requestId: r.id, error: (err as Error).name });
+    }
+  }
+  log.info("access.removed", {
+    userId: plan.userId,
+    status: plan.status,
+    endedRequestIds,
+    deletedGrantIds,
+    regrantedRequestIds,
+    userDeleted,
+  });
+  const message =
+    `${why === "expired" ? "Expired" : "Revoked"} ${revokedPrefixes.map((p) => `\`${p}\``).join(", ")} for <@${plan.userId}>. ` +
+    (userDeleted
+      ? "No grant left: keys and IAM user deleted."
+      : `Still granted: ${remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`) +
+    " Temporary credentials already issued stay valid until they expire (up to 12 h).";
+  return {
+    outcome: "removed",
+    text: message,
+    endedRequestIds,
+    deletedGrantIds,
+    regrantedRequestIds,
+    revokedPrefixes,
+    remainingPrefixes,
+    userDeleted,
+    notified,
+  };
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,157 @@
+/**
+ * Building the service layer for a Lambda entry (provisioner, expiry job): one fail-fast config
+ * loader and one factory that makes the clients. Environment variables (all read here):
+ *
+ *   TABLE_NAME                    requests table (required)
+ *   ADMIN_CHANNEL_ID              admin channel, C…/G… (required)
+ *   SLACK_BOT_TOKEN | SLACK_BOT_TOKEN_ARN   bot token, or the Secrets Manager secret holding it (one required)
+ *   SLACK_API_URL                 default https://slack.com/api/ (tests/playground: the local stand-in)
+ *   SECRET_LINK_BASE_URL          origin of the secret-link service (required)
+ *   SECRET_LINK_TTL_HOURS         lifetime of a one-time link, default 24 (1..168)
+ *   TARGET, BUCKET                default cpgstaging and its bucket
+ *   ACCESS_GRANTS_LOCATION_ID     optional; looked up by the target's location scope when unset
+ *   AWS_ACCOUNT_ID                optional; else STS GetCallerIdentity once per cold start
+ *   PROVISION_MAX_ATTEMPTS        in-process tries before FAILED, default 3 (1..10)
+ *   PROVISION_BACKOFF_MS          first backoff, default 1000
+ *   REMINDER_DAYS                 expiry reminder lead time, default 3 (0 = no reminders)
+ *   PENDING_EXPIRY_DAYS           undecided requests expire after this, default 14
+ *   plus the standard AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL_* variables.
+ */
+import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { getAccountId } from "../aws/account.ts";
+import { type AwsClients, createAwsClients } from "../aws/clients.ts";
+import { type Env, EnvReader } from "../config/env.ts";
+import { DEFAULT_TARGET, getTarget, isTargetName, TARGET_NAMES, type Target } from "../config/targets.ts";
+import { createDocumentClient } from "../store/client.ts";
+import { createStores } from "../store/index.ts";
+import { consoleLogger, type ServiceDeps } from "./deps.ts";
+import { createSlackNotifier, createWebClient } from "./notifier.ts";
+import { createDynamoUserLocks } from "./user-lock.ts";
+
+export const SLACK_API_DEFAULT = "https://slack.com/api/";
+
+export interface ServiceConfig {
+  tableName: string;
+  adminChannelId: string;
+  slack: { botToken: { value: string } | { arn: string }; apiUrl: string };
+  secretLink: { baseUrl: string; ttlSeconds: number };
+  target: Target;
+  locationId?: string;
+  accountId?: string;
+  provision: { maxAttempts: number; backoffMs: number };
+  expiry: { reminderDays: number; pendingExpiryDays: number };
+}
+
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+export function loadServiceConfig(env: Env = process.env): ServiceConfig {
+  const r = new EnvReader(env);
+  const tableName = r.require("TABLE_NAME", "the DynamoDB requests table");
+  const adminChannelId = r.require("ADMIN_CHANNEL_ID", "channel where admins see outcomes");
+  r.check("ADMIN_CHANNEL_ID", adminChannelId, CHANNEL_ID, "a channel ID like C0123ABC");
+  const token = r.oneOf("SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN_ARN");
+  if (token?.name === "SLACK_BOT_TOKEN") r.check(token.name, token.value, /^xoxb-/, "a bot token (xoxb-…)");
+  if (token?.name === "SLACK_BOT_TOKEN_ARN")
+    r.check(token.name, token.value, SECRET_ARN, "a Secrets Manager ARN");
+  const apiUrl = r.url("SLACK_API_URL", SLACK_API_DEFAULT) ?? SLACK_API_DEFAULT;
+  const baseUrl = r.url("SECRET_LINK_BASE_URL") ?? "";
+  if (!baseUrl) r.problems.push("SECRET_LINK_BASE_URL is required (origin of the secret-link service)");
+  const ttlHours = r.int("SECRET_LINK_TTL_HOURS", 24, { min: 1, max: 168 });
+
+  const targetName = r.optional("TARGET", DEFAULT_TARGET) ?? DEFAULT_TARGET;
+  if (!isTargetName(targetName)) r.problems.push(`TARGET must be one of: ${TARGET_NAMES.join(", ")}`);
+  const base = getTarget(isTargetName(targetName) ? targetName : DEFAULT_TARGET);
+  const bucket = r.optional("BUCKET", base.bucket) ?? base.bucket;
+  r.check("BUCKET", bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
+  const target: Target = {
+    ...base,
+    bucket,
+    locationScope: bucket === base.bucket ? base.locationScope : `s3://${bucket}/`,
+  };
+  const locationId = r.optional("ACCESS_GRANTS_LOCATION_ID");
+  const accountId = r.optional("AWS_ACCOUNT_ID");
+  r.check("AWS_ACCOUNT_ID", accountId, /^\d{12}$/, "a 12-digit account ID");
+
+  const maxAttempts = r.int("PROVISION_MAX_ATTEMPTS", 3, { min: 1, max: 10 });
+  const backoffMs = r.int("PROVISION_BACKOFF_MS", 1_000, { min: 0, max: 60_000 });
+  const reminderDays = r.int("REMINDER_DAYS", 3, { min: 0, max: 365 });
+  const pendingExpiryDays = r.int("PENDING_EXPIRY_DAYS", 14, { min: 1, max: 365 });
+  r.done();
+
+  return {
+    tableName,
+    adminChannelId,
+    slack: {
+      botToken: token?.name === "SLACK_BOT_TOKEN_ARN" ? { arn: token.value } : { value: token?.value ?? "" },
+      apiUrl,
+    },
+    secretLink: { baseUrl, ttlSeconds: ttlHours * 3600 },
+    target,
+    ...(locationId ? { locationId } : {}),
+    ...(accountId ? { accountId } : {}),
+    provision: { maxAttempts, backoffMs },
+    expiry: { reminderDays, pendingExpiryDays },
+  };
+}
+
+/** A secret holding the plain token, or JSON with a SLACK_BOT_TOKEN / botToken key (one secret for both Slack values). */
+export async function readBotToken(sm: SecretsManagerClient, arn: string): Promise<string> {
+  let raw: string | undefined;
+  try {
+    raw = (await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
+  } catch (cause) {
+    throw new Error("could not read SLACK_BOT_TOKEN from Secrets Manager (SLACK_BOT_TOKEN_ARN)", { cause });
+  }
+  const text = raw?.trim() ?? "";
+  let token: unknown = text;
+  if (text.startsWith("{")) {
+    try {
+      const obj = JSON.parse(text) as Record<string, unknown>;
+      token = obj.SLACK_BOT_TOKEN ?? obj.botToken;
+    } catch {
+      token = undefined;
+    }
+  }
+  if (typeof token !== "string" || !token) {
+    throw new Error("the secret in SLACK_BOT_TOKEN_ARN is empty or lacks key SLACK_BOT_TOKEN");
+  }
+  return token;
+}
+
+export interface ServiceRuntime {
+  config: ServiceConfig;
+  clients: AwsClients;
+  deps: ServiceDeps;
+}
+
+/** Clients, stores, notifier and lock from config; called once per cold start. */
+export async function createServiceRuntime(
+  config: ServiceConfig,
+  env: Env = process.env,
+): Promise<ServiceRuntime> {
+  const clients = createAwsClients({ env, region: env.AWS_REGION ?? config.target.region });
+  const doc = createDocumentClient(clients.dynamodb);
+  const stores = createStores({ client: doc, tableName: config.tableName });
+  const token =
+    "value" in config.slack.botToken
+      ? config.slack.botToken.value
+      : await readBotToken(clients.secretsManager, config.slack.botToken.arn);
+  const web = createWebClient({ token, slackApiUrl: config.slack.apiUrl });
+  const accountId = config.accountId ?? (await getAccountId(clients.sts));
+  const deps: ServiceDeps = {
+    store: stores.requests,
+    secrets: stores.secrets,
+    iam: clients.iam,
+    s3control: clients.s3control,
+    accountId,
+    target: config.target,
+    ...(config.locationId ? { locationId: config.locationId } : {}),
+    notifier: createSlackNotifier(web, { adminChannelId: config.adminChannelId }),
+    locks: createDynamoUserLocks({ doc, tableName: config.tableName }),
+    secretLinkBaseUrl: config.secretLink.baseUrl,
+    secretLinkTtlSeconds: config.secretLink.ttlSeconds,
+    log: consoleLogger,
+  };
+  return { config, clients, deps };
+}

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
+import { type Harness, newUserId, SECRET_LINK_BASE, startHarness, TEAM_ID } from "./harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const blocksText = (call: { args: Record<string, unknown> }) => JSON.stringify(call.args.blocks ?? []);
+
+describe("provisionRequest", () => {
+  it("creates the tagged IAM user in the uploaders group, one key, one grant, a one-time link DM, and ACTIVE", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId, { subPrefix: "cpg0042/*", permission: "WRITE", durationDays: 30 });
+    const result = await provisionRequest(h.deps(), req.id);
+
+    expect(result.outcome).toBe("activated");
+    const user = h.iamUser(userId);
+    expect(user?.path).toBe("/cytoskel/");
+    expect(user?.tags.get("cytoskel:slack-user-id")).toBe(userId);
+    expect(user?.tags.get("cytoskel:slack-team-id")).toBe(TEAM_ID);
+    expect([...(user?.groups ?? [])]).toEqual(["staging_cpg_uploaders"]);
+    expect(user?.accessKeys).toHaveLength(1);
+
+    const grants = await h.grantsOf(userId);
+    expect(grants).toEqual([{ id: expect.any(String), subPrefix: "cpg0042/*", permission: "WRITE" }]);
+
+    const dms = h.dmsTo(userId);
+    expect(dms).toHaveLength(1);
+    const dm = dms[0];
+    // Form-encoded by the WebClient, so booleans arrive as strings.
+    expect(String(dm?.args.unfurl_links)).toBe("false");
+    expect(String(dm?.args.unfurl_media)).toBe("false");
+    expect(blocksText(dm ?? { args: {} })).toContain(`${SECRET_LINK_BASE}/s/`);
+    expect(blocksText(dm ?? { args: {} })).toContain("take a few seconds to become usable");
+    expect(blocksText(dm ?? { args: {} })).toContain("get-data-access");
+    // The secret access key itself never goes to Slack.
+    const secret = user?.accessKeys[0]?.secretAccessKey;
+    expect(secret).toMatch(/.{20,}/);
+    expect(JSON.stringify(dm?.args)).not.toContain(secret ?? "");
+
+    const active = await h.stores.requests.get(req.id);
+    expect(active?.status).toBe("ACTIVE");
+    expect(active?.expiresAt).toBeDefined();
+    const days = (Date.parse(active?.expiresAt ?? "") - Date.parse(active?.activatedAt ?? "")) / 86_400_000;
+    expect(Math.round(days)).toBe(30);
+    expect(Object.keys(active?.progress ?? {}).sort()).toEqual([
+      "accessKey",
+      "dm",
+      "grant",
+      "iamUser",
+      "secret",
+    ]);
+    expect(active?.progress.accessKey?.created).toBe(true);
+  });
+
+  it("stores only ciphertext for the link: the key in the URL fragment decrypts it, DynamoDB alone cannot", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    await provisionRequest(h.deps(), req.id);
+    const linkId = (await h.stores.requests.get(req.id))?.progress.secret?.linkId ?? "";
+    const record = await h.stores.secrets.consume(linkId, Math.floor(Date.now() / 1000));
+    expect(record?.requestId).toBe(req.id);
+    const user = h.iamUser(userId);
+    const secret = user?.accessKeys[0]?.secretAccessKey;
+    expect(secret).toMatch(/.{20,}/);
+    expect(record?.ciphertext).not.toContain(secret);
+  });
+
+  it("for a second prefix of the same person makes no new key and says the existing keys now cover it", async () => {
+    const userId = newUserId();
+    const first = await h.approved(userId, { subPrefix: "cpg0042/*" });
+    await provisionRequest(h.deps(), first.id);
+    const keysBefore = h.awsStateOf(userId).keyIds;
+
+    const second = await h.approved(userId, { subPrefix: "cpg0099/*" });
+    const result = await provisionRequest(h.deps(), second.id);
+
+    expect(result.outcome === "activated" && result.newKey).toBe(false);
+    expect(h.awsStateOf(userId).keyIds).toEqual(keysBefore);
+    expect((await h.grantsOf(userId)).map((g) => g.subPrefix).sort()).toEqual(["cpg0042/*", "cpg0099/*"]);
+    const dms = h.dmsTo(userId);
+    expect(dms).toHaveLength(2);
+    expect(String(dms[1]?.args.text)).toContain("existing cytoskel keys now also cover");
+    expect(blocksText(dms[1] ?? { args: {} })).not.toContain("/s/");
+    const done = await h.stores.requests.get(second.id);
+    expect(done?.status).toBe("ACTIVE");
+    expect(done?.progress.accessKey).toMatchObject({ accessKeyId: keysBefore[0], created: false });
+  });
+
+  it("reuses a grant that already covers a narrower prefix instead of creating a duplicate", async () => {
+    const userId = newUserId();
+    const broad = await h.approved(userId, { subPrefix: "cpg0042/*", permission: "READWRITE" });
+    await provisionRequest(h.deps(), broad.id);
+    const narrow = await h.approved(userId, { subPrefix: "cpg0042/plates/*", permission: "READ" });
+    const result = await provisionRequest(h.deps(), narrow.id);
+
+    expect(result.outcome === "activated" && result.grantReused).toBe(true);
+    const grants = await h.grantsOf(userId);
+    expect(grants).toHaveLength(1);
+    expect((await h.stores.requests.get(narrow.id))?.progress.grant).toMatchObject({
+      grantId: grants[0]?.id,
+      created: false,
+    });
+  });
+
+  it("is a no-op for a request that is already ACTIVE or not approved", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    await provisionRequest(h.deps(), req.id);
+    const again = await provisionRequest(h.deps(), req.id);
+    expect(again).toMatchObject({ outcome: "skipped", reason: "request is ACTIVE" });
+    expect(h.dmsTo(userId)).toHaveLength(1);
+
+    const { request: pending } = await h.stores.requests.create({
+      requesterUserId: newUserId(),
+      requesterTeamId: TEAM_ID,
+      subPrefix: "cpg0001/*",
+      permission: "READ",
+    });
+    expect(await provisionRequest(h.deps(), pending.id)).toMatchObject({ outcome: "skipped" });
+    await expect(provisionRequest(h.deps(), "no-such-request")).rejects.toBeInstanceOf(
+      NoSuchRequestToProvisionError,
+    );
+  });
+
+  it("updates the admin card in place when the request has one", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    const card = await h.deps().notifier.postAdminChannel({ text: "request card" });
+    await h.stores.requests.annotate(req.id, { adminMessage: card });
+    await provisionRequest(h.deps(), req.id);
+    const stored = h.slack.messages.get(`${card.channel}:${card.ts}`);
+    expect(stored?.updates).toBe(1);
+    expect(stored?.text).toContain("access is active");
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * A local stand-in for the DynamoDB stream that triggers the provisioner (dynalite and the other local
+ * engines have no streams).
+ *
+ * Choice: capture writes at the client, not by polling. A middleware on the DynamoDBClient (which the
+ * store's DocumentClient shares) serialises PutItem/UpdateItem/DeleteItem on the table, reads the item
+ * with ConsistentRead just before and just after each successful write, and queues one record with the
+ * images in AttributeValue form, like a NEW_AND_OLD_IMAGES stream. Polling would miss intermediate
+ * states (FAILED → APPROVED → ACTIVE between two scans) and reorder them; capturing at the client sees
+ * every change in commit order. The price: only writes made through attached clients are seen (attach
+ * every client that writes; `startLocalStream` attaches the one it is given), failed conditional
+ * writes produce nothing (as on AWS), and BatchWriteItem/TransactWriteItems are not captured (the store
+ * uses neither; a warning says so if one appears).
+ *
+ * Delivery mimics Lambda's event source mapping: batches of up to `batchSize` records in order, one
+ * batch at a time; with ReportBatchItemFailures, a batch is retried from the first failed record
+ * (a thrown handler retries the whole batch) up to `maxRetries` times, after which the records are
+ * dropped with a warning (Lambda would send them to an on-failure destination).
+ */
+import { randomUUID } from "node:crypto";
+import {
+  type AttributeValue,
+  type DeleteItemCommandInput,
+  type DynamoDBClient,
+  GetItemCommand,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from "@aws-sdk/client-dynamodb";
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+
+export type StreamHandler = (
+  event: DynamoDBStreamEvent,
+) => Promise<DynamoDBBatchResponse | undefined> | DynamoDBBatchResponse | undefined;
+
+export interface LocalStreamOptions {
+  /** Base client whose writes (and those of DocumentClients made from it) become records. */
+  client: DynamoDBClient;
+  tableName: string;
+  /** Receives each batch, like a Lambda function with ReportBatchItemFailures. */
+  onRecords: StreamHandler;
+  /** Key attribute names (default the store's pk/sk). */
+  keyNames?: readonly string[];
+  batchSize?: number;
+  /** Retries of a failed batch before its records are dropped (Lambda's MaximumRetryAttempts). */
+  maxRetries?: number;
+  retryDelayMs?: number;
+  region?: string;
+  accountId?: string;
+  /** Called when a batch is dropped or the handler throws (default: console.warn). */
+  onWarning?: (message: string, err?: unknown) => void;
+}
+
+export interface LocalStream {
+  /** Capture writes made through one more client (same table). */
+  attach(client: DynamoDBClient): void;
+  /** Every record produced so far, in order. */
+  readonly records: readonly DynamoDBRecord[];
+  /** Resolves when every queued record was delivered (including retries). */
+  drain(): Promise<void>;
+  /** Detach from every client; undelivered records are discarded after the current batch. */
+  stop(): Promise<void>;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const MIDDLEWARE_NAME = "cytoskelLocalStream";
+const WRITE_COMMANDS = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"]);
+const UNCAPTURED = new Set(["BatchWriteItemCommand", "TransactWriteItemsCommand", "ExecuteStatementCommand"]);
+
+export function startLocalStream(opts: LocalStreamOptions): LocalStream {
+  const keyNames = opts.keyNames ?? ["pk", "sk"];
+  const region = opts.region ?? "us-east-1";
+  const streamArn = `arn:aws:dynamodb:${region}:${opts.accountId ?? "123456789012"}:table/${opts.tableName}/stream/${new Date().toISOString()}`;
+  const batchSize = opts.batchSize ?? 10;
+  const maxRetries = opts.maxRetries ?? 3;
+  const retryDelayMs = opts.retryDelayMs ?? 50;
+  const warn = opts.onWarning ?? ((message: string) => console.warn(`[local stream] ${message}`));
+
+  const records: DynamoDBRecord[] = [];
+  const queue: { record: DynamoDBRecord; retries: number }[] = [];
+  const attached: DynamoDBClient[] = [];
+  let sequence = 0;
+  let writeChain: Promise<unknown> = Promise.resolve();
+  let pumping: Promise<void> | undefined;
+  let stopped = false;
+
+  const readItem = async (client: DynamoDBClient, key: Item): Promise<Item | undefined> => {
+    const out = await client.send(
+      new GetItemCommand({ TableName: opts.tableName, Key: key, ConsistentRead: true }),
+    );
+    return out.Item;
+  };
+
+  const keyOf = (commandName: string, input: Record<string, unknown>): Item | undefined => {
+    if (commandName === "PutItemCommand") {
+      const item = (input as unknown as PutItemCommandInput).Item ?? {};
+      const key: Item = {};
+      for (const name of keyNames) {
+        const v = item[name];
+        if (!v) return undefined;
+        key[name] = v;
+      }
+      return key;
+    }
+    return (
+      ((input as unknown as UpdateItemCommandInput | DeleteItemCommandInput).Key as Item | undefined) ??
+      undefined
+    );
+  };
+
+  const enqueue = (key: Item, oldImage: Item | undefined, newImage: Item | undefined) => {
+    if (!oldImage && !newImage) return;
+    const eventName = !oldImage ? "INSERT" : !newImage ? "REMOVE" : "MODIFY";
+    sequence += 1;
+    const record: DynamoDBRecord = {
+      eventID: randomUUID().replace(/-/g, ""),
+      eventName,
+      eventVersion: "1.1",
+      eventSource: "aws:dynamodb",
+      awsRegion: region,
+      eventSourceARN: streamArn,
+      dynamodb: {
+        ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+        Keys: key as never,
+        ...(newImage ? { NewImage: newImage as never } : {}),
+        ...(oldImage ? { OldImage: oldImage as never } : {}),
+        SequenceNumber: String(sequence).padStart(21, "0"),
+        SizeBytes: Buffer.byteLength(JSON.stringify({ key, newImage, oldImage })),
+        StreamViewType: "NEW_AND_OLD_IMAGES",
+      },
+    };
+    records.push(record);
+    queue.push({ record, retries: 0 });
+    pump();
+  };
+
+  const pump = () => {
+    if (pumping || stopped) return;
+    pumping = (async () => {
+      while (queue.length > 0 && !stopped) {
+        const batch = queue.slice(0, batchSize);
+        let failedFrom = -1;
+        try {
+          const res = await opts.onRecords({ Records: batch.map((b) => b.record) });
+          const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+          failedFrom = batch.findIndex((b) => failed.has(b.record.dynamodb?.SequenceNumber ?? ""));
+        } catch (err) {
+          warn("handler threw; retrying the whole batch", err);
+          failedFrom = 0;
+        }
+        if (failedFrom < 0) {
+          queue.splice(0, batch.length);
+          continue;
+        }
+        // Done up to the first failure; retry from there (Lambda checkpoints the same way).
+        queue.splice(0, failedFrom);
+        const head = queue[0];
+        if (head && head.retries >= maxRetries) {
+          warn(`dropping record ${head.record.dynamodb?.SequenceNumber} after ${maxRetries} retries`);
+          queue.shift();
+        } else if (head) {
+          head.retries += 1;
+          await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+        }
+      }
+    })().finally(() => {
+      pumping = undefined;
+      if (queue.length > 0 && !stopped) pump();
+    });
+  };
+
+  const attach = (client: DynamoDBClient) => {
+    attached.push(client);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const commandName = (context as { commandName?: string }).commandName ?? "";
+        const input = args.input as Record<string, unknown>;
+        if (UNCAPTURED.has(commandName)) warn(`${commandName} is not captured by the local stream`);
+        if (!WRITE_COMMANDS.has(commandName) || input.TableName !== opts.tableName || stopped)
+          return next(args);
+        const key = keyOf(commandName, input);
+        if (!key) return next(args);
+        // One write at a time, so the images around it are exactly its before and after.
+        const run = writeChain.then(async () => {
+          const oldImage = await readItem(client, key);
+          const result = await next(args);
+          const newImage = commandName === "DeleteItemCommand" ? undefined : await readItem(client, key);
+          enqueue(key, oldImage, newImage);
+          return result;
+        });
+        writeChain = run.catch(() => undefined);
+        return run;
+      },
+      { step: "build", name: MIDDLEWARE_NAME, override: true },
+    );
+  };
+
+  attach(opts.client);
+
+  return {
+    attach,
+    get records() {
+      return records;
+    },
+    async drain() {
+      for (;;) {
+        await writeChain;
+        if (pumping) await pumping;
+        // A delivery may have written (and so queued) more; settle once things are quiet.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!pumping && queue.length === 0) return;
+      }
+    },
+    async stop() {
+      stopped = true;
+      for (const client of attached) client.middlewareStack.remove(MIDDLEWARE_NAME);
+      if (pumping) await pumping;
+    },
+  };
+}
