@@ -35,9 +35,8 @@ dd code { white-space: pre-wrap; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9rem; }
 pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .8rem;
   overflow-x: auto; white-space: pre; }
-.snippet { position: relative; }
-.snippet pre { padding-right: 5.5rem; }
-.snippet button.copy { position: absolute; top: .4rem; right: .4rem; }
+.snippet { text-align: right; }
+.snippet pre { text-align: left; margin-top: .3rem; }
 .instructions { white-space: pre-wrap; }
 `;
 
@@ -130,8 +129,8 @@ const SCRIPT = String.raw`
       var wrap = el("div", undefined, "snippet");
       var pre = el("pre", text);
       pre.setAttribute("data-field", field);
-      wrap.appendChild(pre);
       wrap.appendChild(copyButton(function () { return text; }, pre));
+      wrap.appendChild(pre);
       result.appendChild(wrap);
     }
     result.appendChild(el("h1", "Your Cell Painting Gallery access credentials"));
