@@ -146,8 +146,14 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .command("user")
       .description("delete a user with its grants, keys and group memberships")
       .argument("<name>", "IAM user name")
+      .option("--any-path", `also users outside ${t.iamPath} (e.g. made by the original tool)`)
       .action(
-        admin(targetName, (ctx, command) => deleteUserCommand(ctx, { name: command.args[0] as string })),
+        admin(targetName, (ctx, command) =>
+          deleteUserCommand(ctx, {
+            name: command.args[0] as string,
+            anyPath: command.opts().anyPath ?? false,
+          }),
+        ),
       );
   }
 

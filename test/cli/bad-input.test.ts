@@ -278,7 +278,7 @@ describe("credentials output formats", () => {
     }
   });
 
-  it("list user shows managed users only; --all shows every IAM user", async () => {
+  it("list user shows managed users only (--all: every user); delete user needs --any-path outside /cytoskel/", async () => {
     const iam = new IAMClient({
       region: "us-east-1",
       endpoint: local.url,
@@ -293,6 +293,20 @@ describe("credentials output formats", () => {
       ALICE_ARN,
       `arn:aws:iam::${ACCOUNT}:user/legacy_user`,
     ]);
+
+    // Users outside /cytoskel/ are only deleted on purpose.
+    const refused = await runInProcess(["cpgstaging", "delete", "user", "legacy_user"], local);
+    expect(refused).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "Error: IAM user legacy_user (path /) was not created by cytoskel (path /cytoskel/); nothing changed; " +
+        "add --any-path to delete it anyway\n",
+    });
+    expect(local.state.iam.users.has("legacy_user")).toBe(true);
+    const deleted = await runInProcess(["cpgstaging", "delete", "user", "legacy_user", "--any-path"], local);
+    expect(deleted).toEqual({ code: 0, stdout: "User with username: legacy_user is deleted\n", stderr: "" });
+    expect(local.state.iam.users.has("legacy_user")).toBe(false);
   });
 
   it("list commands' --json output parses", async () => {

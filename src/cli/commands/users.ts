@@ -5,6 +5,7 @@ import {
   createUser,
   deleteUserCompletely,
   ensureUploadersGroup,
+  getUser,
   listUsers,
 } from "../../aws/iam-users.ts";
 import type { AdminContext } from "../context.ts";
@@ -113,12 +114,23 @@ export async function createUserCommand(
   }
 }
 
-/** `delete user NAME`: the user's grants, keys, group memberships and policies, then the user. */
+/**
+ * `delete user NAME`: the user's grants, keys, group memberships and policies, then the user.
+ * Users outside the target's IAM path (people's own or admin users) need `anyPath`: a typo must not
+ * delete someone's console user.
+ */
 export async function deleteUserCommand(
   ctx: AdminContext,
-  args: { name: string },
+  args: { name: string; anyPath?: boolean },
 ): Promise<UserDeletedResult> {
   const name = parseUserName(args.name);
+  const user = await getUser(ctx.clients.iam, name);
+  if (!args.anyPath && !user.path.startsWith(ctx.target.iamPath)) {
+    throw new CliFailure(
+      `IAM user ${name} (path ${user.path}) was not created by cytoskel (path ${ctx.target.iamPath}); ` +
+        "nothing changed; add --any-path to delete it anyway",
+    );
+  }
   const accountId = await ctx.accountId();
   const report = await deleteUserCompletely(
     { iam: ctx.clients.iam, s3control: ctx.clients.s3control, accountId },
