@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGrant, listGrants } from "../../src/aws/access-grants.ts";
 import { createAccessKey, deleteAccessKey } from "../../src/aws/access-keys.ts";
+import { getAccountId, getCallerIdentity } from "../../src/aws/account.ts";
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { getDataAccess, validateDurationSeconds } from "../../src/aws/data-access.ts";
 import {
@@ -208,6 +209,32 @@ describe("getDataAccess", () => {
     } finally {
       destroyAwsClients(clients);
     }
+  });
+});
+
+describe("signatures", () => {
+  it("refuses a request signed with the wrong secret for a real key (SignatureDoesNotMatch)", async () => {
+    const wrong = clientsFor({ accessKeyId: contributorKeyId, secretAccessKey: "not-the-secret" });
+    try {
+      const viaS3Control = await getDataAccess(wrong.s3control, {
+        accountId,
+        target: TARGET,
+        permission: "READ",
+      }).catch((e: unknown) => e);
+      expect(viaS3Control).toBeInstanceOf(CredentialsError);
+      expect(viaS3Control).toMatchObject({ code: "SignatureDoesNotMatch" });
+      const viaSts = await getAccountId(wrong.sts).catch((e: unknown) => e);
+      expect(viaSts).toMatchObject({ name: "CredentialsError", code: "SignatureDoesNotMatch" });
+    } finally {
+      destroyAwsClients(wrong);
+    }
+  });
+
+  it("identifies the key's owner in GetCallerIdentity when the signature is right", async () => {
+    expect(await getCallerIdentity(contributor.sts)).toMatchObject({
+      accountId,
+      arn: "arn:aws:iam::123456789012:user/cytoskel/contributor",
+    });
   });
 });
 

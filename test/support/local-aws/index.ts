@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { type Caller, handleIam, IAM_NS, iamErrorXml } from "./iam.ts";
 import { handleS3Control, isS3ControlPath, s3ControlErrorXml } from "./s3control.ts";
+import { signatureMatches } from "./sigv4.ts";
 import { createState, type LocalAwsState, type RequestRecord, userForAccessKey } from "./state.ts";
 import { AwsFault, parseSigV4, readBody, requestId, xmlDocument } from "./wire.ts";
 
@@ -36,6 +37,8 @@ export interface LocalAwsOptions {
   region?: string;
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
+  /** Check SigV4 signatures made with keys the stand-in issued (default true). */
+  verifySignatures?: boolean;
 }
 
 function callerFor(state: LocalAwsState, accessKeyId: string | undefined): Caller {
@@ -53,7 +56,12 @@ function send(res: ServerResponse, status: number, body: string, contentType = "
   res.end(body);
 }
 
-async function handle(state: LocalAwsState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  state: LocalAwsState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  verifySignatures: boolean,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const sig = parseSigV4(req.headers.authorization);
   const region = sig.region ?? "us-east-1";
@@ -71,6 +79,19 @@ async function handle(state: LocalAwsState, req: IncomingMessage, res: ServerRes
   const revoked =
     (sig.accessKeyId !== undefined && state.iam.deletedAccessKeyIds.has(sig.accessKeyId)) ||
     user?.accessKeys.some((k) => k.accessKeyId === sig.accessKeyId && k.status === "Inactive") === true;
+  const key = user?.accessKeys.find((k) => k.accessKeyId === sig.accessKeyId);
+  const badSignature =
+    verifySignatures &&
+    key !== undefined &&
+    !signatureMatches(
+      { method: req.method ?? "GET", rawUrl: req.url ?? "/", headers: req.headers, body },
+      key.secretAccessKey,
+    );
+  const signatureFault = new AwsFault(
+    "SignatureDoesNotMatch",
+    403,
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+  );
 
   if (isS3ControlPath(url.pathname)) {
     record.service = "s3control";
@@ -82,6 +103,7 @@ async function handle(state: LocalAwsState, req: IncomingMessage, res: ServerRes
           "The AWS Access Key Id you provided does not exist in our records.",
         );
       }
+      if (badSignature) throw signatureFault;
       const answer = handleS3Control(state, {
         method: req.method ?? "GET",
         url,
@@ -120,6 +142,7 @@ async function handle(state: LocalAwsState, req: IncomingMessage, res: ServerRes
         403,
         "The security token included in the request is invalid.",
       );
+    if (badSignature) throw signatureFault;
     const caller = callerFor(state, sig.accessKeyId);
     if (isSts) {
       if (action !== "GetCallerIdentity") {
@@ -161,7 +184,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
   const accountId = opts.accountId ?? DEFAULT_ACCOUNT_ID;
   const state = createState(accountId);
   const server = createServer((req, res) => {
-    handle(state, req, res).catch((err: unknown) => {
+    handle(state, req, res, opts.verifySignatures ?? true).catch((err: unknown) => {
       // Never leave a client hanging; the stand-in's own bugs surface as 500s.
       if (!res.headersSent)
         send(
