@@ -228,16 +228,16 @@ export async function addUserToGroup(
   try {
     await iam.send(new AddUserToGroupCommand({ UserName: opts.userName, GroupName: opts.groupName }));
   } catch (err) {
-    // NoSuchEntity names either; say which exists by checking the user first would cost a call,
-    // so report both names.
+    // NoSuchEntity may mean the user or the group; AWS's message says which.
     const mapped = mapAwsError(err, { operation: "AddUserToGroup", entity: "user or group" });
-    if (mapped instanceof NoSuchEntityError) {
-      throw new NoSuchEntityError(`IAM user ${opts.userName} or group ${opts.groupName}`, {
-        cause: err,
-        operation: "AddUserToGroup",
-      });
+    if (!(mapped instanceof NoSuchEntityError)) throw mapped;
+    const awsMessage = err instanceof Error ? err.message : "";
+    const base = { cause: err, operation: "AddUserToGroup" };
+    if (/\buser\b/i.test(awsMessage) && !/\bgroup with name\b/i.test(awsMessage)) {
+      throw new NoSuchUserError(opts.userName, base);
     }
-    throw mapped;
+    if (/\bgroup\b/i.test(awsMessage)) throw new NoSuchEntityError(`IAM group ${opts.groupName}`, base);
+    throw new NoSuchEntityError(`IAM user ${opts.userName} or group ${opts.groupName}`, base);
   }
 }
 

@@ -198,6 +198,12 @@ for (const spec of [standIn, moto]) {
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(NoSuchEntityError);
+      expect((err as Error).message).toBe("IAM group no-such-group does not exist");
+
+      const noUser = await addUserToGroup(b.clients.iam, { userName: "no-such-user", groupName }).catch(
+        (e: unknown) => e,
+      );
+      expect(noUser).toBeInstanceOf(NoSuchUserError);
     });
 
     it("deletes a user with keys, group, inline and attached policies and a login profile", async () => {
