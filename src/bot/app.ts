@@ -71,7 +71,7 @@ export type BotStore = Pick<
 /** Admin operations that do AWS work; wired by the entry point from the service layer. */
 export interface AdminOperations {
   revoke?(input: { userId: string; subPrefix?: string; actor: Actor }): Promise<{ text: string }>;
-  reissue?(input: { userId: string; requestId?: string; actor: Actor }): Promise<{ text: string }>;
+  reissue?(input: { userId: string; actor: Actor }): Promise<{ text: string }>;
 }
 
 export interface BotLogger {
@@ -311,11 +311,7 @@ export function createBotApp(deps: BotAppDeps): App {
         const verdict = await guard("reissue", userId, client);
         if (!verdict.allowed) return refusalText(verdict.refusal, "reissue");
         if (!deps.adminOps?.reissue) return "Re-issuing isn't wired into this deployment.";
-        const result = await deps.adminOps.reissue({
-          userId: cmd.user.id,
-          ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
-          actor,
-        });
+        const result = await deps.adminOps.reissue({ userId: cmd.user.id, actor });
         return result.text;
       }
     }

@@ -25,7 +25,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "revoke"; user: UserRef; subPrefix?: string }
   | { kind: "pending" }
-  | { kind: "reissue"; user: UserRef; requestId?: string };
+  | { kind: "reissue"; user: UserRef };
 
 export type CommandKind = Command["kind"];
 
@@ -65,8 +65,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { kind: "pending", usage: "pending", summary: "open requests waiting for a decision", admin: true },
   {
     kind: "reissue",
-    usage: "reissue @user [request-id]",
-    summary: "send a person a new one-time credentials link (old keys are replaced)",
+    usage: "reissue @user",
+    summary: "replace a person's keys and send them a new one-time link (their old keys stop working)",
     admin: true,
   },
 ];
@@ -146,19 +146,11 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
       return { ok: true, command: { kind: "revoke", user: user.user, subPrefix: p.subPrefix } };
     }
     case "reissue": {
-      const [who, id, ...extra] = rest;
+      const [who, ...extra] = rest;
       const user = parseUser(who);
       if (!user.ok) return fail(user.error, "reissue");
-      if (extra.length > 0 || (id !== undefined && !REQUEST_ID.test(id))) {
-        return fail("`reissue` takes a user and optionally one request ID.", "reissue");
-      }
-      return {
-        ok: true,
-        command:
-          id === undefined
-            ? { kind: "reissue", user: user.user }
-            : { kind: "reissue", user: user.user, requestId: id },
-      };
+      if (extra.length > 0) return fail("`reissue` takes just the user.", "reissue");
+      return { ok: true, command: { kind: "reissue", user: user.user } };
     }
     default:
       return fail(`I don't know \`${head.slice(0, 40)}\`.`);

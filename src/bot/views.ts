@@ -259,3 +259,10 @@ export function parseDenyMetadata(raw: string | undefined): DenyModalMetadata | 
     return undefined;
   }
 }
+
+/** DM with a re-issued one-time link (the URL is a secret: only ever sent here, unfurling off). */
+export function reissuedDm(url: string, linkExpiresAt: string, scopes: string[], bucket: string): Message {
+  const where = scopes.map((s) => `\`s3://${bucket}/${s}\``).join(", ");
+  const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(linkExpiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
+  return { text, blocks: [section(text)] };
+}

@@ -101,10 +101,11 @@ describe("parseCommand: other commands", () => {
       ok: true,
       command: { user: { id: "W0ENTERPRISE" } },
     });
-    expect(parse("reissue <@U123ABC|alice> req_01ABC")).toMatchObject({
+    expect(parse("reissue <@U123ABC|alice>")).toEqual({
       ok: true,
-      command: { kind: "reissue", requestId: "req_01ABC" },
+      command: { kind: "reissue", user: { id: "U123ABC", name: "alice" } },
     });
+    expect(parse("reissue <@U123ABC|alice> extra")).toMatchObject({ ok: false });
   });
 
   it("answers a bare @name with an explanation instead of guessing who it is", () => {

@@ -1,0 +1,133 @@
+/**
+ * `npm run dev` — the whole of cytoskel on this machine, zero config:
+ * DynamoDB (in-process dynalite), the local AWS stand-in, a fake Slack Web API that prints what the bot
+ * says, the secret-link server, the provisioner fed by the local stream stand-in, and the bot's Lambda
+ * handler over HTTP on 127.0.0.1. Drive it with `npm run slack` (or any client that signs requests).
+ *
+ * With real SLACK_BOT_TOKEN + SLACK_APP_TOKEN (+ SLACK_BOT_ID, SLACK_BOT_USER_ID, ADMIN_USER_IDS,
+ * ADMIN_CHANNEL_ID) the same app runs in Socket Mode against a real workspace; AWS and DynamoDB stay local.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SocketModeReceiver } from "@slack/bolt";
+import { createBotApp } from "../src/bot/app.ts";
+import { loadBotConfig, SLACK_API_DEFAULT } from "../src/bot/config.ts";
+import type { SlackCall } from "../test/support/fake-slack.ts";
+import { PLAYGROUND_DEFAULTS, startPlayground } from "../test/support/playground.ts";
+
+export const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");
+
+const env = process.env;
+const socketMode = Boolean(env.SLACK_APP_TOKEN && env.SLACK_BOT_TOKEN);
+const port = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+
+function summarize(call: SlackCall): string {
+  const a = call.args;
+  const where = [a.channel, a.user, a.user_id].filter((x) => typeof x === "string").join(" → ");
+  const text = typeof a.text === "string" ? a.text : "";
+  const view = a.view ? ` [modal ${(a.view as { callback_id?: string }).callback_id ?? ""}]` : "";
+  const blocks = Array.isArray(a.blocks) ? blockText(a.blocks) : "";
+  const body = [text, blocks && blocks !== text ? blocks : ""].filter(Boolean).join("\n");
+  return `\n[slack] ${call.method}${where ? ` (${where})` : ""}${view}\n${indent(body)}`;
+}
+
+function blockText(blocks: unknown[]): string {
+  const out: string[] = [];
+  for (const b of blocks as Array<Record<string, unknown>>) {
+    const t = (b.text as { text?: string } | undefined)?.text;
+    if (t) out.push(t);
+    for (const f of (b.fields as Array<{ text: string }> | undefined) ?? [])
+      out.push(f.text.replace(/\n/g, ": "));
+    for (const e of (b.elements as Array<Record<string, unknown>> | undefined) ?? []) {
+      if (e.type === "button") out.push(`[${(e.text as { text: string }).text}]`);
+      else if (typeof e.text === "string") out.push(e.text);
+    }
+  }
+  return out.join("\n");
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}
+
+if (socketMode) {
+  // Real Slack for chat, local everything else. loadBotConfig names whatever is missing.
+  const fromEnv = loadBotConfig({
+    TABLE_NAME: "cytoskel-playground",
+    SLACK_SIGNING_SECRET: "unused-in-socket-mode",
+    ...env,
+  });
+  const pg = await startPlayground({
+    botPort: port("BOT_PORT", 0),
+    realSlack: {
+      apiUrl: env.SLACK_API_URL ?? SLACK_API_DEFAULT,
+      botToken: env.SLACK_BOT_TOKEN ?? "",
+      botId: fromEnv.slack.botId,
+      botUserId: fromEnv.slack.botUserId,
+      adminUserIds: fromEnv.admins.userIds,
+      adminChannelId: fromEnv.admins.channelId,
+    },
+  });
+  const app = createBotApp({
+    config: pg.config,
+    store: pg.stores.requests,
+    adminOps: pg.adminOps,
+    receiver: new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN ?? "" }),
+  });
+  await app.start();
+  console.log(
+    `cytoskel dev: Socket Mode against your Slack workspace; DynamoDB, AWS and secret links local (${pg.secretLinkUrl}).`,
+  );
+  process.on(
+    "SIGINT",
+    () =>
+      void app
+        .stop()
+        .then(() => pg.stop())
+        .then(() => process.exit(0)),
+  );
+} else {
+  const pg = await startPlayground({
+    botPort: port("BOT_PORT", PLAYGROUND_DEFAULTS.botPort),
+    slackPort: port("SLACK_PORT", PLAYGROUND_DEFAULTS.slackPort),
+    secretLinkPort: port("SECRET_LINK_PORT", PLAYGROUND_DEFAULTS.secretLinkPort),
+    onSlackCall: (call) => console.log(summarize(call)),
+  });
+  const d = PLAYGROUND_DEFAULTS;
+  const state = {
+    botUrl: pg.botUrl,
+    slackUrl: pg.slack.url,
+    signingSecret: d.signingSecret,
+    adminUserId: d.adminUserId,
+    adminChannelId: d.adminChannelId,
+    teamId: d.teamId,
+    pid: process.pid,
+  };
+  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  console.log(`cytoskel playground is up (everything local; nothing leaves 127.0.0.1)
+
+  bot (Slack request URL)   ${pg.botUrl}
+  signing secret            ${d.signingSecret}
+  admin user / channel      ${d.adminUserId} / ${d.adminChannelId}   (team ${d.teamId})
+  fake Slack Web API        ${pg.slack.apiUrl}   — every call as JSON: GET ${pg.slack.url}/calls
+  secret links              ${pg.secretLinkUrl}/s/<id>#<key>
+  DynamoDB (dynalite)       ${pg.dynamo.endpoint}   table ${pg.dynamo.tableName}
+  local AWS (IAM/STS/S3C)   ${pg.localAws.url}   account ${pg.localAws.accountId}, location ${pg.locationId}
+
+Try, in another shell:
+  npm run slack -- --user U123 "/cytoskel request prefix cpg0042/* write for 30d new plates"
+  npm run slack -- --user ${d.adminUserId} approve <request-id>
+  npm run slack -- --user U123 "/cytoskel status"
+  npm run slack -- --user ${d.adminUserId} "/cytoskel revoke <@U123>"
+Ctrl-C stops everything.`);
+  const stop = () => {
+    rmSync(STATE_FILE, { force: true });
+    void pg.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

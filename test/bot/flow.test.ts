@@ -1,0 +1,105 @@
+/**
+ * The whole product path through real edges: signed Slack requests → bot Lambda handler → DynamoDB
+ * (dynalite) → local stream → provisioner → local AWS stand-in (IAM + Access Grants) → fake Slack DM
+ * with a one-time link → status → revoke.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
+import { blockActionBody, signedEvent, slashCommandBody } from "../support/slack-requests.ts";
+import { toReply } from "./harness.ts";
+
+let p: Playground;
+const ADMIN = PLAYGROUND_DEFAULTS.adminUserId;
+const USER = "UFLOW1";
+
+beforeAll(async () => {
+  p = await startPlayground({ quiet: true, retry: { backoffMs: 10, maxAttempts: 2 } });
+});
+afterAll(async () => {
+  await p?.stop();
+});
+
+const send = async (body: string) =>
+  toReply(await p.handler(signedEvent(PLAYGROUND_DEFAULTS.signingSecret, body), {}));
+const slash = (user: string, text: string) =>
+  send(
+    slashCommandBody({
+      userId: user,
+      text,
+      teamId: PLAYGROUND_DEFAULTS.teamId,
+      responseUrl: p.slack.responseUrl(),
+    }),
+  );
+
+function card(id: string) {
+  const msg = [...p.slack.messages.values()].find(
+    (m) => m.channel === PLAYGROUND_DEFAULTS.adminChannelId && JSON.stringify(m.blocks).includes(id),
+  );
+  if (!msg) throw new Error(`no card for ${id}`);
+  const blocks = msg.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
+  const value =
+    blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === "cytoskel_approve")?.value ?? "";
+  return { channel: msg.channel, ts: msg.ts, value, msg };
+}
+
+const click = (user: string, actionId: string, value: string, c: { channel: string; ts: string }) =>
+  send(
+    blockActionBody({
+      userId: user,
+      teamId: PLAYGROUND_DEFAULTS.teamId,
+      actionId,
+      value,
+      channelId: c.channel,
+      messageTs: c.ts,
+      responseUrl: p.slack.responseUrl(),
+    }),
+  );
+
+describe("request → approve → provision → DM → status → revoke", () => {
+  it("runs the whole flow with one IAM user, one key, one grant and exactly one DM", async () => {
+    const reply = await slash(USER, "request prefix cpg0042/* write for 30d new plates");
+    const id = /Request `([^`]+)` filed/.exec(reply.json.text ?? "")?.[1] ?? "";
+    expect(id).not.toBe("");
+    const c = card(id);
+
+    // Two admins' worth of clicks at once: still one transition, one provision.
+    await Promise.all([
+      click(ADMIN, "cytoskel_approve", c.value, c),
+      click(ADMIN, "cytoskel_approve", c.value, c),
+    ]);
+    await p.stream.drain();
+
+    const request = await p.stores.requests.get(id);
+    expect(request?.status).toBe("ACTIVE");
+    const dms = p.slack.callsTo("chat.postMessage").filter((call) => call.args.channel === USER);
+    expect(dms).toHaveLength(1);
+    expect(JSON.stringify(dms[0]?.args)).toContain(`${p.secretLinkUrl}/s/`);
+    expect(String(dms[0]?.args.unfurl_links)).toBe("false");
+
+    const users = [...p.localAws.state.iam.users.values()].filter((u) => u.path === "/cytoskel/");
+    expect(users).toHaveLength(1);
+    expect(users[0]?.accessKeys).toHaveLength(1);
+    const grants = [...(p.localAws.state.accessGrants.get("us-east-1")?.grants.values() ?? [])];
+    expect(grants).toHaveLength(1);
+    expect(grants[0]).toMatchObject({ permission: "WRITE" });
+
+    // The admin card ends up saying it is active (provisioner's update in place).
+    expect(JSON.stringify(card(id).msg.blocks)).toMatch(/Active/);
+
+    const status = await slash(USER, "status");
+    expect(status.json.text).toContain("Active grants");
+    expect(status.json.text).toContain("cpg0042/*");
+
+    const revoke = await slash(ADMIN, `revoke <@${USER}|flow>`);
+    expect(revoke.json.text).toMatch(/revoked|removed/i);
+    expect(revoke.json.text).toMatch(/temporary credentials/i);
+    expect((await p.stores.requests.get(id))?.status).toBe("REVOKED");
+    expect([...p.localAws.state.iam.users.values()].filter((u) => u.path === "/cytoskel/")).toHaveLength(0);
+    expect([...(p.localAws.state.accessGrants.get("us-east-1")?.grants.values() ?? [])]).toHaveLength(0);
+  });
+
+  it("a non-admin's revoke changes nothing", async () => {
+    const reply = await slash("UMALLORY", `revoke <@${USER}>`);
+    expect(reply.json.text).toContain("Only cytoskel admins");
+  });
+});
