@@ -93,18 +93,18 @@ export class AuditLog {
     page: PageOptions,
     input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">,
   ): Promise<Page<AuditEvent>> {
+    const exclusiveStartKey = decodeCursor(page.cursor);
     try {
       const out = await this.#client.send(
         new QueryCommand({
           ...input,
           TableName: this.#table,
           Limit: page.limit ?? DEFAULT_PAGE_SIZE,
-          ExclusiveStartKey: decodeCursor(page.cursor),
+          ExclusiveStartKey: exclusiveStartKey,
         }),
       );
       return { items: (out.Items ?? []).map(toAuditEvent), cursor: encodeCursor(out.LastEvaluatedKey) };
     } catch (err) {
-      if (err instanceof RangeError) throw err;
       throw new StoreAccessError(`audit ${operation}`, err);
     }
   }

@@ -79,6 +79,15 @@ export class ForbiddenDataError extends StoreError {
   }
 }
 
+/** A page cursor that this store did not hand out (or that was altered). */
+export class InvalidCursorError extends StoreError {
+  override readonly name = "InvalidCursorError";
+
+  constructor() {
+    super("invalid page cursor", "InvalidCursor");
+  }
+}
+
 /** Any other DynamoDB failure, wrapped with its cause. */
 export class StoreAccessError extends StoreError {
   override readonly name = "StoreAccessError";

@@ -1,4 +1,5 @@
 // Opaque cursors over DynamoDB's LastEvaluatedKey, and a helper to walk every page.
+import { InvalidCursorError } from "./errors.ts";
 import type { Page } from "./types.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
@@ -16,7 +17,7 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   } catch {
     // fall through
   }
-  throw new RangeError("invalid page cursor");
+  throw new InvalidCursorError();
 }
 
 /** Fetch every page (for jobs that must see everything, e.g. the expiry sweep). */

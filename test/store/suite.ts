@@ -16,6 +16,7 @@ import {
 import { createDocumentClient } from "../../src/store/client.ts";
 import {
   ForbiddenDataError,
+  InvalidCursorError,
   NoSuchRequestError,
   SecretExistsError,
   TransitionConflictError,
@@ -418,6 +419,25 @@ export function defineStoreSuite(name: EngineName): void {
         expect(seen.names).toEqual(["UpdateItemCommand", "PutItemCommand"]);
       });
 
+      it("reads the winner back from the failed write itself where the engine returns it", async () => {
+        const request = await requestIn(stores, "APPROVED");
+        const client = createLocalDynamoClient(db.endpoint);
+        const seen = countCommands(client);
+        const counted = createStores({ client: createDocumentClient(client), tableName: db.tableName });
+        const err = await rejection(
+          counted.requests.transition(request.id, { from: "PENDING", to: "DENIED", actor: ADMIN2 }),
+        );
+        client.destroy();
+        expect(err).toMatchObject({
+          name: "TransitionConflictError",
+          winner: { to: "APPROVED", actor: ADMIN },
+        });
+        // dynalite ignores ReturnValuesOnConditionCheckFailure, so the store falls back to one consistent read.
+        expect(seen.names).toEqual(
+          name === "dynalite" ? ["UpdateItemCommand", "GetItemCommand"] : ["UpdateItemCommand"],
+        );
+      });
+
       it("reports a missing request by name", async () => {
         const err = await rejection(
           stores.requests.transition("no-such-id", { from: "PENDING", to: "APPROVED", actor: ADMIN }),
@@ -603,6 +623,15 @@ export function defineStoreSuite(name: EngineName): void {
         expect(mine).toHaveLength(total);
         expect(mine[0]?.id).toBe(`page-${String(total - 1).padStart(5, "0")}`);
       });
+    });
+
+    it("refuses a page cursor it did not hand out", async () => {
+      await expect(stores.requests.listPending({ cursor: "not-a-cursor" })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
+      await expect(stores.audit.listForUser("U1", { cursor: "W10" })).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
     });
 
     describe("audit", () => {
