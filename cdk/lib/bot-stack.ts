@@ -60,8 +60,10 @@ export const PROVISIONER_TRIGGER_STATUSES = ["APPROVED"] as const;
 export const STREAM_RETRY_ATTEMPTS = 5;
 export const STREAM_MAX_RECORD_AGE = Duration.hours(6);
 
-/** What deleting a cytoskel user completely takes (src/aws/iam-users.ts deleteUserCompletely). */
+/** Finding a cytoskel user and deleting it completely (src/aws/iam-users.ts listUsers, deleteUserCompletely). */
 const USER_TEARDOWN_ACTIONS = [
+  // ListUsers is authorised against user/<PathPrefix>, which the /cytoskel/* resource covers.
+  "iam:ListUsers",
   "iam:GetUser",
   "iam:ListGroupsForUser",
   "iam:ListAccessKeys",
@@ -121,8 +123,8 @@ export class BotStack extends Stack {
       "Slack bot token (xoxb-...) of the cytoskel app (OAuth & Permissions). Replace this generated value: aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <xoxb-token>",
     );
 
-    // The API is built before the functions that need its URL (provisioner and expiry job put it in the
-    // links they send); the functions it routes to never need their own URL, so there is no cycle.
+    // The API is built before the functions that put its URL in the links they send. A function's URL
+    // names only the API (not its routes), so the bot can both serve a route and know the URL.
     this.api = new apigwv2.HttpApi(this, "Api", {
       description: "cytoskel: Slack requests and one-time secret links",
       createDefaultStage: false,
@@ -162,15 +164,15 @@ export class BotStack extends Stack {
       SLACK_BOT_TOKEN_ARN: botToken.secretArn,
       ADMIN_CHANNEL_ID: config.adminChannelId ?? "",
     };
+    // What src/service/runtime.ts reads (provisioner, expiry job, and the bot's revoke / re-issue).
     const aws = {
-      ACCOUNT_ID: this.account,
+      AWS_ACCOUNT_ID: this.account,
       BUCKET: grants.bucketName,
-      ACCESS_GRANTS_INSTANCE_ARN: grants.instanceArn,
       ACCESS_GRANTS_LOCATION_ID: grants.locationId,
       UPLOADERS_GROUP: grants.uploadersGroup.groupName,
       IAM_PATH: config.iamUserPath,
       SECRET_LINK_BASE_URL: this.secretLinkBaseUrl,
-      SECRET_LINK_TTL_SECONDS: String(config.secretLinkTtlHours * 3600),
+      SECRET_LINK_TTL_HOURS: String(config.secretLinkTtlHours),
     };
     const fnDefaults = { projectRoot: props.projectRoot, logRetentionDays: config.logRetentionDays };
     const prebuilt = props.prebuiltCode ? { prebuiltCode: props.prebuiltCode } : {};
@@ -192,8 +194,7 @@ export class BotStack extends Stack {
         DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),
         MAX_DURATION_DAYS: String(config.maxGrantDays),
         SLACK_COMMAND: SLASH_COMMAND,
-        BUCKET: grants.bucketName,
-        ACCESS_GRANTS_LOCATION_ID: grants.locationId,
+        ...aws,
         ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
         ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
       },
@@ -234,8 +235,9 @@ export class BotStack extends Stack {
     this.allowTable(expiry, [...TABLE_READ, ...TABLE_WRITE]);
     signingSecret.grantRead(bot.role);
     for (const f of [bot, provisioner, secretLink, expiry]) botToken.grantRead(f.role);
-    this.allowIdentityWork(provisioner, "provision", config, grants);
-    this.allowIdentityWork(expiry, "revoke", config, grants);
+    this.allowIdentityWork(provisioner, ["user", "accessKey"], config, grants);
+    this.allowIdentityWork(bot, ["accessKey"], config, grants);
+    this.allowIdentityWork(expiry, [], config, grants);
 
     // --- HTTPS routes ---
     const slackRoutes = this.api.addRoutes({
@@ -384,15 +386,16 @@ export class BotStack extends Stack {
 
   /**
    * IAM users under the cytoskel path, the uploaders group, and grants in this Access Grants instance.
-   * "provision" may create users, keys and grants; "revoke" may only take them apart.
+   * Every identity role may take access apart and re-grant what stays (revoke and expiry re-create a
+   * narrower grant for requests that remain); only the provisioner creates users and puts them in the
+   * group, and only the provisioner and the bot (an admin's re-issue) create access keys.
    */
   private allowIdentityWork(
     f: CytoskelFunction,
-    mode: "provision" | "revoke",
+    creates: readonly ("user" | "accessKey")[],
     config: CytoskelDeployConfig,
     grants: GrantsOutputs,
   ): void {
-    const provision = mode === "provision";
     const usersArn = this.formatArn({
       service: "iam",
       region: "",
@@ -403,7 +406,8 @@ export class BotStack extends Stack {
       new iam.PolicyStatement({
         sid: "CytoskelUsersOnly",
         actions: [
-          ...(provision ? ["iam:CreateUser", "iam:TagUser", "iam:CreateAccessKey"] : []),
+          ...(creates.includes("user") ? ["iam:CreateUser", "iam:TagUser"] : []),
+          ...(creates.includes("accessKey") ? ["iam:CreateAccessKey"] : []),
           ...USER_TEARDOWN_ACTIONS,
         ],
         resources: [usersArn],
@@ -412,7 +416,7 @@ export class BotStack extends Stack {
     f.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "UploadersGroupMembership",
-        actions: [...(provision ? ["iam:AddUserToGroup"] : []), "iam:RemoveUserFromGroup"],
+        actions: [...(creates.includes("user") ? ["iam:AddUserToGroup"] : []), "iam:RemoveUserFromGroup"],
         resources: [grants.uploadersGroup.groupArn],
       }),
     );
@@ -421,7 +425,7 @@ export class BotStack extends Stack {
       new iam.PolicyStatement({
         sid: "GrantsInThisInstance",
         actions: [
-          ...(provision ? ["s3:CreateAccessGrant"] : []),
+          "s3:CreateAccessGrant",
           "s3:ListAccessGrants",
           "s3:ListAccessGrantsLocations",
           "s3:GetAccessGrantsLocation",
@@ -446,9 +450,10 @@ export class BotStack extends Stack {
     const usersPath = config.iamUserPath.replace(/^\/|\/$/g, "");
     const userReasons = {
       provisioner: `One IAM user per Slack user, named at run time, so names are unknown at deploy time; the path ${config.iamUserPath} confines creating users and keys to users cytoskel owns, and no action that attaches or writes policies is granted.`,
-      expiry: `Expired access is taken apart for users named at run time; the path ${config.iamUserPath} confines deleting keys and users to users cytoskel owns (this role cannot create anything).`,
+      bot: `An admin's revoke and re-issue act on users named at run time; the path ${config.iamUserPath} confines deleting users and rotating keys to users cytoskel owns (this role cannot create users or change group membership beyond removal).`,
+      expiry: `Expired access is taken apart for users named at run time; the path ${config.iamUserPath} confines deleting keys and users to users cytoskel owns (this role cannot create users or keys).`,
     };
-    for (const name of ["provisioner", "expiry"] as const) {
+    for (const name of ["provisioner", "bot", "expiry"] as const) {
       const policy = this.functions[name].role.node.tryFindChild("DefaultPolicy");
       if (!policy) continue;
       Validations.of(policy).acknowledge({
@@ -458,7 +463,7 @@ export class BotStack extends Stack {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:${this.region}:<AWS::AccountId>:access-grants/default/grant/*]`,
         reason:
-          "Grant IDs are generated by S3 Access Grants when a grant is created; the resource is limited to grants of this account's single Access Grants instance.",
+          "Grant IDs are generated by S3 Access Grants when a grant is created, so revoking one cannot name it at deploy time; the resource is limited to grants of this account's single Access Grants instance.",
       });
     }
     const provisionerPolicy = this.functions.provisioner.role.node.tryFindChild("DefaultPolicy");
