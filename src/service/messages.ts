@@ -195,7 +195,9 @@ export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked
       : `Your access to ${scopes} was revoked by <@${s.actor}>.`;
   const rest = s.userDeleted
     ? "Your cytoskel AWS keys were deleted too; a new request will send new ones."
-    : `You still have access to ${s.remainingPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ")} with your existing keys.`;
+    : s.remainingPrefixes.length === 0
+      ? "You have no other cytoskel access."
+      : `You still have access to ${s.remainingPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ")} with your existing keys.`;
   const extend = why === "expired" ? " To continue, request it again with `/cytoskel request prefix …`." : "";
   return { text: head, blocks: [mrkdwn(`${head} ${rest}${extend}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
@@ -212,7 +214,9 @@ export function revokedAdminPost(
       : `<@${s.actor}> revoked access of <@${s.userId}> to ${scopes}.`;
   const rest = s.userDeleted
     ? "No grant left: keys and IAM user deleted."
-    : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
+    : s.remainingPrefixes.length === 0
+      ? "No grant left."
+      : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
   return { text: head, blocks: [mrkdwn(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
 

@@ -265,7 +265,9 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     `${why === "expired" ? "Expired" : "Revoked"} ${revokedPrefixes.map((p) => `\`${p}\``).join(", ")} for <@${plan.userId}>. ` +
     (userDeleted
       ? "No grant left: keys and IAM user deleted."
-      : `Still granted: ${remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`) +
+      : remainingPrefixes.length === 0
+        ? "No grant left."
+        : `Still granted: ${remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`) +
     " Temporary credentials already issued stay valid until they expire (up to 12 h).";
   return {
     outcome: "removed",
