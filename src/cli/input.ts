@@ -88,9 +88,9 @@ export function parseCredentialFormat(text: string): CredentialFormat {
   return format;
 }
 
-export function parseRegion(text: string): string {
+export function parseRegion(text: string, source = "--region"): string {
   if (!/^[a-z]{2}(?:-[a-z]+)+-\d$/.test(text)) {
-    throw new UsageError(`invalid region "${text}"; expected a region name like us-east-1`);
+    throw new UsageError(`invalid region "${text}" (${source}); expected a region name like us-east-1`);
   }
   return text;
 }

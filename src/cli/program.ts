@@ -27,6 +27,8 @@ export interface CliDeps {
   /** Repository root, where `up` looks for cdk.json. */
   repoRoot: string;
   runProcess: ProcessRunner;
+  /** Environment read for AWS_REGION (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 interface GlobalOptions {
@@ -44,6 +46,13 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     made.push(clients);
     return clients;
   };
+  const env = deps.env ?? process.env;
+  // --region, else AWS_REGION, else the region the target's Access Grants live in.
+  const regionFor = (flag: string | undefined, targetRegion: string): string => {
+    if (flag) return parseRegion(flag, "--region");
+    if (env.AWS_REGION) return parseRegion(env.AWS_REGION, "AWS_REGION");
+    return targetRegion;
+  };
   const emit = (result: CommandResult, json: boolean) => {
     const out = render(result, json);
     if (out.stdout) deps.io.stdout(out.stdout);
@@ -56,7 +65,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const command = actionArgs.at(-1) as Command;
       const globals = command.optsWithGlobals<GlobalOptions>();
       const target = getTarget(targetName);
-      const region = globals.region ? parseRegion(globals.region) : target.region;
+      const region = regionFor(globals.region, target.region);
       hints = { commandPrefix: `cytoskel ${targetName}`, region, targetRegion: target.region };
       emit(await run(createAdminContext(target, region, clientsFor(region)), command), globals.json ?? false);
     };
@@ -65,7 +74,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     .description("Scoped upload access to the Cell Painting Gallery staging bucket through S3 Access Grants.")
     .option("--json", "print one JSON document instead of lines for people")
     .option("--debug", "print stack traces on errors")
-    .option("--region <region>", "AWS region to call (default: the target's, e.g. us-east-1)")
+    .option("--region <region>", "AWS region to call (default: AWS_REGION, else the target's: us-east-1)")
     .configureHelp({ showGlobalOptions: true });
 
   for (const targetName of TARGET_NAMES) {
@@ -180,7 +189,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         profile?: string;
       }>();
       const request = validateCredentialsArgs(opts);
-      const region = globals.region ? parseRegion(globals.region) : request.region;
+      const region = regionFor(globals.region, request.region);
       hints = {
         commandPrefix: "cytoskel credentials",
         region,

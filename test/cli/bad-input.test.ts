@@ -117,7 +117,7 @@ const usageCases = (): Array<[args: string[], message: string]> => [
   ],
   [
     ["--region", "mars", "cpgstaging", "list", "user"],
-    'invalid region "mars"; expected a region name like us-east-1',
+    'invalid region "mars" (--region); expected a region name like us-east-1',
   ],
   [
     ["credentials"],
@@ -167,7 +167,9 @@ describe("usage errors: exit 2, one stderr line naming what is allowed, no AWS r
 });
 
 describe("failures: exit 1, one stderr line, nothing changed", () => {
-  const failureCases = (): Array<[args: string[], message: string, opts?: { asAlice?: boolean }]> => [
+  const failureCases = (): Array<
+    [args: string[], message: string, opts?: { asAlice?: boolean; env?: Record<string, string> }]
+  > => [
     [
       ["cpgstaging", "create", "grant", ALICE_ARN, "0d5bdb5a-0000-4000-8000-000000000000", "cpg0043"],
       `unknown location ID "0d5bdb5a-0000-4000-8000-000000000000"; known locations: ${loc} (${SCOPE})`,
@@ -199,9 +201,9 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
       `no S3 Access Grants instance for account ${ACCOUNT} in region eu-west-1: wrong region? the grants live in us-east-1 (check AWS_REGION / --region)`,
     ],
     [
-      ["--region", "eu-west-1", "credentials", "--prefix", "cpg0042"],
+      ["credentials", "--prefix", "cpg0042"],
       `no S3 Access Grants instance for account ${ACCOUNT} in region eu-west-1: wrong region? the grants live in us-east-1 (check AWS_REGION / --region)`,
-      { asAlice: true },
+      { asAlice: true, env: { AWS_REGION: "eu-west-1" } },
     ],
     [
       ["credentials", "--prefix", "cpg0043"],
@@ -214,12 +216,26 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
     for (const [args, message, opts] of failureCases()) {
       const state = snapshot(local);
       const from = local.state.requests.length;
-      const run = await runInProcess(args, local, opts?.asAlice ? { credentials: alice } : {});
+      const run = await runInProcess(args, local, {
+        ...(opts?.asAlice ? { credentials: alice } : {}),
+        ...(opts?.env ? { env: opts.env } : {}),
+      });
       expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 1, stdout: "" });
       expect(run.stderr).toBe(`Error: ${message}\n`);
       expect(snapshot(local), args.join(" ")).toEqual(state);
       expect(writesSince(local, from, { succeededOnly: true }), args.join(" ")).toEqual([]);
     }
+  });
+
+  it("a malformed AWS_REGION is a usage error naming where it came from", async () => {
+    const from = local.state.requests.length;
+    const run = await runInProcess(["cpgstaging", "list", "user"], local, { env: { AWS_REGION: "US East" } });
+    expect(run).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'Error: invalid region "US East" (AWS_REGION); expected a region name like us-east-1\n',
+    });
+    expect(local.state.requests.length).toBe(from);
   });
 
   it("credentials with deleted keys explains that AWS rejected them", async () => {

@@ -51,6 +51,8 @@ export async function runInProcess(
   local: LocalAws,
   opts: {
     credentials?: { accessKeyId: string; secretAccessKey: string };
+    /** Added to the stand-in's env (e.g. AWS_REGION). */
+    env?: Record<string, string>;
     runProcess?: ProcessRunner;
     repoRoot?: string;
   } = {},
@@ -61,7 +63,9 @@ export async function runInProcess(
     accessKeyId: local.env.AWS_ACCESS_KEY_ID as string,
     secretAccessKey: local.env.AWS_SECRET_ACCESS_KEY as string,
   };
+  const env = { ...local.env, ...opts.env };
   const code = await runCli(args, {
+    env,
     io: {
       stdout: (t) => {
         stdout += t;
@@ -71,7 +75,7 @@ export async function runInProcess(
       },
     },
     createClients: (region) => {
-      const base = { region, env: local.env, credentials, maxAttempts: 1 };
+      const base = { region, env, credentials, maxAttempts: 1 };
       return {
         iam: createIamClient(base),
         s3control: createS3ControlClient(base),
