@@ -227,7 +227,15 @@ describe("reissueCredentials", () => {
     await provisioned("U0LOCKED", "cpg0080/*");
     const names: string[] = [];
     const result = await reissueCredentials(
-      { ...deps, locks: { withLock: async (name, fn) => (names.push(name), fn()) } },
+      {
+        ...deps,
+        locks: {
+          withLock: async (name, fn) => {
+            names.push(name);
+            return fn();
+          },
+        },
+      },
       { userId: "U0LOCKED", actor: ADMIN },
     );
     expect(names).toEqual(["PERSON#U0LOCKED"]);
