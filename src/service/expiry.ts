@@ -1,0 +1,163 @@
+/**
+ * The scheduled sweep (flow 7): end ACTIVE grants past their expiresAt (EXPIRED), remind requesters
+ * N days before, and expire PENDING requests nobody decided. Idempotent: a run that crashed halfway is
+ * finished by the next one. Every time is compared in code against the injected clock.
+ *
+ * Expiring one request removes only the grants it brought: a grant another ACTIVE request still uses
+ * for its own scope stays; one it merely reused (broader than it needs) is replaced by a grant of its
+ * own scope (see removeAccess). Reminders: DM first, then reminderSentAt; a crash in between means one
+ * repeated reminder on the next run, never a missed one.
+ */
+import type { Grant } from "../aws/access-grants.ts";
+import { listGrants } from "../aws/access-grants.ts";
+import { findUser } from "../aws/iam-users.ts";
+import { TransitionConflictError } from "../store/errors.ts";
+import { collectAll } from "../store/paging.ts";
+import type { AccessRequest } from "../store/types.ts";
+import { EXPIRY_ACTOR, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
+import { adminPendingExpiredMessage, expiryReminderDm, pendingExpiredDm } from "./messages.ts";
+import { targetSummary } from "./provision.ts";
+import { personRequests, removeAccess } from "./revoke.ts";
+import { iamUserNameFor } from "./users.ts";
+
+export interface ExpiryOptions {
+  /** Remind this many days before expiresAt; 0 turns reminders off. */
+  reminderDays: number;
+  /** PENDING requests older than this many days expire. */
+  pendingExpiryDays: number;
+}
+
+export interface ExpiryReport {
+  expired: string[];
+  reminded: string[];
+  pendingExpired: string[];
+  /** Per-person or per-request failures; the rest of the sweep went on. No secrets. */
+  errors: { id: string; error: string }[];
+}
+
+const DAY_MS = 86_400_000;
+
+export async function runExpiry(deps: ServiceDeps, opts: ExpiryOptions): Promise<ExpiryReport> {
+  const report: ExpiryReport = { expired: [], reminded: [], pendingExpired: [], errors: [] };
+  await expireActive(deps, report);
+  if (opts.reminderDays > 0) await remind(deps, opts.reminderDays, report);
+  await expirePending(deps, opts.pendingExpiryDays, report);
+  (deps.log ?? silentLogger).info("expiry.run", {
+    expired: report.expired.length,
+    reminded: report.reminded.length,
+    pendingExpired: report.pendingExpired.length,
+    errors: report.errors.length,
+  });
+  return report;
+}
+
+async function expireActive(deps: ServiceDeps, report: ExpiryReport): Promise<void> {
+  const now = nowOf(deps);
+  const due = await collectAll((cursor) =>
+    deps.store.listActiveExpiringBefore(now.toISOString(), cursor ? { cursor } : {}),
+  );
+  const people = new Map<string, string>();
+  for (const r of due) people.set(r.requesterUserId, r.requesterTeamId);
+  for (const [userId, teamId] of people) {
+    try {
+      const ended = await deps.locks.withLock(personLockName(userId), () =>
+        expirePerson(deps, userId, teamId, now),
+      );
+      report.expired.push(...ended);
+    } catch (err) {
+      report.errors.push({ id: userId, error: (err as Error).name });
+      (deps.log ?? silentLogger).error("expiry.person_failed", { userId, error: (err as Error).name });
+    }
+  }
+}
+
+async function expirePerson(deps: ServiceDeps, userId: string, teamId: string, now: Date): Promise<string[]> {
+  // Re-read under the lock: the list came from an index, and an admin may have acted since.
+  const requests = await personRequests(deps, userId);
+  const isDue = (r: AccessRequest) =>
+    r.status === "ACTIVE" && !!r.expiresAt && Date.parse(r.expiresAt) <= now.getTime();
+  const expiring = requests.filter(isDue);
+  if (expiring.length === 0) return [];
+  const keepers = requests.filter((r) => r.status === "ACTIVE" && !isDue(r));
+
+  const user = await findUser(deps.iam, iamUserNameFor(teamId, userId));
+  const grants: Grant[] = user
+    ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
+    : [];
+  const keptScopes = new Set(keepers.map((r) => r.subPrefix));
+  const expiringGrantIds = new Set(expiring.map((r) => r.progress.grant?.grantId).filter(Boolean));
+  const expiringScopes = new Set(expiring.map((r) => r.subPrefix));
+  const doomedGrants = grants.filter(
+    (g) => (expiringGrantIds.has(g.id) || expiringScopes.has(g.subPrefix)) && !keptScopes.has(g.subPrefix),
+  );
+
+  const removal = await removeAccess(deps, {
+    userId,
+    user,
+    grants,
+    doomedGrants,
+    requests,
+    endingIds: new Set(expiring.map((r) => r.id)),
+    status: "EXPIRED",
+    actor: EXPIRY_ACTOR,
+    reason: "access period ended",
+  });
+  return removal.endedRequestIds;
+}
+
+async function remind(deps: ServiceDeps, reminderDays: number, report: ExpiryReport): Promise<void> {
+  const now = nowOf(deps);
+  const horizon = new Date(now.getTime() + reminderDays * DAY_MS).toISOString();
+  const soon = await collectAll((cursor) =>
+    deps.store.listActiveExpiringBefore(horizon, cursor ? { cursor } : {}),
+  );
+  for (const listed of soon) {
+    try {
+      const r = await deps.store.get(listed.id);
+      if (!r || r.status !== "ACTIVE" || !r.expiresAt || r.reminderSentAt) continue;
+      if (Date.parse(r.expiresAt) <= now.getTime()) continue;
+      await deps.notifier.dmUser(
+        r.requesterUserId,
+        expiryReminderDm(targetSummary(deps), { ...r, expiresAt: r.expiresAt }),
+      );
+      await deps.store.annotate(r.id, { reminderSentAt: now.toISOString() });
+      report.reminded.push(r.id);
+    } catch (err) {
+      report.errors.push({ id: listed.id, error: (err as Error).name });
+    }
+  }
+}
+
+async function expirePending(
+  deps: ServiceDeps,
+  pendingExpiryDays: number,
+  report: ExpiryReport,
+): Promise<void> {
+  const now = nowOf(deps);
+  const cutoff = now.getTime() - pendingExpiryDays * DAY_MS;
+  const pending = await collectAll((cursor) => deps.store.listPending(cursor ? { cursor } : {}));
+  const target = targetSummary(deps);
+  for (const r of pending) {
+    if (Date.parse(r.createdAt) > cutoff) continue;
+    try {
+      const expired = await deps.store.transition(r.id, {
+        from: "PENDING",
+        to: "EXPIRED",
+        actor: EXPIRY_ACTOR,
+        reason: `no decision within ${pendingExpiryDays} days`,
+      });
+      report.pendingExpired.push(r.id);
+      if (expired.adminMessage) {
+        await deps.notifier.updateAdminMessage(
+          expired.adminMessage,
+          adminPendingExpiredMessage(target, expired),
+        );
+      }
+      await deps.notifier.dmUser(r.requesterUserId, pendingExpiredDm(target, expired, pendingExpiryDays));
+    } catch (err) {
+      // Decided or cancelled since the list was read: theirs stands.
+      if (err instanceof TransitionConflictError) continue;
+      report.errors.push({ id: r.id, error: (err as Error).name });
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The scheduled sweep with a fake clock: grants past expiresAt go (EXPIRED), a reminder comes once
+ * before that with a way to ask for an extension, and undecided requests expire.
+ */
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handler, resetExpiryForTests } from "../../src/expiry/lambda.ts";
+import { runExpiry } from "../../src/service/expiry.ts";
+import { EXTEND_ACTION_ID } from "../../src/service/messages.ts";
+import { provisionRequest } from "../../src/service/provision.ts";
+import { ADMIN_CHANNEL, type Harness, newUserId, startHarness, TEAM_ID } from "../service/harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const DAY = 86_400_000;
+const OPTS = { reminderDays: 3, pendingExpiryDays: 14 };
+/** A clock `days` from now (the store stamps real times; the sweep compares against this). */
+const at = (days: number) => () => new Date(Date.now() + days * DAY);
+
+async function activeFor(
+  userId: string,
+  subPrefix: string,
+  durationDays: number,
+  permission: "READ" | "READWRITE" = "READWRITE",
+) {
+  const req = await h.approved(userId, { subPrefix, durationDays, permission });
+  expect((await provisionRequest(h.deps(), req.id)).outcome).toBe("activated");
+  return req;
+}
+
+const statusOf = async (id: string) => (await h.stores.requests.get(id))?.status;
+
+describe("expiry sweep", () => {
+  it("reminds once, N days before, with an extension button and the command to re-request", async () => {
+    const userId = newUserId();
+    const req = await activeFor(userId, "cpg0042/*", 30);
+    const dmsBefore = h.dmsTo(userId).length;
+
+    const early = await runExpiry(h.deps({ now: at(20) }), OPTS);
+    expect(early.reminded).not.toContain(req.id);
+
+    const first = await runExpiry(h.deps({ now: at(28) }), OPTS);
+    expect(first.reminded).toContain(req.id);
+    const reminder = h.dmsTo(userId).at(-1);
+    expect(h.dmsTo(userId)).toHaveLength(dmsBefore + 1);
+    const blocks = JSON.stringify(reminder?.args.blocks);
+    expect(blocks).toContain(EXTEND_ACTION_ID);
+    expect(blocks).toContain(`"value":"${req.id}"`);
+    expect(blocks).toContain("/cytoskel request prefix cpg0042/* readwrite for 30d");
+    expect((await h.stores.requests.get(req.id))?.reminderSentAt).toBeDefined();
+
+    const second = await runExpiry(h.deps({ now: at(29) }), OPTS);
+    expect(second.reminded).not.toContain(req.id);
+    expect(h.dmsTo(userId)).toHaveLength(dmsBefore + 1);
+    expect(await statusOf(req.id)).toBe("ACTIVE");
+  });
+
+  it("ends access past expiresAt: grant, key and user gone when nothing else is granted; EXPIRED; person and admins told", async () => {
+    const userId = newUserId();
+    const req = await activeFor(userId, "cpg0043/*", 7);
+    const report = await runExpiry(h.deps({ now: at(8) }), OPTS);
+
+    expect(report.expired).toContain(req.id);
+    expect(await statusOf(req.id)).toBe("EXPIRED");
+    expect(h.iamUser(userId)).toBeUndefined();
+    expect(h.awsStateOf(userId).grants).toEqual([]);
+    const dm = JSON.stringify(h.dmsTo(userId).at(-1)?.args);
+    expect(dm).toContain("has expired");
+    expect(dm).toContain("stay valid until they expire");
+    const post = h.slack
+      .callsTo("chat.postMessage")
+      .filter((c) => c.args.channel === ADMIN_CHANNEL)
+      .at(-1);
+    expect(JSON.stringify(post?.args)).toContain(userId);
+
+    const again = await runExpiry(h.deps({ now: at(9) }), OPTS);
+    expect(again.expired).not.toContain(req.id);
+  });
+
+  it("expiring one of two grants keeps the other, the key and the user", async () => {
+    const userId = newUserId();
+    const short = await activeFor(userId, "cpg0044/*", 7);
+    const long = await activeFor(userId, "cpg0045/*", 60);
+    const keys = h.iamUser(userId)?.accessKeys.map((k) => k.accessKeyId);
+
+    await runExpiry(h.deps({ now: at(8) }), OPTS);
+
+    expect(await statusOf(short.id)).toBe("EXPIRED");
+    expect(await statusOf(long.id)).toBe("ACTIVE");
+    expect((await h.grantsOf(userId)).map((g) => g.subPrefix)).toEqual(["cpg0045/*"]);
+    expect(h.iamUser(userId)?.accessKeys.map((k) => k.accessKeyId)).toEqual(keys);
+  });
+
+  it("when the broader request expires, a narrower one that reused its grant keeps only its own scope", async () => {
+    const userId = newUserId();
+    const broad = await activeFor(userId, "cpg0046/*", 7);
+    const narrow = await activeFor(userId, "cpg0046/plates/*", 60, "READ");
+    expect(await h.grantsOf(userId)).toHaveLength(1);
+
+    await runExpiry(h.deps({ now: at(8) }), OPTS);
+
+    expect(await statusOf(broad.id)).toBe("EXPIRED");
+    expect(await statusOf(narrow.id)).toBe("ACTIVE");
+    expect(await h.grantsOf(userId)).toEqual([
+      { id: expect.any(String), subPrefix: "cpg0046/plates/*", permission: "READ" },
+    ]);
+  });
+
+  it("expires PENDING requests nobody decided, updating the admin card and telling the requester", async () => {
+    const userId = newUserId();
+    const { request } = await h.stores.requests.create({
+      requesterUserId: userId,
+      requesterTeamId: TEAM_ID,
+      subPrefix: "cpg0047/*",
+      permission: "READ",
+    });
+    const card = await h.deps().notifier.postAdminChannel({ text: "request card" });
+    await h.stores.requests.annotate(request.id, { adminMessage: card });
+
+    const tooEarly = await runExpiry(h.deps({ now: at(13) }), OPTS);
+    expect(tooEarly.pendingExpired).not.toContain(request.id);
+
+    const report = await runExpiry(h.deps({ now: at(15) }), OPTS);
+    expect(report.pendingExpired).toContain(request.id);
+    expect(await statusOf(request.id)).toBe("EXPIRED");
+    expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.text).toContain("expired without a decision");
+    expect(String(h.dmsTo(userId).at(-1)?.args.text)).toContain("expired after 14 days");
+  });
+});
+
+describe("expiry Lambda entry", () => {
+  it("runs the sweep with config from the environment and returns counts", async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, h.aws.env, {
+        AWS_ENDPOINT_URL_DYNAMODB: h.dynamo.endpoint,
+        TABLE_NAME: h.dynamo.tableName,
+        ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
+        SLACK_BOT_TOKEN: "xoxb-expiry-test",
+        SLACK_API_URL: h.slack.apiUrl,
+        SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
+        AWS_ACCOUNT_ID: h.aws.accountId,
+      });
+      resetExpiryForTests();
+      const result = await handler({}, {} as Context);
+      expect(result).toMatchObject({ errors: [] });
+      expect(typeof result.expired).toBe("number");
+    } finally {
+      process.env = saved;
+      resetExpiryForTests();
+    }
+  });
+});
