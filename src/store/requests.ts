@@ -165,6 +165,10 @@ export class RequestStore {
       set.push("expiresAt = :expiresAt");
       values[":expiresAt"] = patch.expiresAt;
     }
+    if (patch?.adminMessage !== undefined) {
+      set.push("adminMessage = :adminMessage");
+      values[":adminMessage"] = { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts };
+    }
 
     let item: Item | undefined;
     try {

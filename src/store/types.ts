@@ -87,6 +87,8 @@ export interface CreateResult {
 export interface TransitionPatch {
   expiresAt?: string;
   failureReason?: string;
+  /** Where the admin card is, learned from the click that decides; kept in the same conditional write. */
+  adminMessage?: SlackMessageRef;
 }
 
 export interface TransitionInput {
