@@ -184,8 +184,8 @@ export function createBotApp(deps: BotAppDeps): App {
 
   /**
    * The card's location, learned from the click, is kept on the request so the provisioner and revoke
-   * can update it later. If the transition already stored it (or a store version records it in the same
-   * write), nothing more is written.
+   * can update it later. The deciding transition stores it in the same conditional write (patch); this
+   * only writes when that did not happen (a store without that patch field), so normally it is a no-op.
    */
   const recordCard = async (request: AccessRequest, ref: SlackMessageRef | undefined): Promise<void> => {
     if (!ref || (request.adminMessage?.ts === ref.ts && request.adminMessage.channel === ref.channel)) return;
@@ -359,7 +359,11 @@ export function createBotApp(deps: BotAppDeps): App {
     const ref = cardRef(body);
     let updated: AccessRequest;
     try {
-      updated = await store.transition(value.id, { ...move, actor: { kind: "admin", id: actorId } });
+      updated = await store.transition(value.id, {
+        ...move,
+        actor: { kind: "admin", id: actorId },
+        ...(ref ? { patch: { adminMessage: ref } } : {}),
+      });
     } catch (err) {
       if (!(err instanceof TransitionConflictError))
         log.error("decision_failed", { kind, error: (err as Error).name });
@@ -420,6 +424,9 @@ export function createBotApp(deps: BotAppDeps): App {
         from: "PENDING",
         to: "DENIED",
         actor: { kind: "admin", id: actorId },
+        ...(meta.channel && meta.ts
+          ? { patch: { adminMessage: { channel: meta.channel, ts: meta.ts } } }
+          : {}),
         ...(reason ? { reason: reason.slice(0, 500) } : {}),
       });
     } catch (err) {
