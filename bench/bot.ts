@@ -196,7 +196,7 @@ export const section: BenchSection = {
       await countOne("request (new)", slash("UCOUNT", "request prefix cpg9999/* read"));
       const counted = slack.calls.filter((c) => c.method === "chat.postMessage").at(-1);
       const countedValue =
-        (counted?.args.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
+        ((counted?.args.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>)
           .flatMap((b) => b.elements ?? [])
           .find((e) => e.action_id === "cytoskel_approve")?.value ?? "";
       const countedId = JSON.parse(countedValue).id as string;
