@@ -54,6 +54,8 @@ import {
   decodeButtonValue,
   denyModal,
   duplicateText,
+  EXTEND_ACTION_ID,
+  extensionAskedNote,
   type Message,
   parseDenyMetadata,
   pendingText,
@@ -443,6 +445,27 @@ export function createBotApp(deps: BotAppDeps): App {
       } catch (err) {
         log.warn("card_update_failed", { requestId: updated.id, error: (err as Error).name });
       }
+    }
+  });
+
+  // Expiry reminder's "Request extension" (posted by the expiry job, value = request ID). Only the
+  // requester may ask; the one Slack call tells the admin channel. Granting an extension needs a store
+  // operation that moves expiresAt on an ACTIVE request, which does not exist yet (see README).
+  app.action<BlockAction<ButtonAction>>(EXTEND_ACTION_ID, async (raw) => {
+    const { ack, body, action, client } = raw as unknown as ClickArgs;
+    await ack();
+    const value = decodeButtonValue(action.value);
+    const request = value ? await store.get(value.id) : undefined;
+    if (!request || request.requesterUserId !== body.user.id || request.status !== "ACTIVE") {
+      return tell(client, body, "There is no active access of yours to extend here; see `/cytoskel status`.");
+    }
+    try {
+      await client.chat.postMessage({
+        channel: config.admins.channelId,
+        ...cardPayload(extensionAskedNote(bucket, request)),
+      });
+    } catch (err) {
+      log.warn("extension_notice_failed", { requestId: request.id, error: (err as Error).name });
     }
   });
 

@@ -10,6 +10,8 @@ export const APPROVE_ACTION_ID = "cytoskel_approve";
 export const DENY_ACTION_ID = "cytoskel_deny";
 /** Same string as src/service/messages.ts RETRY_ACTION_ID (the provisioner posts that button). */
 export const RETRY_ACTION_ID = "cytoskel_retry";
+/** Same string as src/service/messages.ts EXTEND_ACTION_ID (the expiry reminder's button). */
+export const EXTEND_ACTION_ID = "cytoskel_extend";
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";
@@ -264,5 +266,12 @@ export function parseDenyMetadata(raw: string | undefined): DenyModalMetadata | 
 export function reissuedDm(url: string, linkExpiresAt: string, scopes: string[], bucket: string): Message {
   const where = scopes.map((s) => `\`s3://${bucket}/${s}\``).join(", ");
   const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(linkExpiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
+  return { text, blocks: [section(text)] };
+}
+
+/** Admin-channel note when a requester asks to extend active access (from the expiry reminder). */
+export function extensionAskedNote(bucket: string, req: AccessRequest): Message {
+  const ends = req.expiresAt ? `, ends ${slackDate(req.expiresAt)}` : "";
+  const text = `:hourglass: <@${req.requesterUserId}> asks to extend request \`${req.id}\` (${req.permission} on \`${scope(bucket, req)}\`${ends}). Extending isn't automated yet: reply to them; after it ends they can file a new request.`;
   return { text, blocks: [section(text)] };
 }

@@ -342,3 +342,27 @@ describe("malformed interactions", () => {
     expect(String(h.slack.calls.at(-1)?.args.text)).toContain("no request `nope-1234`");
   });
 });
+
+describe("extension (expiry reminder button)", () => {
+  it("tells the admin channel when the requester asks; refuses anyone else", async () => {
+    const { id, card, value } = await fileRequest("UEXTEND");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+      patch: { expiresAt: "2030-01-01T00:00:00.000Z" },
+    });
+    const dm = { channel: "DUEXTEND", ts: "1700000000.000100" };
+    let n = h.slack.calls.length;
+    await h.click("USTRANGER", "cytoskel_extend", id, dm);
+    expect(callsSince(n).map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    n = h.slack.calls.length;
+    await h.click("UEXTEND", "cytoskel_extend", id, dm);
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postMessage"]);
+    expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
+    expect(String(calls[0]?.args.text)).toContain(`<@UEXTEND> asks to extend request \`${id}\``);
+    expect((await h.stores.requests.get(id))?.status).toBe("ACTIVE");
+  });
+});
