@@ -159,10 +159,11 @@ export class BotStack extends Stack {
     this.slackRequestUrl = joinUrl(baseUrl, SLACK_EVENTS_PATH);
     this.secretLinkBaseUrl = joinUrl(baseUrl, "");
 
+    // Unset settings are left out rather than set empty, so the loaders report them as missing.
     const common = {
       TABLE_NAME: this.table.tableName,
       SLACK_BOT_TOKEN_ARN: botToken.secretArn,
-      ADMIN_CHANNEL_ID: config.adminChannelId ?? "",
+      ...(config.adminChannelId ? { ADMIN_CHANNEL_ID: config.adminChannelId } : {}),
     };
     // What src/service/runtime.ts reads (provisioner, expiry job, and the bot's revoke / re-issue).
     const aws = {
@@ -188,7 +189,7 @@ export class BotStack extends Stack {
       environment: {
         ...common,
         SLACK_SIGNING_SECRET_ARN: signingSecret.secretArn,
-        ADMIN_USER_IDS: config.adminUserIds.join(","),
+        ...(config.adminUserIds.length > 0 ? { ADMIN_USER_IDS: config.adminUserIds.join(",") } : {}),
         ...(config.adminUserGroupId ? { ADMIN_USERGROUP_ID: config.adminUserGroupId } : {}),
         ALLOW_SELF_APPROVAL: String(config.allowSelfApproval),
         DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),

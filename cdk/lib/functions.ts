@@ -73,7 +73,9 @@ export class CytoskelFunction extends Construct {
         platform: "node",
         mainFields: ["module", "main"],
         minify: true,
+        // Maps without embedded sources: readable stack traces, small enough to load on a cold start.
         sourceMap: true,
+        sourcesContent: false,
         // Bundle the AWS SDK too: the functions run the exact versions the tests ran.
         bundleAwsSDK: true,
         externalModules: [],

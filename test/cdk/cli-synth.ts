@@ -47,7 +47,6 @@ export async function cliSynth(opts: {
   const args = [
     "cdk",
     "synth",
-    "--all",
     "--quiet",
     "--no-notices",
     "--output",

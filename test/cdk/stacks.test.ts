@@ -90,6 +90,10 @@ describe("cdk synth through the CLI", () => {
   it("runs offline: no AWS credentials, profile or metadata service, telemetry and notices off", () => {
     expect(synth.exitCode).toBe(0);
     expect(synth.args).toContain("--no-notices");
+    expect(synth.stderr).not.toMatch(/Unknown option/);
+    // Every setting the bot needs was given, so no "will refuse to start" warning.
+    expect(synth.stderr).not.toMatch(/refuse to start/);
+    expect(synth.stderr).not.toMatch(/cross-stack-reference strength/);
     expect(synth.env.CDK_DISABLE_CLI_TELEMETRY).toBe("true");
     expect(synth.env.AWS_EC2_METADATA_DISABLED).toBe("true");
     expect(
