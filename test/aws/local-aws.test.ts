@@ -1,11 +1,15 @@
 // The stand-in at the wire level (raw HTTP, no SDK): AWS's error envelopes, namespaces, statuses and
 // header checks; and `npm run local-aws` printing a usable environment.
-import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { accessSync, constants, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listLocations } from "../../src/aws/access-grants.ts";
+import { createGrant, listLocations } from "../../src/aws/access-grants.ts";
+import { createAccessKey } from "../../src/aws/access-keys.ts";
 import { getAccountId } from "../../src/aws/account.ts";
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
+import { addUserToGroup, createUser, ensureUploadersGroup } from "../../src/aws/iam-users.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -146,6 +150,7 @@ describe("npm run local-aws", () => {
     for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = m[2] as string;
     expect(Object.keys(env).sort()).toEqual([
       "AWS_ACCESS_KEY_ID",
+      "AWS_DEFAULT_REGION",
       "AWS_ENDPOINT_URL_IAM",
       "AWS_ENDPOINT_URL_S3_CONTROL",
       "AWS_ENDPOINT_URL_STS",
@@ -164,5 +169,64 @@ describe("npm run local-aws", () => {
     } finally {
       destroyAwsClients(clients);
     }
+  });
+});
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const hasAwsCli = onPath("aws");
+if (!hasAwsCli) console.warn("[test/aws/local-aws] skipping the AWS CLI test: `aws` is not on PATH");
+
+describe.skipIf(!hasAwsCli)("the AWS CLI (botocore) against the stand-in", () => {
+  it("gets data access through HTTP_PROXY although it puts the account ID in front of the host", async () => {
+    const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+    const admin = createAwsClients({ env: local.env, maxAttempts: 1 });
+    let key: { accessKeyId: string; secretAccessKey: string };
+    try {
+      await ensureUploadersGroup(admin.iam, { groupName: "cli-uploaders", instanceArn });
+      const user = await createUser(admin.iam, { name: "cli-user" });
+      await addUserToGroup(admin.iam, { userName: user.userName, groupName: "cli-uploaders" });
+      key = await createAccessKey(admin.iam, user.userName);
+      await createGrant(admin.s3control, {
+        accountId: local.accountId,
+        locationId,
+        subPrefix: "cpg0042/*",
+        permission: "READ",
+        granteeArn: user.arn,
+      });
+    } finally {
+      destroyAwsClients(admin);
+    }
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: mkdtempSync(join(tmpdir(), "local-aws-cli-")),
+      ...local.env,
+      AWS_ACCESS_KEY_ID: key.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+      HTTP_PROXY: local.url,
+    };
+    const args = ["s3control", "get-data-access", "--account-id", local.accountId, "--permission", "READ"];
+    const out = await new Promise<string>((done, fail) =>
+      execFile(
+        "aws",
+        [...args, "--target", "s3://staging-cellpainting-gallery/cpg0042/*", "--duration-seconds", "900"],
+        { env, timeout: 25_000 },
+        (err, stdout, stderr) => (err ? fail(new Error(`${err.message}\n${stderr}`)) : done(stdout)),
+      ),
+    );
+    expect(JSON.parse(out)).toMatchObject({
+      MatchedGrantTarget: "s3://staging-cellpainting-gallery/cpg0042/*",
+      Credentials: { AccessKeyId: expect.stringMatching(/^ASIA/) },
+    });
+    expect(local.state.requests.at(-1)?.host).toBe(`${local.accountId}.127.0.0.1:${local.port}`);
   });
 });

@@ -19,6 +19,9 @@ if (seeded)
   );
 console.log("\nIn another shell:\n");
 for (const [k, v] of Object.entries(local.env)) console.log(`export ${k}=${v}`);
+console.log(
+  `\nThe AWS CLI puts the account ID in front of a custom S3 Control host; for its s3control commands\nalso set HTTP_PROXY=${local.url} (the stand-in answers proxied requests too).`,
+);
 console.log("\nPress Ctrl-C to stop.");
 
 const stop = () => {

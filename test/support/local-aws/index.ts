@@ -46,6 +46,16 @@ function callerFor(state: LocalAwsState, accessKeyId: string | undefined): Calle
   return { accessKeyId, user, arn: user ? user.arn : `arn:aws:iam::${state.accountId}:root` };
 }
 
+/**
+ * The path and query of a request target. Used as an HTTP proxy (HTTP_PROXY), the server receives the
+ * absolute form "http://123456789012.127.0.0.1:port/v20180820/..." — which is how the AWS CLI, whose
+ * S3 Control endpoint rules put the account ID in front of any custom host, can still reach it.
+ */
+function originForm(target: string | undefined): string {
+  const t = target ?? "/";
+  return /^https?:\/\//i.test(t) ? t.replace(/^https?:\/\/[^/]*/i, "") || "/" : t;
+}
+
 function send(res: ServerResponse, status: number, body: string, contentType = "text/xml"): void {
   res.writeHead(status, {
     "content-type": contentType,
@@ -62,7 +72,7 @@ async function handle(
   res: ServerResponse,
   verifySignatures: boolean,
 ): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://localhost");
+  const url = new URL(originForm(req.url), "http://localhost");
   const sig = parseSigV4(req.headers.authorization);
   const region = sig.region ?? "us-east-1";
   const body = await readBody(req);
@@ -84,7 +94,7 @@ async function handle(
     verifySignatures &&
     key !== undefined &&
     !signatureMatches(
-      { method: req.method ?? "GET", rawUrl: req.url ?? "/", headers: req.headers, body },
+      { method: req.method ?? "GET", rawUrl: originForm(req.url), headers: req.headers, body },
       key.secretAccessKey,
     );
   const signatureFault = new AwsFault(
@@ -206,6 +216,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     AWS_ENDPOINT_URL_STS: url,
     AWS_ENDPOINT_URL_S3_CONTROL: url,
     AWS_REGION: opts.region ?? "us-east-1",
+    // The AWS CLI v1 (botocore) reads only AWS_DEFAULT_REGION.
+    AWS_DEFAULT_REGION: opts.region ?? "us-east-1",
     AWS_ACCESS_KEY_ID: LOCAL_ADMIN_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_ADMIN_CREDENTIALS.secretAccessKey,
   };
