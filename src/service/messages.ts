@@ -52,6 +52,11 @@ function context(text: string): types.ContextBlock {
   return { type: "context", elements: [{ type: "mrkdwn", text }] };
 }
 
+/** "cpg0042/*" → "cpg0042/": what the helper scripts take, and no glob for the shell to expand. */
+function shellPrefix(subPrefix: string): string {
+  return subPrefix.endsWith("*") ? subPrefix.slice(0, -1) : subPrefix;
+}
+
 /** Exact steps from keys to temporary credentials, for one granted scope. */
 export function temporaryCredentialsInstructions(target: TargetSummary, req: RequestSummary): string {
   const scope = s3Scope(target, req.subPrefix);
@@ -62,7 +67,8 @@ export function temporaryCredentialsInstructions(target: TargetSummary, req: Req
     `  --account-id ${target.accountId} --target "${scope}" \\`,
     `  --permission ${req.permission} --privilege Default --duration-seconds ${TEMP_CREDENTIAL_SECONDS}`,
     "```",
-    `or \`scripts/s3_credentials.sh "${scope}" ${req.permission}\` / \`cytoskel credentials --profile ${AWS_PROFILE_NAME} --target "${scope}" --permission ${req.permission}\`, which export them for you. Use region \`${target.region}\`; a "no matching grant" error means the target is outside \`${scope}\` or asks for more than ${req.permission}.`,
+    `Or let a tool export them into your shell: \`source s3_credentials.sh ${shellPrefix(req.subPrefix)} ${req.permission}\` (bash, AWS CLI, jq), or \`eval "$(cytoskel credentials --profile ${AWS_PROFILE_NAME} --prefix ${shellPrefix(req.subPrefix)} --permission ${req.permission})"\`.`,
+    `Use region \`${target.region}\`. "No matching grant" means the target is outside \`${scope}\` or asks for more than ${req.permission}.`,
   ].join("\n");
 }
 
