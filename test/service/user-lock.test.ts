@@ -1,0 +1,88 @@
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDynamoUserLocks, LockBusyError } from "../../src/service/user-lock.ts";
+import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
+
+let db: LocalDynamo;
+beforeAll(async () => {
+  db = await startDynamo();
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+const locks = (extra: Partial<Parameters<typeof createDynamoUserLocks>[0]> = {}) =>
+  createDynamoUserLocks({ doc: db.doc, tableName: db.tableName, ...extra });
+
+const lockItem = async (name: string) =>
+  (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: `LOCK#${name}`, sk: "LOCK" } })))
+    .Item;
+
+describe("per-person lock", () => {
+  it("runs holders of the same name one at a time, and frees the lock afterwards", async () => {
+    const l = locks();
+    let inside = 0;
+    let maxInside = 0;
+    const work = () =>
+      l.withLock("PERSON#U1", async () => {
+        inside += 1;
+        maxInside = Math.max(maxInside, inside);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        inside -= 1;
+      });
+    await Promise.all([work(), work(), work()]);
+    expect(maxInside).toBe(1);
+    expect(await lockItem("PERSON#U1")).toBeUndefined();
+  });
+
+  it("different names do not wait for each other", async () => {
+    const l = locks({ waitMs: 50 });
+    await l.withLock("PERSON#A", () => l.withLock("PERSON#B", async () => "both held"));
+  });
+
+  it("gives up with LockBusyError while another holder's lease runs", async () => {
+    const l = locks();
+    let release: () => void = () => {};
+    const held = l.withLock(
+      "PERSON#U2",
+      () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(locks({ waitMs: 60 }).withLock("PERSON#U2", async () => "never")).rejects.toBeInstanceOf(
+      LockBusyError,
+    );
+    release();
+    await held;
+  });
+
+  it("takes over a lock whose holder crashed once its lease ran out", async () => {
+    await db.doc.send(
+      new PutCommand({
+        TableName: db.tableName,
+        Item: { pk: "LOCK#PERSON#U3", sk: "LOCK", owner: "crashed-holder", leaseUntil: Date.now() - 1 },
+      }),
+    );
+    expect(await locks({ waitMs: 50 }).withLock("PERSON#U3", async () => "ran")).toBe("ran");
+  });
+
+  it("a holder whose lease ran out does not delete the lock its successor now holds", async () => {
+    let clock = Date.now();
+    const slow = locks({ leaseMs: 1_000, now: () => clock });
+    const result = await slow.withLock("PERSON#U4", async () => {
+      clock += 5_000; // the slow holder overran its lease...
+      // ...and a successor (real clock, lease long expired by the slow holder's clock) took over.
+      await db.doc.send(
+        new PutCommand({
+          TableName: db.tableName,
+          Item: { pk: "LOCK#PERSON#U4", sk: "LOCK", owner: "successor", leaseUntil: clock + 60_000 },
+        }),
+      );
+      return "done";
+    });
+    expect(result).toBe("done");
+    expect((await lockItem("PERSON#U4"))?.owner).toBe("successor");
+  });
+});
