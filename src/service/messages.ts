@@ -238,7 +238,7 @@ export function expiryReminderDm(
     text,
     blocks: [
       mrkdwn(
-        `:hourglass: Your access to \`${scope}\` (${req.permission}) ends on *${day(req.expiresAt)}* (request \`${req.id}\`). Need longer? Ask for an extension; an admin approves it like a new request.`,
+        `:hourglass: Your access to \`${scope}\` (${req.permission}) ends on *${day(req.expiresAt)}* (request \`${req.id}\`). Need longer? Ask for an extension and an admin will follow up.`,
       ),
       {
         type: "actions",
@@ -253,7 +253,7 @@ export function expiryReminderDm(
         ],
       },
       context(
-        `Or type: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
+        `The button tells the admins. Once this access has ended you can also file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
       ),
     ],
   };
