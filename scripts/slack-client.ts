@@ -103,6 +103,7 @@ type Button = { action_id?: string; value?: string };
 async function findButton(id: string, actionId: string): Promise<{ msg: StoredMessage; value: string }> {
   const calls = await getJson<SlackCall[]>("/calls");
   let value: string | undefined;
+  let channel: string | undefined;
   for (const call of calls.reverse()) {
     const blocks = (call.args.blocks ?? []) as Array<{ elements?: Button[] }>;
     const button = blocks
@@ -110,11 +111,14 @@ async function findButton(id: string, actionId: string): Promise<{ msg: StoredMe
       .find((b) => b.action_id === actionId && b.value?.includes(id));
     if (button?.value) {
       value = button.value;
+      channel = String(call.args.channel ?? "");
       break;
     }
   }
   const messages = await getJson<StoredMessage[]>("/messages");
-  const msg = messages.reverse().find((m) => JSON.stringify(m.blocks ?? m.text ?? "").includes(id));
+  const msg = messages
+    .reverse()
+    .find((m) => m.channel === channel && JSON.stringify(m.blocks ?? m.text ?? "").includes(id));
   if (!value || !msg) {
     console.error(`The bot never posted a ${actionId} button for request ${id}.`);
     process.exit(1);

@@ -45,6 +45,7 @@ import { plainTextFor, userTextFor } from "./errors.ts";
 import {
   APPROVE_ACTION_ID,
   adminRequestCard,
+  alreadyDecidedText,
   cancelledNote,
   DENY_ACTION_ID,
   DENY_MODAL_CALLBACK_ID,
@@ -192,6 +193,21 @@ export function createBotApp(deps: BotAppDeps): App {
   const recordCard = async (request: AccessRequest, ref: SlackMessageRef | undefined): Promise<void> => {
     if (!ref || (request.adminMessage?.ts === ref.ts && request.adminMessage.channel === ref.channel)) return;
     await store.annotate(request.id, { adminMessage: ref });
+  };
+
+  /** The loser's answer; when later transitions followed the decision, one read finds who decided. */
+  const conflictText = async (err: TransitionConflictError): Promise<string> => {
+    if (err.winner?.from === err.expected) return userTextFor(err);
+    const request = await store.get(err.requestId).catch(() => undefined);
+    if (request?.decidedBy && request.decidedAt) {
+      const to = request.status === "DENIED" ? "DENIED" : "APPROVED";
+      return alreadyDecidedText(err.requestId, request.status, err.winner, {
+        by: request.decidedBy,
+        at: request.decidedAt,
+        to,
+      });
+    }
+    return userTextFor(err);
   };
 
   // ---- slash command ------------------------------------------------------------------------------
@@ -367,9 +383,11 @@ export function createBotApp(deps: BotAppDeps): App {
         ...(ref ? { patch: { adminMessage: ref } } : {}),
       });
     } catch (err) {
-      if (!(err instanceof TransitionConflictError))
+      if (!(err instanceof TransitionConflictError)) {
         log.error("decision_failed", { kind, error: (err as Error).name });
-      return tell(client, body, userTextFor(err));
+        return tell(client, body, userTextFor(err));
+      }
+      return tell(client, body, await conflictText(err));
     }
     log.info("decided", { requestId: updated.id, to: updated.status, by: actorId });
     try {

@@ -146,15 +146,39 @@ export function decidedCard(bucket: string, req: AccessRequest): Message {
   };
 }
 
-/** What the loser of a race (or a late click) is told: who already decided, and when. */
+const PAST: Record<string, string> = {
+  APPROVED: "approved",
+  DENIED: "denied",
+  CANCELLED: "cancelled",
+  ACTIVE: "activated",
+  FAILED: "marked failed",
+  REVOKED: "revoked",
+  EXPIRED: "expired",
+  PENDING: "reopened",
+};
+
+/** Who made a change, for people (a mention) and for system components (named). */
+function whoText(actor: { id: string; kind: string }): string {
+  return actor.kind === "system" ? `the ${actor.id}` : `<@${actor.id}>`;
+}
+
+/**
+ * What the loser of a race (or a late click) is told: who already decided, when, and where the request
+ * is now. `decision` is the request's decision (decidedBy/decidedAt) when the last transition is a later
+ * one (e.g. the provisioner's APPROVED → ACTIVE), so the answer names the admin, not the provisioner.
+ */
 export function alreadyDecidedText(
   requestId: string,
   current: string,
   winner: { actor: { id: string; kind: string }; at: string; to: string } | undefined,
+  decision?: { by: string; at: string; to: string },
 ): string {
-  if (!winner) return `Request \`${requestId}\` is already ${current}; nothing was changed.`;
-  const who = winner.actor.kind === "system" ? `the ${winner.actor.id}` : `<@${winner.actor.id}>`;
-  return `Request \`${requestId}\` was already ${winner.to.toLowerCase()} by ${who} ${slackDate(winner.at)} (now ${current}); nothing was changed.`;
+  const now = current === winner?.to && !decision ? "" : ` (now ${current.toLowerCase()})`;
+  if (decision) {
+    return `Request \`${requestId}\` was already ${PAST[decision.to] ?? decision.to.toLowerCase()} by <@${decision.by}> ${slackDate(decision.at)}${now}; nothing was changed.`;
+  }
+  if (!winner) return `Request \`${requestId}\` is already ${current.toLowerCase()}; nothing was changed.`;
+  return `Request \`${requestId}\` was already ${PAST[winner.to] ?? winner.to.toLowerCase()} by ${whoText(winner.actor)} ${slackDate(winner.at)}${now}; nothing was changed.`;
 }
 
 export function receiptText(bucket: string, req: AccessRequest): string {

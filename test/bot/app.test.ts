@@ -366,3 +366,21 @@ describe("extension (expiry reminder button)", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("ACTIVE");
   });
 });
+
+describe("late clicks", () => {
+  it("after provisioning, a late Approve names the admin who decided, not the provisioner", async () => {
+    const { id, card, value } = await fileRequest("ULATE");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+    });
+    const n = h.slack.calls.length;
+    await h.click(ADMIN2, "cytoskel_approve", value, card);
+    const told = callsSince(n).find((c) => c.method === "chat.postEphemeral");
+    expect(String(told?.args.text)).toContain(`already approved by <@${ADMIN}>`);
+    expect(String(told?.args.text)).toContain("(now active)");
+    expect(String(told?.args.text)).not.toContain("provisioner");
+  });
+});
