@@ -8,6 +8,7 @@ import {
   type LocalGroup,
   type LocalUser,
   secretAccessKey,
+  takeInjectedFault,
 } from "./state.ts";
 import { AwsFault, requestId, type XmlObject, xmlDocument } from "./wire.ts";
 
@@ -710,6 +711,8 @@ export function handleIam(state: LocalAwsState, params: URLSearchParams, caller:
   const handler = handlers[action];
   if (!handler)
     throw new AwsFault("InvalidAction", 400, `Could not find operation ${action} for version 2010-05-08`);
+  const injected = takeInjectedFault(state, action);
+  if (injected) throw new AwsFault(injected.code, injected.status, injected.message);
   if (caller.user && !isAllowed(state, caller.user, `iam:${action}`, `arn:aws:iam::${state.accountId}:*`)) {
     throw new AwsFault(
       "AccessDenied",

@@ -28,6 +28,14 @@ export interface LocalAws {
   state: LocalAwsState;
   /** Environment that points the AWS SDK/CLI at this server with the admin's dummy credentials. */
   env: Record<string, string>;
+  /**
+   * Answer the next `times` (default 1) requests for `operation` with an AWS error instead of doing
+   * them, e.g. failNext("CreateAccessGrant", { code: "ThrottlingException", status: 400 }).
+   */
+  failNext(
+    operation: string,
+    fault: { code: string; status: number; message?: string; times?: number },
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -227,6 +235,15 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     accountId,
     state,
     env,
+    failNext(operation, fault) {
+      state.injectedFaults.push({
+        operation,
+        code: fault.code,
+        status: fault.status,
+        message: fault.message ?? `Injected ${fault.code} for ${operation}`,
+        remaining: fault.times ?? 1,
+      });
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -10,6 +10,7 @@ import {
   type LocalGrant,
   type LocalInstance,
   type LocalLocation,
+  takeInjectedFault,
 } from "./state.ts";
 import { AwsFault, parseXmlRoot, requestId, type XmlObject, xmlDocument } from "./wire.ts";
 
@@ -520,6 +521,12 @@ export function handleS3Control(state: LocalAwsState, req: S3ControlRequest): S3
     }
     if (accountId !== state.accountId) {
       throw Object.assign(new AwsFault("AccessDenied", 403, "Access Denied"), { operation: route.operation });
+    }
+    const injected = takeInjectedFault(state, route.operation);
+    if (injected) {
+      throw Object.assign(new AwsFault(injected.code, injected.status, injected.message), {
+        operation: route.operation,
+      });
     }
     if (route.operation !== "GetDataAccess" && req.caller.user) {
       const action = `s3:${route.operation}`;

@@ -100,6 +100,16 @@ export interface RequestRecord {
   errorCode?: string;
 }
 
+export interface InjectedFault {
+  /** AWS operation name, e.g. "CreateAccessGrant". */
+  operation: string;
+  code: string;
+  status: number;
+  message: string;
+  /** How many more requests get this fault. */
+  remaining: number;
+}
+
 export interface LocalAwsState {
   accountId: string;
   iam: {
@@ -114,6 +124,8 @@ export interface LocalAwsState {
   /** Access Grants instances by region (one per account and region, like AWS). */
   accessGrants: Map<string, LocalInstance>;
   dataAccessCalls: DataAccessRecord[];
+  /** Faults to answer instead of performing an operation (see LocalAws.failNext). */
+  injectedFaults: InjectedFault[];
   /** Every request the stand-in answered, in order. */
   requests: RequestRecord[];
 }
@@ -124,6 +136,7 @@ export function createState(accountId: string): LocalAwsState {
     iam: { users: new Map(), groups: new Map(), policies: new Map(), deletedAccessKeyIds: new Set() },
     accessGrants: new Map(),
     dataAccessCalls: [],
+    injectedFaults: [],
     requests: [],
   };
 }
@@ -167,4 +180,11 @@ export function userForAccessKey(
 /** All grants of an instance, in creation order. */
 export function allGrants(state: LocalAwsState, region = "us-east-1"): LocalGrant[] {
   return [...(state.accessGrants.get(region)?.grants.values() ?? [])];
+}
+
+/** Consume one injected fault for this operation, if any is pending. */
+export function takeInjectedFault(state: LocalAwsState, operation: string): InjectedFault | undefined {
+  const fault = state.injectedFaults.find((f) => f.operation === operation && f.remaining > 0);
+  if (fault) fault.remaining -= 1;
+  return fault;
 }
