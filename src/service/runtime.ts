@@ -9,6 +9,7 @@
  *   SECRET_LINK_BASE_URL          origin of the secret-link service (required)
  *   SECRET_LINK_TTL_HOURS         lifetime of a one-time link, default 24 (1..168)
  *   TARGET, BUCKET                default cpgstaging and its bucket
+ *   UPLOADERS_GROUP, IAM_PATH     default the target's (staging_cpg_uploaders, /cytoskel/)
  *   ACCESS_GRANTS_LOCATION_ID     optional; looked up by the target's location scope when unset
  *   AWS_ACCOUNT_ID                optional; else STS GetCallerIdentity once per cold start
  *   PROVISION_MAX_ATTEMPTS        in-process tries before FAILED, default 3 (1..10)
@@ -64,10 +65,16 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const base = getTarget(isTargetName(targetName) ? targetName : DEFAULT_TARGET);
   const bucket = r.optional("BUCKET", base.bucket) ?? base.bucket;
   r.check("BUCKET", bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
+  const uploadersGroup = r.optional("UPLOADERS_GROUP", base.uploadersGroup) ?? base.uploadersGroup;
+  r.check("UPLOADERS_GROUP", uploadersGroup, /^[\w+=,.@-]{1,128}$/, "an IAM group name");
+  const iamPath = r.optional("IAM_PATH", base.iamPath) ?? base.iamPath;
+  r.check("IAM_PATH", iamPath, /^\/([\w+=,.@-]+\/)*$/, "an IAM path like /cytoskel/");
   const target: Target = {
     ...base,
     bucket,
     locationScope: bucket === base.bucket ? base.locationScope : `s3://${bucket}/`,
+    uploadersGroup,
+    iamPath,
   };
   const locationId = r.optional("ACCESS_GRANTS_LOCATION_ID");
   const accountId = r.optional("AWS_ACCOUNT_ID");

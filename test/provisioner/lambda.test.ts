@@ -136,5 +136,30 @@ describe("provisioner config", () => {
     });
     expect(config.slack.apiUrl).toBe("https://slack.com/api/");
     expect(config.provision).toEqual({ maxAttempts: 3, backoffMs: 1000 });
+    expect(config.target).toMatchObject({ uploadersGroup: "staging_cpg_uploaders", iamPath: "/cytoskel/" });
+  });
+
+  it("takes the uploaders group and IAM path the grants stack made", () => {
+    const config = loadServiceConfig({
+      TABLE_NAME: "requests",
+      ADMIN_CHANNEL_ID: "C0ADMIN",
+      SLACK_BOT_TOKEN: "xoxb-1",
+      SECRET_LINK_BASE_URL: "https://links.example.org",
+      UPLOADERS_GROUP: "cytoskel-uploaders",
+      IAM_PATH: "/cytoskel/staging/",
+    });
+    expect(config.target).toMatchObject({
+      uploadersGroup: "cytoskel-uploaders",
+      iamPath: "/cytoskel/staging/",
+    });
+    expect(() =>
+      loadServiceConfig({
+        TABLE_NAME: "requests",
+        ADMIN_CHANNEL_ID: "C0ADMIN",
+        SLACK_BOT_TOKEN: "xoxb-1",
+        SECRET_LINK_BASE_URL: "https://links.example.org",
+        IAM_PATH: "cytoskel",
+      }),
+    ).toThrow(/IAM_PATH/);
   });
 });
