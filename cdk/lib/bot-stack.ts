@@ -23,6 +23,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { auditPartition, requestKey, secretKey } from "../../src/store/keys.ts";
 import { TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CytoskelDeployConfig, missingBotSettings } from "./config.ts";
 import { CytoskelFunction } from "./functions.ts";
@@ -232,7 +233,7 @@ export class BotStack extends Stack {
     // --- permissions: each function gets what it calls, nothing else ---
     this.allowTable(bot, [...TABLE_READ, ...TABLE_WRITE]);
     this.allowTable(provisioner, [...TABLE_READ, ...TABLE_WRITE]);
-    this.allowTable(secretLink, [...TABLE_READ, ...TABLE_WRITE]);
+    this.allowSecretLinkTable(secretLink);
     this.allowTable(expiry, [...TABLE_READ, ...TABLE_WRITE]);
     signingSecret.grantRead(bot.role);
     for (const f of [bot, provisioner, secretLink, expiry]) botToken.grantRead(f.role);
@@ -381,6 +382,35 @@ export class BotStack extends Stack {
         sid: "RequestTable",
         actions,
         resources: [this.table.tableArn, ...indexArns],
+      }),
+    );
+  }
+
+  /**
+   * The internet-facing secret-link function: read and consume one-time secrets, append audit events
+   * (which never overwrite: the store writes them with attribute_not_exists). Key prefixes come from
+   * the store's key builders, so they cannot drift from what it writes.
+   */
+  private allowSecretLinkTable(f: CytoskelFunction): void {
+    const prefix = (pk: string) => `${pk}*`;
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ConsumeSecretsOnly",
+        actions: ["dynamodb:GetItem", "dynamodb:DeleteItem"],
+        resources: [this.table.tableArn],
+        conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [prefix(secretKey("").pk)] } },
+      }),
+    );
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "AppendAuditEvents",
+        actions: ["dynamodb:PutItem"],
+        resources: [this.table.tableArn],
+        conditions: {
+          "ForAllValues:StringLike": {
+            "dynamodb:LeadingKeys": [prefix(requestKey("").pk), prefix(auditPartition(undefined, ""))],
+          },
+        },
       }),
     );
   }

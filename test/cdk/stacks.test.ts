@@ -280,6 +280,26 @@ describe("least privilege across both stacks", () => {
     expect(actions.filter((a) => a.startsWith("iam:") || a.startsWith("s3:"))).toEqual([]);
   });
 
+  it("lets the internet-facing secret-link function only consume secrets and append audit events", () => {
+    const table = only(botJson, "AWS::DynamoDB::Table").logicalId;
+    const statements = roleStatements(botJson, roleOfFunction(functionNamed(botJson, "SecretLink"))).filter(
+      (s) => actionsOf(s).some((a) => a.startsWith("dynamodb:")),
+    );
+    const byActions = Object.fromEntries(
+      statements.map((s) => [
+        actionsOf(s).sort().join(","),
+        {
+          resources: resourcesOf(s),
+          keys: s.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"],
+        },
+      ]),
+    );
+    expect(byActions).toEqual({
+      "dynamodb:DeleteItem,dynamodb:GetItem": { resources: [`<${table}.Arn>`], keys: ["SECRET#*"] },
+      "dynamodb:PutItem": { resources: [`<${table}.Arn>`], keys: ["REQ#*", "USER#*"] },
+    });
+  });
+
   it("confines every IAM and S3 Control action to /cytoskel/ users, the uploaders group and this instance", () => {
     const allowed = [
       "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/cytoskel/*",
