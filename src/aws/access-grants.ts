@@ -99,7 +99,11 @@ export async function ensureInstance(
       created: true,
     };
   } catch (err) {
-    const mapped = mapAwsError(err, { operation: "CreateAccessGrantsInstance", accountId });
+    const mapped = mapAwsError(err, {
+      operation: "CreateAccessGrantsInstance",
+      accountId,
+      resource: "The Access Grants instance",
+    });
     // Someone else created it between our get and create.
     if (mapped instanceof AlreadyExistsError)
       return { instance: await getInstance(s3control, accountId), created: false };
@@ -187,7 +191,11 @@ export async function createLocation(
       ...(out.CreatedAt ? { createdAt: out.CreatedAt } : {}),
     };
   } catch (err) {
-    throw mapAwsError(err, { operation: "CreateAccessGrantsLocation", accountId: opts.accountId });
+    throw mapAwsError(err, {
+      operation: "CreateAccessGrantsLocation",
+      accountId: opts.accountId,
+      resource: `An Access Grants location for ${opts.scope}`,
+    });
   }
 }
 
@@ -279,6 +287,7 @@ export async function createGrant(s3control: S3ControlClient, input: CreateGrant
       operation: "CreateAccessGrant",
       accountId: input.accountId,
       locationId: input.locationId,
+      resource: `A ${input.permission} grant on ${input.subPrefix} (location ${input.locationId}) for ${input.granteeArn}`,
     });
   }
 }

@@ -176,6 +176,8 @@ export class ServiceUnavailableError extends AwsLayerError {
 /** What was being done when an SDK error arrived; used to pick the named error and its data. */
 export interface ErrorContext {
   operation: string;
+  /** How to name the thing in "already exists" / "cannot be deleted" messages, when the IDs below do not. */
+  resource?: string;
   /** The kind of IAM entity an IAM NoSuchEntity/EntityAlreadyExists/DeleteConflict refers to. */
   entity?: "user" | "group" | "accessKey" | "policy" | "loginProfile" | string;
   userName?: string;
@@ -199,6 +201,7 @@ interface SdkLikeError {
 }
 
 function describe(ctx: ErrorContext): string {
+  if (ctx.resource) return ctx.resource;
   if (ctx.entity === "user" && ctx.userName) return `IAM user ${ctx.userName}`;
   if (ctx.entity === "group" && ctx.groupName) return `IAM group ${ctx.groupName}`;
   if (ctx.grantId) return `access grant ${ctx.grantId}`;

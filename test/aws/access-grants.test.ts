@@ -174,6 +174,9 @@ describe("Access grants", () => {
     const err = await createGrant(aws.s3control, input).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlreadyExistsError);
     expect((err as AlreadyExistsError).code).toBe("AccessGrantAlreadyExists");
+    expect((err as Error).message).toBe(
+      `A READ grant on cpg0042/* (location ${locationId}) for ${alice} already exists`,
+    );
     expect(allGrants(local.state)).toHaveLength(1);
   });
 
