@@ -7,7 +7,6 @@ import {
   AccessDeniedError,
   AwsLayerError,
   CredentialsError,
-  InvalidRequestError,
   LimitExceededError,
   NoSuchInstanceError,
   NoSuchLocationError,
@@ -34,13 +33,16 @@ const PERMANENT_SLACK_ERRORS = new Set([
   "user_disabled",
 ]);
 
+/**
+ * InvalidRequestError stays retryable on purpose: IAM is eventually consistent, and right after
+ * CreateUser, S3 Access Grants may refuse the new user's ARN as a grantee for a few seconds.
+ */
 export function isRetryable(err: unknown): boolean {
   if (
     err instanceof LocationNotRegisteredError ||
     err instanceof NoSuchLocationError ||
     err instanceof NoSuchInstanceError ||
     err instanceof AccessDeniedError ||
-    err instanceof InvalidRequestError ||
     err instanceof LimitExceededError ||
     err instanceof CredentialsError ||
     err instanceof InvalidSlackIdError ||

@@ -114,7 +114,7 @@ async function remind(deps: ServiceDeps, reminderDays: number, report: ExpiryRep
   for (const listed of soon) {
     try {
       const r = await deps.store.get(listed.id);
-      if (!r || r.status !== "ACTIVE" || !r.expiresAt || r.reminderSentAt) continue;
+      if (r?.status !== "ACTIVE" || !r.expiresAt || r.reminderSentAt) continue;
       if (Date.parse(r.expiresAt) <= now.getTime()) continue;
       await deps.notifier.dmUser(
         r.requesterUserId,
