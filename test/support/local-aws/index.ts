@@ -1,5 +1,20 @@
 // Local AWS stand-in: one node:http server on 127.0.0.1 answering IAM and STS (query protocol) and
-// S3 Control Access Grants (REST-XML) in the wire formats the AWS SDK v3 clients send and expect.
+// S3 Control Access Grants (REST-XML) in the wire formats the AWS SDK v3 clients (and the AWS CLI) use.
+//
+// IAM: Create/Get/List/Delete User (ListUsers pages with MaxItems/Marker), Tag/Untag/ListUserTags,
+//   Create/List/Update/DeleteAccessKey (2 per user), Create/Get/List/DeleteGroup, Add/RemoveUserFromGroup,
+//   ListGroupsForUser, Put/Get/List/DeleteGroupPolicy, Attach/Detach/ListAttachedGroupPolicies,
+//   Put/Get/List/DeleteUserPolicy, Attach/Detach/ListAttachedUserPolicies, Create/DeletePolicy,
+//   Create/Get/DeleteLoginProfile, ListMFADevices/DeactivateMFADevice, List/DeleteSigningCertificate(s),
+//   List/DeleteSSHPublicKey(s). DeleteUser answers DeleteConflict while anything is attached, like AWS.
+// STS: GetCallerIdentity (the caller is the IAM user owning the request's access key, else the root).
+// S3 Control: Create/Get/Delete/ListAccessGrantsInstance(s), Create/Get/List/DeleteAccessGrantsLocation,
+//   Create/Get/List/DeleteAccessGrant (NextToken/MaxResults, grantee/permission/scope filters),
+//   GetDataAccess (caller from the SigV4 key; needs s3:GetDataAccess in the caller's IAM policies).
+// Requests signed with keys issued here are SigV4-verified; unknown keys act as the account's admin.
+// Error codes, messages and statuses follow AWS's documentation (e.g. NoSuchEntity 404,
+// EntityAlreadyExists 409, DeleteConflict 409, AccessGrantsInstanceNotExistsError 404,
+// NoSuchAccessGrantError 404, AccessGrantAlreadyExists 409, InvalidAccessGrant 400, AccessDenied 403).
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
