@@ -22,8 +22,10 @@ function getRuntime(): Promise<ServiceRuntime> {
 }
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-  const { deps, config } = await getRuntime();
-  return handleProvisionerEvent(deps, event, {
+  const { deps, config, locksFor } = await getRuntime();
+  // A lock held by an invocation that timed out frees itself when that invocation would have ended.
+  const locks = locksFor(context.getRemainingTimeInMillis());
+  return handleProvisionerEvent({ ...deps, locks }, event, {
     maxAttempts: config.provision.maxAttempts,
     backoffMs: config.provision.backoffMs,
     remainingTimeMs: () => context.getRemainingTimeInMillis(),

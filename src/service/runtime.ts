@@ -130,6 +130,8 @@ export interface ServiceRuntime {
   config: ServiceConfig;
   clients: AwsClients;
   deps: ServiceDeps;
+  /** Per-invocation locks whose lease ends when the invocation would be killed (Lambda timeout). */
+  locksFor(remainingTimeMs: number): ServiceDeps["locks"];
 }
 
 /** Clients, stores, notifier and lock from config; called once per cold start. */
@@ -160,5 +162,7 @@ export async function createServiceRuntime(
     secretLinkTtlSeconds: config.secretLink.ttlSeconds,
     log: consoleLogger,
   };
-  return { config, clients, deps };
+  const locksFor = (remainingTimeMs: number) =>
+    createDynamoUserLocks({ doc, tableName: config.tableName, leaseMs: remainingTimeMs + 5_000 });
+  return { config, clients, deps, locksFor };
 }
