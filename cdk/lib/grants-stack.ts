@@ -1,7 +1,7 @@
 // The grants infrastructure (parity with the original Pulumi program, hardened): the staging bucket,
 // the S3 Access Grants instance, the registered location `s3://<bucket>/` with the role Access Grants
 // assumes, and the uploaders group whose only permission is s3:GetDataAccess on the instance.
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
@@ -129,6 +129,12 @@ export class GrantsStack extends Stack {
       groupName: config.uploadersGroupName,
       managedPolicies: [this.getDataAccessPolicy],
     });
+
+    // What `cytoskel cpgstaging create grant USER_ARN LOCATION_ID PREFIX` and the scripts need.
+    new CfnOutput(this, "AccessGrantsLocationId", { value: this.locationId });
+    new CfnOutput(this, "AccessGrantsInstanceArn", { value: this.instanceArn });
+    new CfnOutput(this, "UploadersGroupName", { value: this.uploadersGroup.groupName });
+    new CfnOutput(this, "BucketName", { value: this.bucketName });
   }
 
   /** How cdk-nag spells the bucket ARN in a finding ID (`<LogicalId.Arn>` for a created bucket). */

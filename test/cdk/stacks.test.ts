@@ -214,6 +214,9 @@ describe("grants stack", () => {
     const roleId = (location.properties.IamRoleArn as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
     expect(resources(grantsJson, "AWS::IAM::Role").map((r) => r.logicalId)).toContain(roleId);
     expect(location.raw.DependsOn).toEqual(expect.arrayContaining(["AccessGrantsInstance"]));
+    grants.hasOutput("AccessGrantsLocationId", {
+      Value: { "Fn::GetAtt": [location.logicalId, "AccessGrantsLocationId"] },
+    });
   });
 
   it("trusts only access-grants.s3.amazonaws.com, for AssumeRole + SetSourceIdentity, from this account's instance", () => {
