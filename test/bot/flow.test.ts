@@ -90,6 +90,21 @@ describe("request → approve → provision → DM → status → revoke", () =>
     expect(status.json.text).toContain("Active grants");
     expect(status.json.text).toContain("cpg0042/*");
 
+    // Re-issue: the old key goes, a new one is made, and a new one-time link is DMed.
+    const oldKey = users[0]?.accessKeys[0]?.accessKeyId;
+    const reissue = await slash(ADMIN, `reissue <@${USER}|flow>`);
+    expect(reissue.json.text).toContain("new one-time link");
+    const keysNow =
+      [...p.localAws.state.iam.users.values()].find((u) => u.path === "/cytoskel/")?.accessKeys ?? [];
+    expect(keysNow).toHaveLength(1);
+    expect(keysNow[0]?.accessKeyId).not.toBe(oldKey);
+    const reissueDm = p.slack
+      .callsTo("chat.postMessage")
+      .filter((call) => call.args.channel === USER)
+      .at(-1);
+    expect(String(reissueDm?.args.text)).toContain(`${p.secretLinkUrl}/s/`);
+    expect((await slash(USER, `reissue <@${USER}>`)).json.text).toContain("Only cytoskel admins");
+
     const revoke = await slash(ADMIN, `revoke <@${USER}|flow>`);
     expect(revoke.json.text).toMatch(/revoked|removed/i);
     expect(revoke.json.text).toMatch(/temporary credentials/i);
