@@ -83,14 +83,9 @@ const USER_TEARDOWN_ACTIONS = [
   "iam:DeleteUser",
 ];
 
-const TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
-const TABLE_WRITE = [
-  "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
-  "dynamodb:ConditionCheckItem",
-  "dynamodb:BatchWriteItem",
-];
+// The store makes single-item conditional writes only (no batch or transaction calls).
+const TABLE_READ = ["dynamodb:GetItem", "dynamodb:Query"];
+const TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
 
 export class BotStack extends Stack {
   readonly table: dynamodb.Table;
@@ -186,7 +181,9 @@ export class BotStack extends Stack {
       description: "Slack commands and buttons: validates, records state, answers within Slack's 3 s",
       // More memory is more CPU: the cold start counts against Slack's 3 seconds.
       memorySize: 1024,
-      timeout: Duration.seconds(10),
+      // An admin's revoke / re-issue runs in the request; let it finish even when Slack stopped waiting
+      // (HTTP API integrations give up at 30 s).
+      timeout: Duration.seconds(25),
       environment: {
         ...common,
         SLACK_SIGNING_SECRET_ARN: signingSecret.secretArn,
