@@ -384,3 +384,22 @@ describe("late clicks", () => {
     expect(String(told?.args.text)).not.toContain("provisioner");
   });
 });
+
+describe("Slack failures", () => {
+  it("keeps the request and says so when the admin card cannot be posted", async () => {
+    h.slack.failNext("chat.postMessage", "channel_not_found");
+    const reply = await h.slash("UNOCARD", "request prefix cpg0555");
+    const id = requestIdIn(reply.json.text);
+    expect(reply.json.text).toContain("couldn't post it to the admin channel");
+    expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+    expect((await h.slash(ADMIN, "pending")).json.text).toContain(id);
+  });
+
+  it("a failed card update does not undo or hide the decision", async () => {
+    const { id, card, value } = await fileRequest("UNOUPDATE");
+    h.slack.failNext("chat.update", "message_not_found");
+    const reply = await h.click(ADMIN, "cytoskel_approve", value, card);
+    expect(reply.status).toBe(200);
+    expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
+  });
+});
