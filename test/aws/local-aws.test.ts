@@ -1,15 +1,16 @@
 // The stand-in at the wire level (raw HTTP, no SDK): AWS's error envelopes, namespaces, statuses and
 // header checks; and `npm run local-aws` printing a usable environment.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { accessSync, constants, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGrant, listLocations } from "../../src/aws/access-grants.ts";
 import { createAccessKey } from "../../src/aws/access-keys.ts";
 import { getAccountId } from "../../src/aws/account.ts";
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { addUserToGroup, createUser, ensureUploadersGroup } from "../../src/aws/iam-users.ts";
+import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -172,19 +173,8 @@ describe("npm run local-aws", () => {
   });
 });
 
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const hasAwsCli = onPath("aws");
-if (!hasAwsCli) console.warn("[test/aws/local-aws] skipping the AWS CLI test: `aws` is not on PATH");
+const awsCliUnusable = awsCliUnusableReason();
+if (awsCliUnusable) console.warn(`[test/aws/local-aws] skipping the AWS CLI test: ${awsCliUnusable}`);
 
 function run(
   args: string[],
@@ -197,26 +187,8 @@ function run(
   );
 }
 
-/**
- * Old AWS CLIs (e.g. Debian 12's 2.9) ignore AWS_ENDPOINT_URL_* and lack Access Grants commands; they
- * would try the real AWS endpoints, so they are skipped (and HTTPS_PROXY below keeps them local anyway).
- */
-function cliIsRecentEnough(versionLine: string): boolean {
-  const m = /aws-cli\/(\d+)\.(\d+)\./.exec(versionLine);
-  if (!m) return false;
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  return major === 1 ? minor >= 31 : major === 2 ? minor >= 15 : major > 2;
-}
-
-describe.skipIf(!hasAwsCli)("the AWS CLI (botocore) against the stand-in", () => {
-  it("gets data access through HTTP_PROXY although it puts the account ID in front of the host", async (ctx) => {
-    const version = await run(["--version"], { PATH: process.env.PATH ?? "" });
-    if (!cliIsRecentEnough(version.stdout + version.stderr)) {
-      console.warn(
-        `[test/aws/local-aws] skipping the AWS CLI test: ${version.stdout.trim()} predates Access Grants`,
-      );
-      ctx.skip();
-    }
+describe.skipIf(awsCliUnusable !== undefined)("the AWS CLI (botocore) against the stand-in", () => {
+  it("gets data access through HTTP_PROXY although it puts the account ID in front of the host", async () => {
     const { locationId, instanceArn } = seedAccessGrantsLocation(local);
     const admin = createAwsClients({ env: local.env, maxAttempts: 1 });
     let key: { accessKeyId: string; secretAccessKey: string };
@@ -241,10 +213,8 @@ describe.skipIf(!hasAwsCli)("the AWS CLI (botocore) against the stand-in", () =>
       ...local.env,
       AWS_ACCESS_KEY_ID: key.accessKeyId,
       AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
-      HTTP_PROXY: local.url,
       // Anything that would still go to an https AWS endpoint ends at the stand-in, never off the machine.
-      HTTPS_PROXY: local.url,
-      NO_PROXY: "",
+      ...proxyEnvTo(local.url),
     };
     const out = await run(
       [

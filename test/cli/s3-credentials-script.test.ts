@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 import { REPO_ROOT, runInProcess } from "./helpers.ts";
 
@@ -20,8 +21,10 @@ function has(tool: string): boolean {
     return false;
   }
 }
-const missing = ["bash", "aws", "jq"].filter((t) => !has(t));
-if (missing.length > 0) console.warn(`SKIPPED s3_credentials.sh tests: ${missing.join(", ")} not installed`);
+const missing = ["bash", "jq"].filter((t) => !has(t)).map((t) => `${t} not installed`);
+const awsCliUnusable = awsCliUnusableReason();
+if (awsCliUnusable) missing.push(awsCliUnusable);
+if (missing.length > 0) console.warn(`SKIPPED s3_credentials.sh tests: ${missing.join("; ")}`);
 
 const SCRIPT = join(REPO_ROOT, "scripts/s3_credentials.sh");
 const SCOPE = "s3://staging-cellpainting-gallery/";
@@ -78,8 +81,8 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
       AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
       AWS_ENDPOINT_URL_S3_CONTROL: local.url,
       AWS_ENDPOINT_URL_STS: local.url,
-      HTTP_PROXY: proxyUrl,
-      http_proxy: proxyUrl,
+      // https too: nothing may reach a real AWS endpoint.
+      ...proxyEnvTo(proxyUrl),
       // Use the keys above, not a profile.
       CYTOSKEL_PROFILE: "",
       ...extraEnv,
@@ -173,8 +176,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
             AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
             AWS_ENDPOINT_URL_S3_CONTROL: local.url,
             AWS_ENDPOINT_URL_STS: local.url,
-            HTTP_PROXY: proxyUrl,
-            http_proxy: proxyUrl,
+            ...proxyEnvTo(proxyUrl),
           },
         },
         (err, stdout, stderr) => done({ err, stdout, stderr }),
