@@ -16,6 +16,7 @@ import { NoSuchGrantError, NoSuchUserError } from "../aws/errors.ts";
 import { joinScope } from "../aws/grant-scope.ts";
 import { deleteUserCompletely, findUser, type IamUser, listUsers } from "../aws/iam-users.ts";
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
+import { normalizePrefix } from "../rules/prefix.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
@@ -63,7 +64,12 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
       ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
       : [];
 
-    const selected = (prefix: string) => input.subPrefix === undefined || prefix === input.subPrefix;
+    // Callers normally pass the parser's form; accept "cpg0042" or "s3://bucket/cpg0042/" too.
+    const wanted =
+      input.subPrefix === undefined
+        ? undefined
+        : normalizePrefix(input.subPrefix, { allowRoot: true, bucket: deps.target.bucket });
+    const selected = (prefix: string) => wanted === undefined || prefix === wanted;
     const doomedGrants = grants.filter((g) => selected(g.subPrefix));
     // Requests for other prefixes stay, even when they reused a grant going now (they get their own).
     const endingIds = new Set(
@@ -72,16 +78,16 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
 
     if (doomedGrants.length === 0 && endingIds.size === 0) {
       const covering =
-        input.subPrefix && user
+        wanted && user
           ? pickCoveringGrant(grants, {
               granteeArn: user.arn,
-              scope: joinScope(deps.target.locationScope, input.subPrefix),
+              scope: joinScope(deps.target.locationScope, wanted),
               permission: "READ",
             })
           : undefined;
       const message = covering
-        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${input.subPrefix}\`; their access to it comes from the grant for \`${covering.subPrefix}\`. Revoke that prefix to remove it.`
-        : `Nothing to revoke: <@${input.userId}> has no ${input.subPrefix ? `grant for \`${input.subPrefix}\`` : "cytoskel access"}.`;
+        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for \`${covering.subPrefix}\`. Revoke that prefix to remove it.`
+        : `Nothing to revoke: <@${input.userId}> has no ${wanted ? `grant for \`${wanted}\`` : "cytoskel access"}.`;
       return noop(message, grants);
     }
 

@@ -60,7 +60,8 @@ describe("revokeAccess", () => {
     const result = await revokeAccess(h.deps(), {
       userId,
       teamId: TEAM_ID,
-      subPrefix: "cpg0042/*",
+      // Any accepted spelling of the prefix names the same grant.
+      subPrefix: "s3://staging-cellpainting-gallery/cpg0042/",
       actor: admin,
     });
 
