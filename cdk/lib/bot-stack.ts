@@ -279,10 +279,19 @@ export class BotStack extends Stack {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         onFailure: new eventSources.SqsDlq(this.streamDlq),
+        // Only transitions INTO a trigger state: progress writes (APPROVED -> APPROVED) and every other
+        // item (audit, locks, secrets) never invoke the provisioner. Filters are OR'ed.
         filters: [
           lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.or("INSERT", "MODIFY"),
+            eventName: lambda.FilterRule.isEqual("INSERT"),
             dynamodb: { NewImage: { status: { S: lambda.FilterRule.or(...PROVISIONER_TRIGGER_STATUSES) } } },
+          }),
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual("MODIFY"),
+            dynamodb: {
+              NewImage: { status: { S: lambda.FilterRule.or(...PROVISIONER_TRIGGER_STATUSES) } },
+              OldImage: { status: { S: [{ "anything-but": [...PROVISIONER_TRIGGER_STATUSES] }] } },
+            },
           }),
         ],
       }),

@@ -4,7 +4,9 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import type { DynamoDBRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ENTRIES } from "../../cdk/lib/app.ts";
 import type { FunctionEntries } from "../../cdk/lib/bot-stack.ts";
@@ -14,6 +16,7 @@ import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
 import { SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
 import { TARGETS } from "../../src/config/targets.ts";
+import { approvedRequestId } from "../../src/provisioner/handler.ts";
 import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 import {
@@ -22,6 +25,7 @@ import {
   documentStatements,
   functionNamed,
   type Json,
+  matchesFilter,
   only,
   render,
   resources,
@@ -416,12 +420,47 @@ describe("bot stack", () => {
     });
     expect(render(mapping.properties.EventSourceArn)).toMatch(/StreamArn/);
     const filters = (mapping.properties.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters;
-    expect(filters).toHaveLength(1);
-    expect(JSON.parse((filters[0] as { Pattern: string }).Pattern)).toEqual({
-      eventName: ["INSERT", "MODIFY"],
-      dynamodb: { NewImage: { status: { S: [...PROVISIONER_TRIGGER_STATUSES] } } },
-    });
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: [...PROVISIONER_TRIGGER_STATUSES] } } } },
+      {
+        eventName: ["MODIFY"],
+        dynamodb: {
+          NewImage: { status: { S: [...PROVISIONER_TRIGGER_STATUSES] } },
+          OldImage: { status: { S: [{ "anything-but": [...PROVISIONER_TRIGGER_STATUSES] }] } },
+        },
+      },
+    ]);
     expect(queue.properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  it("invokes the provisioner for exactly the stream records its handler would act on", () => {
+    const mapping = only(botJson, "AWS::Lambda::EventSourceMapping");
+    const patterns = (
+      mapping.properties.FilterCriteria as { Filters: Array<{ Pattern: string }> }
+    ).Filters.map((f) => JSON.parse(f.Pattern) as Json);
+    const request = (status: string) => ({ pk: "REQ#r1", sk: "META", id: "r1", status, progress: {} });
+    const record = (eventName: string, next?: Json, prev?: Json): DynamoDBRecord => ({
+      eventName: eventName as DynamoDBRecord["eventName"],
+      dynamodb: {
+        ...(next ? { NewImage: marshall(next) as never } : {}),
+        ...(prev ? { OldImage: marshall(prev) as never } : {}),
+      },
+    });
+    const samples: Array<[string, DynamoDBRecord]> = [
+      ["approved on insert", record("INSERT", request("APPROVED"))],
+      ["PENDING -> APPROVED", record("MODIFY", request("APPROVED"), request("PENDING"))],
+      ["FAILED -> APPROVED (retry)", record("MODIFY", request("APPROVED"), request("FAILED"))],
+      ["progress write APPROVED -> APPROVED", record("MODIFY", request("APPROVED"), request("APPROVED"))],
+      ["APPROVED -> ACTIVE", record("MODIFY", request("ACTIVE"), request("APPROVED"))],
+      ["new PENDING request", record("INSERT", request("PENDING"))],
+      ["removed request", record("REMOVE", undefined, request("APPROVED"))],
+      ["audit event", record("INSERT", { pk: "REQ#r1", sk: "AUDIT#2026#e1", kind: "approved" })],
+      ["secret", record("INSERT", { pk: "SECRET#s1", sk: "SECRET", ttl: 1 })],
+    ];
+    for (const [what, r] of samples) {
+      const filtered = patterns.some((p) => matchesFilter(p, r as unknown as Json));
+      expect(filtered, what).toBe(approvedRequestId(r) !== undefined);
+    }
   });
 
   it("runs the expiry job on a schedule", () => {

@@ -126,3 +126,24 @@ export function documentStatements(r: Resource | undefined, key: string): Statem
   if (!r) throw new Error(`resource missing (looking for ${key})`);
   return statementsOf(r.properties[key]);
 }
+
+/**
+ * Lambda event filtering for the pattern subset the stacks use: every key of the pattern must be in the
+ * event; an array lists accepted scalars (exact values or { "anything-but": [...] }); objects nest.
+ */
+export function matchesFilter(pattern: Json, event: Json): boolean {
+  return Object.entries(pattern).every(([key, rule]) => {
+    if (!(key in event)) return false;
+    const value = event[key];
+    if (Array.isArray(rule)) {
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") return false;
+      return rule.some((accepted: unknown) => {
+        if (accepted && typeof accepted === "object" && "anything-but" in accepted) {
+          return !(accepted as { "anything-but": unknown[] })["anything-but"].includes(value);
+        }
+        return accepted === value;
+      });
+    }
+    return value !== null && typeof value === "object" && matchesFilter(rule as Json, value as Json);
+  });
+}
