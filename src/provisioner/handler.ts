@@ -15,7 +15,12 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure, isRetryable } from "../service/errors.ts";
 import { adminFailedMessage } from "../service/messages.ts";
-import { type ProvisionOutcome, provisionRequest, targetSummary } from "../service/provision.ts";
+import {
+  NoSuchRequestToProvisionError,
+  type ProvisionOutcome,
+  provisionRequest,
+  targetSummary,
+} from "../service/provision.ts";
 import { LockBusyError } from "../service/user-lock.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
@@ -117,6 +122,11 @@ export async function provisionWithRetries(
   }
   // Someone else is working on this person; their finish or Lambda's redelivery sorts it out.
   if (lastError instanceof LockBusyError) throw lastError;
+  // The record outlived its request (deleted by an operator): nothing to provision or mark.
+  if (lastError instanceof NoSuchRequestToProvisionError) {
+    log.warn("provisioner.request_missing", { requestId });
+    return { outcome: "failed", reason: "request no longer exists" };
+  }
   return markFailed(deps, requestId, describeFailure(lastError));
 }
 

@@ -16,7 +16,7 @@ import {
 import { InvalidSecretLinkInputError } from "../secret-link/issue.ts";
 import { ForbiddenDataError, StoreError } from "../store/errors.ts";
 import { SlackNotifyError } from "./notifier.ts";
-import { LocationNotRegisteredError } from "./provision.ts";
+import { LocationNotRegisteredError, NoSuchRequestToProvisionError } from "./provision.ts";
 import { LockBusyError } from "./user-lock.ts";
 import { InvalidSlackIdError } from "./users.ts";
 
@@ -40,6 +40,7 @@ const PERMANENT_SLACK_ERRORS = new Set([
 export function isRetryable(err: unknown): boolean {
   if (
     err instanceof LocationNotRegisteredError ||
+    err instanceof NoSuchRequestToProvisionError ||
     err instanceof NoSuchLocationError ||
     err instanceof NoSuchInstanceError ||
     err instanceof AccessDeniedError ||

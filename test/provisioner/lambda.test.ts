@@ -78,7 +78,7 @@ describe("provisioner Lambda entry", () => {
     expect(responses.every((r) => r.batchItemFailures.length === 0)).toBe(true);
   });
 
-  it("ignores records that are not approvals (other items, other states)", async () => {
+  it("ignores records that are not approvals, and approvals whose request is gone", async () => {
     const res = await handler(
       {
         Records: [
@@ -88,6 +88,26 @@ describe("provisioner Lambda entry", () => {
               Keys: { pk: { S: "SECRET#x" }, sk: { S: "SECRET" } },
               NewImage: { pk: { S: "SECRET#x" }, sk: { S: "SECRET" }, status: { S: "APPROVED" } },
               SequenceNumber: "1",
+            },
+          },
+          {
+            // An approval whose request was deleted since: logged, not retried forever.
+            eventName: "MODIFY",
+            dynamodb: {
+              Keys: { pk: { S: "REQ#gone0001" }, sk: { S: "META" } },
+              NewImage: {
+                pk: { S: "REQ#gone0001" },
+                sk: { S: "META" },
+                id: { S: "gone0001" },
+                status: { S: "APPROVED" },
+              },
+              OldImage: {
+                pk: { S: "REQ#gone0001" },
+                sk: { S: "META" },
+                id: { S: "gone0001" },
+                status: { S: "PENDING" },
+              },
+              SequenceNumber: "2",
             },
           },
           {
