@@ -2,7 +2,6 @@
 // outputs, and cdk-nag's AWS Solutions checks (a finding without an acknowledgement fails the synth).
 import { fileURLToPath } from "node:url";
 import { type App, Tags, Validations } from "aws-cdk-lib";
-import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { BotStack, type FunctionEntries } from "./bot-stack.ts";
 import type { CytoskelDeployConfig } from "./config.ts";
@@ -21,8 +20,6 @@ export const DEFAULT_ENTRIES: FunctionEntries = {
 export interface BuildOptions {
   readonly entries?: FunctionEntries;
   readonly projectRoot?: string;
-  /** Tests only: skip bundling (see CytoskelFunctionProps.prebuiltCode). */
-  readonly prebuiltCode?: lambda.Code;
   /** Leave out the bot stack (e.g. to check the grants stack alone, fast). */
   readonly grantsOnly?: boolean;
 }
@@ -58,7 +55,6 @@ export function buildCytoskelApp(
         },
         entries: options.entries ?? DEFAULT_ENTRIES,
         projectRoot: options.projectRoot ?? PROJECT_ROOT,
-        ...(options.prebuiltCode ? { prebuiltCode: options.prebuiltCode } : {}),
       });
   Tags.of(app).add("project", "cytoskel");
   // Acknowledgements are also written into the templates (Metadata.cdk_nag), so the deployed stacks carry

@@ -50,8 +50,6 @@ export interface BotStackProps extends StackProps {
   readonly grants: GrantsOutputs;
   readonly entries: FunctionEntries;
   readonly projectRoot: string;
-  /** Tests only: skip esbuild (see CytoskelFunctionProps.prebuiltCode). */
-  readonly prebuiltCode?: lambda.Code;
 }
 
 /** Request states whose stream records start the provisioner (everything else is filtered out by Lambda). */
@@ -172,11 +170,9 @@ export class BotStack extends Stack {
       SECRET_LINK_TTL_HOURS: String(config.secretLinkTtlHours),
     };
     const fnDefaults = { projectRoot: props.projectRoot, logRetentionDays: config.logRetentionDays };
-    const prebuilt = props.prebuiltCode ? { prebuiltCode: props.prebuiltCode } : {};
 
     const bot = new CytoskelFunction(this, "Bot", {
       ...fnDefaults,
-      ...prebuilt,
       entry: props.entries.bot,
       description: "Slack commands and buttons: validates, records state, answers within Slack's 3 s",
       // More memory is more CPU: the cold start counts against Slack's 3 seconds.
@@ -200,7 +196,6 @@ export class BotStack extends Stack {
     });
     const provisioner = new CytoskelFunction(this, "Provisioner", {
       ...fnDefaults,
-      ...prebuilt,
       entry: props.entries.provisioner,
       description: "Provisions approved requests from the table stream: IAM user, key, grant, link, DM",
       memorySize: 512,
@@ -209,7 +204,6 @@ export class BotStack extends Stack {
     });
     const secretLink = new CytoskelFunction(this, "SecretLink", {
       ...fnDefaults,
-      ...prebuilt,
       entry: props.entries.secretLink,
       description: "One-time secret link: GET shows the page, POST consumes the ciphertext once",
       memorySize: 256,
@@ -218,7 +212,6 @@ export class BotStack extends Stack {
     });
     const expiry = new CytoskelFunction(this, "Expiry", {
       ...fnDefaults,
-      ...prebuilt,
       entry: props.entries.expiry,
       description: "Scheduled: revokes expired grants, reminds before expiry, expires stale requests",
       memorySize: 512,

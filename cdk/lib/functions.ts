@@ -21,11 +21,6 @@ export interface CytoskelFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly logRetentionDays: number;
-  /**
-   * Only for tests: deploy this code instead of bundling the entry, so unit tests of the stack's wiring
-   * do not pay for four esbuild runs. The app never sets it; `cdk synth` always bundles.
-   */
-  readonly prebuiltCode?: lambda.Code;
 }
 
 export class CytoskelFunction extends Construct {
@@ -65,7 +60,6 @@ export class CytoskelFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { NODE_OPTIONS: "--enable-source-maps", ...props.environment },
-      ...(props.prebuiltCode ? { code: props.prebuiltCode } : {}),
       bundling: {
         forceDockerBundling: false,
         format: nodejs.OutputFormat.ESM,
