@@ -3,7 +3,13 @@
 // per click (p50/p99 over >= 500 signed requests each), the network calls each makes before returning
 // (counted for real: a middleware on the DynamoDB client, the fake Slack's call log), and the time from
 // an Approve click to the requester's DM through the stream stand-in and the provisioner.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { build } from "esbuild";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
 import { createBotHandler } from "../src/bot/handler.ts";
 import { createStores } from "../src/store/index.ts";
@@ -19,6 +25,7 @@ import {
 import type { BenchFigure, BenchSection } from "./section.ts";
 
 const N = 500;
+const COLD_STARTS = 5;
 const FLOW_RUNS = 30;
 const SECRET = "bench-signing-secret";
 const ADMIN = "UBENCHADMIN";
@@ -295,6 +302,99 @@ export const section: BenchSection = {
     } finally {
       await pg.stop();
     }
+    figures.push(...(await coldStart()));
     return figures;
   },
 };
+
+/**
+ * Cold start as Lambda sees it: src/bot/lambda.ts bundled by esbuild the way the CDK stack bundles it
+ * (ESM, minified, AWS SDK included), imported by a fresh node process that then handles one signed slash
+ * command (config load, clients, Bolt, one DynamoDB query) and a second one warm.
+ */
+export async function coldStart(): Promise<BenchFigure[]> {
+  const dir = await mkdtemp(join(tmpdir(), "cytoskel-bench-"));
+  const db = await startDynamo();
+  const slack = await startFakeSlack();
+  try {
+    const bundle = join(dir, "bot.mjs");
+    await build({
+      entryPoints: ["src/bot/lambda.ts"],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      minify: true,
+      outfile: bundle,
+      logLevel: "silent",
+      banner: {
+        js: "import { createRequire as __cytoskelCreateRequire } from 'node:module'; const require = __cytoskelCreateRequire(import.meta.url);",
+      },
+    });
+    const child = `
+      const t0 = performance.now();
+      const { handler } = await import(${JSON.stringify(bundle)});
+      const t1 = performance.now();
+      const events = JSON.parse(process.env.BENCH_EVENTS);
+      const r1 = await handler(events[0], {});
+      const t2 = performance.now();
+      const r2 = await handler(events[1], {});
+      const t3 = performance.now();
+      console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1, warmMs: t3 - t2, status: [r1.statusCode, r2.statusCode] }));
+    `;
+    const runs: Array<{ importMs: number; firstMs: number; warmMs: number; status: number[] }> = [];
+    for (let i = 0; i < COLD_STARTS; i++) {
+      const events = [0, 1].map(() =>
+        signedEvent(
+          SECRET,
+          slashCommandBody({ userId: `UCOLD${i}`, text: "status", responseUrl: slack.responseUrl() }),
+          {
+            format: "function-url",
+            base64: true,
+          },
+        ),
+      );
+      const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", child], {
+        env: {
+          PATH: process.env.PATH ?? "",
+          NODE_NO_WARNINGS: "1",
+          BENCH_EVENTS: JSON.stringify(events),
+          SLACK_SIGNING_SECRET: SECRET,
+          SLACK_BOT_TOKEN: "xoxb-bench",
+          SLACK_API_URL: slack.apiUrl,
+          SLACK_BOT_ID: "BBENCH",
+          SLACK_BOT_USER_ID: "UBENCHBOT",
+          ADMIN_USER_IDS: ADMIN,
+          ADMIN_CHANNEL_ID: CHANNEL,
+          TABLE_NAME: db.tableName,
+          AWS_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "test",
+          AWS_SECRET_ACCESS_KEY: "test",
+          AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+        },
+        timeout: 60_000,
+      });
+      const run = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+      if (run.status?.[0] !== 200) throw new Error(`cold start run answered ${run.status}`);
+      runs.push(run);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    return [
+      {
+        metric: `cold start: import bundled lambda.ts (median of ${COLD_STARTS})`,
+        value: median(runs.map((r) => r.importMs)),
+        unit: "ms",
+      },
+      {
+        metric: "cold start: first request (config, clients, Bolt, 1 query)",
+        value: median(runs.map((r) => r.firstMs)),
+        unit: "ms",
+      },
+      { metric: "cold start: second request (warm)", value: median(runs.map((r) => r.warmMs)), unit: "ms" },
+    ];
+  } finally {
+    await slack.stop();
+    await db.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
