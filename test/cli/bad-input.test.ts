@@ -367,6 +367,8 @@ describe("up", () => {
       "deploy",
       "--all",
       "--no-notices",
+      "--outputs-file",
+      "cdk-outputs.json",
       "--context",
       "region=us-east-1",
       "--context",

@@ -49,6 +49,9 @@ export function planUp(
       "deploy",
       "--all",
       "--no-notices",
+      // Where `npm run manifest` reads the Slack request URL from.
+      "--outputs-file",
+      "cdk-outputs.json",
       ...Object.entries(context).flatMap(([key, value]) => ["--context", `${key}=${value}`]),
     ],
     env: { CDK_DISABLE_CLI_TELEMETRY: "true" },
