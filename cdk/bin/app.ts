@@ -1,4 +1,4 @@
-// CDK entry (cdk.json: "npx tsx cdk/bin/app.ts"). Settings come from CDK context only; see cdk/DEPLOY.md.
+// CDK entry (cdk.json: "npx tsx cdk/bin/app.ts"). Settings come from CDK context only; see README.md, "Deploy to AWS".
 import { App } from "aws-cdk-lib";
 import { buildCytoskelApp } from "../lib/app.ts";
 import { ConfigError, readDeployConfig } from "../lib/config.ts";

@@ -165,7 +165,7 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
 /**
  * Settings the deployed bot refuses to start without (its loader fails fast), but which a first deploy
  * cannot know yet: the bot IDs exist only after the Slack app is installed. Synth still works; the app
- * warns and the operator redeploys with them (cdk/DEPLOY.md).
+ * warns and the operator redeploys with them (README.md, "Deploy to AWS").
  */
 export function missingBotSettings(config: CytoskelDeployConfig): ConfigKey[] {
   const missing: ConfigKey[] = [];
