@@ -1,5 +1,6 @@
 // Creating a one-time link: the provisioner and re-issue call issueSecretLink. Only ciphertext,
 // IV, expiry and the request/requester ids are stored; the key exists only in the returned URL.
+import type { SecretRecord } from "../store/types.ts";
 import { randomLinkId, seal } from "./crypto.ts";
 
 /** What the page decrypts and shows. */
@@ -18,19 +19,8 @@ export interface CredentialsPayload {
   requester?: { userId: string; name?: string };
 }
 
-/** The record the store keeps (matches SecretStore.put). */
-export interface SecretRecordInput {
-  id: string;
-  ciphertext: string;
-  iv: string;
-  /** Epoch seconds. */
-  expiresAt: number;
-  requestId: string;
-  requesterUserId: string;
-}
-
 export interface SecretLinkWriter {
-  put(record: SecretRecordInput): Promise<unknown>;
+  put(record: SecretRecord): Promise<unknown>;
 }
 
 export interface IssueSecretLinkInput {
