@@ -75,7 +75,7 @@ if (socketMode) {
   const app = createBotApp({
     config: pg.config,
     store: pg.stores.requests,
-    adminOps: pg.adminOps,
+    jobs: pg.jobs,
     receiver: new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN ?? "" }),
   });
   await app.start();

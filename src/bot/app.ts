@@ -16,6 +16,9 @@
  *  - refusals and lost races: no write; one chat.postEphemeral to the clicker.
  *  - cancel: store.transition + one Slack call: chat.update of the card when its ts is known, else a
  *    short note in the admin channel.
+ *  - revoke / reissue (admin): one conditional put of a job item (src/store/jobs.ts), no Slack call (the
+ *    "I'll confirm" answer is the ack body); the provisioner runs the job from the stream and confirms
+ *    through the command's response_url, the person's DM and the admin channel.
  * The one exception is admin membership through ADMIN_USERGROUP_ID: usergroups.users.list is called
  * when the clicker is not a listed admin and the cached membership is older than the cache TTL.
  */
@@ -37,6 +40,7 @@ import {
 } from "../rules/authorization.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import { TransitionConflictError } from "../store/errors.ts";
+import type { Job, NewJobInput } from "../store/jobs.ts";
 import type { RequestStore } from "../store/requests.ts";
 import type { AccessRequest, SlackMessageRef } from "../store/types.ts";
 import { type Command, helpText, parseCommand } from "./commands.ts";
@@ -62,6 +66,8 @@ import {
   pendingText,
   RETRY_ACTION_ID,
   receiptText,
+  reissueQueuedText,
+  revokeQueuedText,
   statusText,
 } from "./views.ts";
 
@@ -71,10 +77,9 @@ export type BotStore = Pick<
   "create" | "get" | "transition" | "annotate" | "listByRequester" | "listByStatus"
 >;
 
-/** Admin operations that do AWS work; wired by the entry point from the service layer. */
-export interface AdminOperations {
-  revoke?(input: { userId: string; subPrefix?: string; actor: Actor }): Promise<{ text: string }>;
-  reissue?(input: { userId: string; actor: Actor }): Promise<{ text: string }>;
+/** Where revoke / re-issue go: one conditional put of a job item; the provisioner runs it from the stream. */
+export interface JobQueue {
+  enqueue(input: NewJobInput): Promise<Job>;
 }
 
 export interface BotLogger {
@@ -90,7 +95,8 @@ export interface BotAppDeps {
   clock?: () => Date;
   /** Extra WebClient options (tests: fewer retries); slackApiUrl comes from config.slack.apiUrl. */
   clientOptions?: webApi.WebClientOptions;
-  adminOps?: AdminOperations;
+  /** Admin jobs (revoke / reissue); without it those commands say they are not wired. */
+  jobs?: JobQueue;
   logger?: BotLogger;
 }
 
@@ -226,7 +232,17 @@ export function createBotApp(deps: BotAppDeps): App {
         return;
       }
       try {
-        await ack(ephemeral(await runCommand(parsed.command, { userId, teamId: command.team_id, client })));
+        await ack(
+          ephemeral(
+            await runCommand(parsed.command, {
+              userId,
+              teamId: command.team_id,
+              client,
+              responseUrl: command.response_url,
+              channelId: command.channel_id,
+            }),
+          ),
+        );
       } catch (err) {
         log.error("command_failed", { command: parsed.command.kind, error: (err as Error).name });
         await ack(ephemeral(userTextFor(err)));
@@ -236,7 +252,13 @@ export function createBotApp(deps: BotAppDeps): App {
 
   const runCommand = async (
     cmd: Command,
-    ctx: { userId: string; teamId: string; client: webApi.WebClient },
+    ctx: {
+      userId: string;
+      teamId: string;
+      client: webApi.WebClient;
+      responseUrl?: string;
+      channelId?: string;
+    },
   ): Promise<string> => {
     const { userId, client } = ctx;
     const actor: Actor = { kind: "admin", id: userId };
@@ -314,23 +336,31 @@ export function createBotApp(deps: BotAppDeps): App {
         const page = await store.listByStatus("PENDING", { limit: 25 });
         return pendingText(bucket, page.items, page.cursor !== undefined);
       }
-      case "revoke": {
-        const verdict = await guard("revoke", userId, client);
-        if (!verdict.allowed) return refusalText(verdict.refusal, "revoke");
-        if (!deps.adminOps?.revoke) return "Revoking isn't wired into this deployment; use the admin CLI.";
-        const result = await deps.adminOps.revoke({
-          userId: cmd.user.id,
-          ...(cmd.subPrefix ? { subPrefix: cmd.subPrefix } : {}),
-          actor,
-        });
-        return result.text;
-      }
+      case "revoke":
       case "reissue": {
-        const verdict = await guard("reissue", userId, client);
-        if (!verdict.allowed) return refusalText(verdict.refusal, "reissue");
-        if (!deps.adminOps?.reissue) return "Re-issuing isn't wired into this deployment.";
-        const result = await deps.adminOps.reissue({ userId: cmd.user.id, actor });
-        return result.text;
+        const verdict = await guard(cmd.kind, userId, client);
+        if (!verdict.allowed) return refusalText(verdict.refusal, cmd.kind);
+        if (!deps.jobs)
+          return cmd.kind === "revoke"
+            ? "Revoking isn't wired into this deployment; use the admin CLI."
+            : "Re-issuing isn't wired into this deployment.";
+        // One conditional put; the provisioner does the IAM / Access Grants work from the stream and
+        // confirms through response_url, the person's DM and the admin channel.
+        const job = await deps.jobs.enqueue({
+          kind: cmd.kind,
+          targetUserId: cmd.user.id,
+          teamId: ctx.teamId,
+          ...(cmd.kind === "revoke" && cmd.subPrefix ? { subPrefix: cmd.subPrefix } : {}),
+          actor,
+          replyTo: {
+            ...(ctx.responseUrl ? { responseUrl: ctx.responseUrl } : {}),
+            ...(ctx.channelId ? { channelId: ctx.channelId } : {}),
+          },
+        });
+        log.info("job_queued", { jobId: job.id, kind: job.kind, by: userId });
+        return cmd.kind === "revoke"
+          ? revokeQueuedText(bucket, cmd.user.id, cmd.subPrefix, job.id)
+          : reissueQueuedText(cmd.user.id, job.id);
       }
     }
   };

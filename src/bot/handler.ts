@@ -4,7 +4,7 @@
  */
 
 import type { webApi } from "@slack/bolt";
-import { type AdminOperations, type BotLogger, type BotStore, createBotApp } from "./app.ts";
+import { type BotLogger, type BotStore, createBotApp, type JobQueue } from "./app.ts";
 import type { ResolvedBotConfig } from "./config.ts";
 import { type LambdaHttpHandler, LambdaReceiver, type ReceiverLogger } from "./receiver.ts";
 
@@ -13,7 +13,7 @@ export interface BotHandlerDeps {
   store: BotStore;
   clock?: () => Date;
   clientOptions?: webApi.WebClientOptions;
-  adminOps?: AdminOperations;
+  jobs?: JobQueue;
   logger?: BotLogger;
   receiverLogger?: ReceiverLogger;
 }

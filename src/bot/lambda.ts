@@ -5,10 +5,9 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
-import { createServiceRuntime, loadServiceConfig } from "../service/runtime.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
-import { lazyAdminOperations } from "./admin-ops.ts";
+import { JobStore } from "../store/jobs.ts";
 import { loadBotConfig, resolveBotConfig } from "./config.ts";
 import { createBotHandler } from "./handler.ts";
 import type { HttpLambdaEvent, HttpLambdaResult, LambdaHttpHandler } from "./receiver.ts";
@@ -30,11 +29,9 @@ async function init(): Promise<LambdaHttpHandler> {
   secretsManager.destroy();
   const doc = createDocumentClient(createDynamoDbClient(aws));
   const { requests } = createStores({ client: doc, tableName: config.tableName });
-  // revoke / reissue need IAM + S3 Control (+ SECRET_LINK_BASE_URL): built only when an admin first uses them.
-  const adminOps = lazyAdminOperations(
-    async () => (await createServiceRuntime(loadServiceConfig(process.env))).deps,
-  );
-  return createBotHandler({ config: resolved, store: requests, adminOps });
+  // revoke / reissue are queued as job items; the provisioner does the IAM / Access Grants work.
+  const jobs = new JobStore({ client: doc, tableName: config.tableName });
+  return createBotHandler({ config: resolved, store: requests, jobs });
 }
 
 // Two parameters and a promise: Lambda's Node 24 runtime refuses callback-style handlers.

@@ -234,13 +234,6 @@ export function cancelledNote(bucket: string, req: AccessRequest): Message {
   return { text, blocks: [section(text)] };
 }
 
-/** The requester's DM after a denial (for the stream consumer that sends it). */
-export function deniedDm(bucket: string, req: AccessRequest): Message {
-  const reason = req.lastTransition?.reason ? `\n>${escapeMrkdwn(req.lastTransition.reason)}` : "";
-  const text = `Your request \`${req.id}\` for ${req.permission} on \`${scope(bucket, req)}\` was denied by <@${req.decidedBy ?? req.lastTransition?.actor.id ?? "an admin"}>.${reason}`;
-  return { text, blocks: [section(text)] };
-}
-
 export interface DenyModalMetadata {
   id: string;
   channel?: string;
@@ -286,11 +279,20 @@ export function parseDenyMetadata(raw: string | undefined): DenyModalMetadata | 
   }
 }
 
-/** DM with a re-issued one-time link (the URL is a secret: only ever sent here, unfurling off). */
-export function reissuedDm(url: string, linkExpiresAt: string, scopes: string[], bucket: string): Message {
-  const where = scopes.map((s) => `\`s3://${bucket}/${s}\``).join(", ");
-  const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(linkExpiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
-  return { text, blocks: [section(text)] };
+/** Ack of `revoke`: the work runs from the stream (src/provisioner/jobs.ts). */
+export function revokeQueuedText(
+  bucket: string,
+  userId: string,
+  subPrefix: string | undefined,
+  jobId: string,
+): string {
+  const what = subPrefix ? ` to \`s3://${bucket}/${subPrefix}\`` : "";
+  return `Revoking access for <@${userId}>${what}… I'll confirm here and in the admin channel (job \`${jobId}\`).`;
+}
+
+/** Ack of `reissue`. */
+export function reissueQueuedText(userId: string, jobId: string): string {
+  return `Re-issuing keys for <@${userId}>… they get a new one-time link by DM; I'll confirm here and in the admin channel (job \`${jobId}\`).`;
 }
 
 /** Admin-channel note when a requester asks to extend active access (from the expiry reminder). */

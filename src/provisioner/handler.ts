@@ -1,9 +1,12 @@
 /**
  * The provisioner's work per DynamoDB stream batch, apart from the Lambda entry (config, clients).
  *
- * A record starts provisioning when its NEW image is a request in APPROVED and its OLD image was not
- * (first approval, or an admin's Retry from FAILED). Every progress write also modifies the item, so
- * APPROVED → APPROVED records are ignored; lock, audit and secret items are ignored too.
+ * Three kinds of record do something; every other one (progress writes APPROVED → APPROVED, locks,
+ * audit events, secrets, job claims) is ignored:
+ *  - a request whose NEW image is APPROVED and OLD image was not (first approval, or an admin's Retry
+ *    from FAILED) is provisioned;
+ *  - the INSERT of an admin job (revoke / re-issue, queued by the bot) runs it once (./jobs.ts);
+ *  - PENDING → DENIED DMs the requester, with the admin's reason.
  *
  * Each request gets in-process retries with exponential backoff and jitter. After the last try it
  * moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
@@ -14,7 +17,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure, isRetryable } from "../service/errors.ts";
-import { adminFailedMessage } from "../service/messages.ts";
+import { adminFailedMessage, deniedDm } from "../service/messages.ts";
 import {
   NoSuchRequestToProvisionError,
   type ProvisionOutcome,
@@ -24,6 +27,7 @@ import {
 import { LockBusyError } from "../service/user-lock.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
+import { queuedJob, runJobWithRetries } from "./jobs.ts";
 
 export interface RetryPolicy {
   /** Tries per request within one invocation (default 3). */
@@ -61,12 +65,18 @@ export async function handleProvisionerEvent(
   const log = deps.log ?? silentLogger;
   for (const record of event.Records ?? []) {
     const requestId = approvedRequestId(record);
-    if (!requestId) continue;
+    const job = requestId ? undefined : queuedJob(record);
+    const denied = requestId || job ? undefined : deniedRequest(record);
+    if (!requestId && !job && !denied) continue;
     try {
-      await provisionWithRetries(deps, requestId, policy);
+      if (requestId) await provisionWithRetries(deps, requestId, policy);
+      else if (job) await runJobWithRetries(deps, job, policy);
+      else if (denied) await tellDenied(deps, denied);
     } catch (err) {
       log.warn("provisioner.record_returned", {
-        requestId,
+        ...(requestId ? { requestId } : {}),
+        ...(job ? { jobId: job.id } : {}),
+        ...(denied ? { requestId: denied.id } : {}),
         sequenceNumber: record.dynamodb?.SequenceNumber,
         error: (err as Error).name,
       });
@@ -77,6 +87,37 @@ export async function handleProvisionerEvent(
     }
   }
   return { batchItemFailures: [] };
+}
+
+/** The request an admin just denied (PENDING → DENIED), or undefined for any other record. */
+export function deniedRequest(record: DynamoDBRecord): AccessRequest | undefined {
+  if (record.eventName !== "MODIFY") return undefined;
+  const newImage = record.dynamodb?.NewImage;
+  const oldImage = record.dynamodb?.OldImage;
+  if (!newImage || !oldImage) return undefined;
+  const next = unmarshall(newImage as never) as Record<string, unknown>;
+  if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
+  const prev = unmarshall(oldImage as never) as Record<string, unknown>;
+  if (next.status !== "DENIED" || prev.status !== "PENDING" || typeof next.requesterUserId !== "string")
+    return undefined;
+  return next as unknown as AccessRequest;
+}
+
+/**
+ * The requester's DM after a denial, with the admin's reason. A Slack error a retry can fix sends the
+ * record back to Lambda (at worst one extra DM); a permanent one (e.g. user gone) is logged.
+ * CANCELLED needs no DM (the requester did it), and a PENDING request that expires is told by the expiry job.
+ */
+export async function tellDenied(deps: ServiceDeps, request: AccessRequest): Promise<void> {
+  try {
+    await deps.notifier.dmUser(request.requesterUserId, deniedDm(deps.target, request));
+  } catch (err) {
+    if (isRetryable(err)) throw err;
+    (deps.log ?? silentLogger).error("provisioner.denied_dm_not_sent", {
+      requestId: request.id,
+      error: (err as Error).name,
+    });
+  }
 }
 
 export type ProvisionResult =

@@ -8,6 +8,7 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { Target } from "../config/targets.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import type { SecretLinkWriter } from "../secret-link/issue.ts";
+import type { Job } from "../store/jobs.ts";
 import type {
   AccessRequest,
   Page,
@@ -31,6 +32,19 @@ export interface RequestStorePort {
   listActiveByUser(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listActiveExpiringBefore(iso: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
+}
+
+/** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */
+export interface JobStorePort {
+  claim(
+    id: string,
+    opts: { leaseMs: number },
+  ): Promise<{ claimed: true; job: Job } | { claimed: false; job: Job | undefined }>;
+  release(id: string): Promise<unknown>;
+  finish(
+    id: string,
+    outcome: { jobState: "DONE"; resultText: string } | { jobState: "FAILED"; failureReason: string },
+  ): Promise<boolean>;
 }
 
 export interface SecretStorePort extends SecretLinkWriter {
@@ -74,6 +88,8 @@ export interface ServiceDeps {
   locationId?: string;
   notifier: Notifier;
   locks: UserLocks;
+  /** Admin jobs (revoke / re-issue) queued by the bot; the provisioner runs them from the stream. */
+  jobs?: JobStorePort;
   /** Origin of the secret-link service, e.g. https://abc.lambda-url.us-east-1.on.aws */
   secretLinkBaseUrl: string;
   secretLinkTtlSeconds?: number;

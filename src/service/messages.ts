@@ -285,3 +285,80 @@ export function adminEndedMessage(
     blocks: [mrkdwn(`:no_entry: *${how}* on ${day(ended.at)} — ${requestLine(target, req)}`)],
   };
 }
+
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Slack renders `<!date^…>` in the reader's timezone, with the ISO text as fallback. */
+function slackDate(iso: string): string {
+  const epoch = Math.floor(Date.parse(iso) / 1000);
+  return Number.isFinite(epoch) ? `<!date^${epoch}^{date_short_pretty} {time}|${iso}>` : iso;
+}
+
+/** To the requester when an admin denied their request (sent from the stream, after the modal closed). */
+export function deniedDm(
+  target: Pick<TargetSummary, "bucket">,
+  req: RequestSummary & { decidedBy?: string; lastTransition?: { reason?: string; actor: { id: string } } },
+): SlackMessage {
+  const by = req.decidedBy ?? req.lastTransition?.actor.id;
+  const reason = req.lastTransition?.reason;
+  const text = `Your request \`${req.id}\` for ${req.permission} on \`s3://${target.bucket}/${req.subPrefix}\` was denied${by ? ` by <@${by}>` : ""}.`;
+  const blocks: types.KnownBlock[] = [mrkdwn(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
+  blocks.push(
+    context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
+  );
+  return { text: reason ? `${text} Reason: ${reason}` : text, blocks };
+}
+
+/** DM with a re-issued one-time link (the URL is a secret: only ever sent here, unfurling off). */
+export function reissuedDm(
+  target: Pick<TargetSummary, "bucket">,
+  link: { url: string; expiresAt: string },
+  scopes: string[],
+): SlackMessage {
+  const where = scopes.map((s) => `\`s3://${target.bucket}/${s}\``).join(", ");
+  const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${link.url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(link.expiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
+  return { text, blocks: [mrkdwn(text)] };
+}
+
+/** Admin channel after a re-issue (no secret: the key ID only). */
+export function reissuedAdminPost(s: {
+  userId: string;
+  actor: string;
+  accessKeyId: string;
+  retiredLinkCount: number;
+}): SlackMessage {
+  const retired = s.retiredLinkCount
+    ? ` and ${s.retiredLinkCount} unopened earlier link(s) were retired`
+    : "";
+  const text = `<@${s.actor}> re-issued the keys of <@${s.userId}>: a new one-time link was sent (key \`${s.accessKeyId}\`); their previous keys no longer work${retired}.`;
+  return { text, blocks: [mrkdwn(text)] };
+}
+
+/** Admin channel when a queued revoke / re-issue gave up after its retries. */
+export function adminJobFailedMessage(
+  job: {
+    id: string;
+    kind: "revoke" | "reissue";
+    targetUserId: string;
+    subPrefix?: string;
+    actor: { id: string };
+  },
+  reason: string,
+): SlackMessage {
+  const what =
+    job.kind === "revoke"
+      ? `revoke of <@${job.targetUserId}>${job.subPrefix ? ` for \`${job.subPrefix}\`` : ""}`
+      : `re-issue of the keys of <@${job.targetUserId}>`;
+  const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${reason}`;
+  return {
+    text,
+    blocks: [
+      mrkdwn(text),
+      context(
+        `Job \`${job.id}\`. Part of it may have happened; running the command again is safe once the cause is fixed.`,
+      ),
+    ],
+  };
+}

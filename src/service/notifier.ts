@@ -18,12 +18,14 @@ export interface Notifier {
   updateAdminMessage(ref: MessageRef, message: SlackMessage): Promise<void>;
   /** New message in the admin channel. */
   postAdminChannel(message: SlackMessage): Promise<MessageRef>;
+  /** Ephemeral answer through a slash command's response_url (queued admin jobs report back here). */
+  respond?(responseUrl: string, message: SlackMessage): Promise<void>;
 }
 
 export class SlackNotifyError extends Error {
   override readonly name = "SlackNotifyError";
   constructor(
-    readonly operation: "dmUser" | "updateAdminMessage" | "postAdminChannel",
+    readonly operation: "dmUser" | "updateAdminMessage" | "postAdminChannel" | "respond",
     readonly slackError: string | undefined,
     options?: { cause?: unknown },
   ) {
@@ -53,6 +55,24 @@ function slackErrorCode(err: unknown): string | undefined {
   if (data && typeof data.error === "string") return data.error;
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * response_urls come from Slack's signed payload via our own table; still, only Slack's hooks host (or a
+ * loopback stand-in in tests and the playground) is ever posted to.
+ */
+export function isAllowedResponseUrl(raw: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.protocol === "https:" && url.hostname === "hooks.slack.com") return true;
+  return (
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)
+  );
 }
 
 /** Notifier over a WebClient; adminChannelId is the channel admins decide in. */
@@ -98,6 +118,27 @@ export function createSlackNotifier(client: webApi.WebClient, opts: { adminChann
       } catch (err) {
         throw new SlackNotifyError("postAdminChannel", slackErrorCode(err), { cause: err });
       }
+    },
+    async respond(responseUrl, message) {
+      if (!isAllowedResponseUrl(responseUrl)) throw new SlackNotifyError("respond", "response_url_not_slack");
+      let res: Response;
+      try {
+        res = await fetch(responseUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            response_type: "ephemeral",
+            replace_original: false,
+            text: message.text,
+            ...(message.blocks ? { blocks: message.blocks } : {}),
+          }),
+          signal: AbortSignal.timeout(5_000),
+        });
+      } catch (err) {
+        throw new SlackNotifyError("respond", (err as Error).name, { cause: err });
+      }
+      // Slack answers 404 "expired_url" after 30 minutes or five uses.
+      if (!res.ok) throw new SlackNotifyError("respond", `http_${res.status}`);
     },
   };
 }

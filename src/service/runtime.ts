@@ -25,6 +25,7 @@ import { type Env, EnvReader } from "../config/env.ts";
 import { DEFAULT_TARGET, getTarget, isTargetName, TARGET_NAMES, type Target } from "../config/targets.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
+import { JobStore } from "../store/jobs.ts";
 import { consoleLogger, type ServiceDeps } from "./deps.ts";
 import { createSlackNotifier, createWebClient } from "./notifier.ts";
 import { createDynamoUserLocks } from "./user-lock.ts";
@@ -158,6 +159,7 @@ export async function createServiceRuntime(
     ...(config.locationId ? { locationId: config.locationId } : {}),
     notifier: createSlackNotifier(web, { adminChannelId: config.adminChannelId }),
     locks: createDynamoUserLocks({ doc, tableName: config.tableName }),
+    jobs: new JobStore({ client: doc, tableName: config.tableName }),
     secretLinkBaseUrl: config.secretLink.baseUrl,
     secretLinkTtlSeconds: config.secretLink.ttlSeconds,
     log: consoleLogger,

@@ -31,6 +31,9 @@ const slash = (user: string, text: string) =>
     }),
   );
 
+/** What the last queued admin job answered through its command's response_url. */
+const lastAnswer = () => String(p.slack.callsTo("response_url").at(-1)?.args.text ?? "");
+
 function card(id: string) {
   const msg = [...p.slack.messages.values()].find(
     (m) => m.channel === PLAYGROUND_DEFAULTS.adminChannelId && JSON.stringify(m.blocks).includes(id),
@@ -90,10 +93,13 @@ describe("request → approve → provision → DM → status → revoke", () =>
     expect(status.json.text).toContain("Active grants");
     expect(status.json.text).toContain("cpg0042/*");
 
-    // Re-issue: the old key goes, a new one is made, and a new one-time link is DMed.
+    // Re-issue: queued by the bot, run from the stream: the old key goes, a new one is made, and a new
+    // one-time link is DMed; the admin's answer comes back through the command's response_url.
     const oldKey = users[0]?.accessKeys[0]?.accessKeyId;
     const reissue = await slash(ADMIN, `reissue <@${USER}|flow>`);
-    expect(reissue.json.text).toContain("new one-time link");
+    expect(reissue.json.text).toContain(`Re-issuing keys for <@${USER}>`);
+    await p.stream.drain();
+    expect(lastAnswer()).toContain("new one-time link");
     const keysNow =
       [...p.localAws.state.iam.users.values()].find((u) => u.path === "/cytoskel/")?.accessKeys ?? [];
     expect(keysNow).toHaveLength(1);
@@ -106,8 +112,10 @@ describe("request → approve → provision → DM → status → revoke", () =>
     expect((await slash(USER, `reissue <@${USER}>`)).json.text).toContain("Only cytoskel admins");
 
     const revoke = await slash(ADMIN, `revoke <@${USER}|flow>`);
-    expect(revoke.json.text).toMatch(/revoked|removed/i);
-    expect(revoke.json.text).toMatch(/temporary credentials/i);
+    expect(revoke.json.text).toContain(`Revoking access for <@${USER}>`);
+    await p.stream.drain();
+    expect(lastAnswer()).toMatch(/revoked/i);
+    expect(lastAnswer()).toMatch(/temporary credentials/i);
     expect((await p.stores.requests.get(id))?.status).toBe("REVOKED");
     expect([...p.localAws.state.iam.users.values()].filter((u) => u.path === "/cytoskel/")).toHaveLength(0);
     expect([...(p.localAws.state.accessGrants.get("us-east-1")?.grants.values() ?? [])]).toHaveLength(0);

@@ -3,7 +3,7 @@
  * Slack Web API, and the Lambda handler that verifies real HMAC signatures.
  */
 
-import type { AdminOperations } from "../../src/bot/app.ts";
+import type { JobQueue } from "../../src/bot/app.ts";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
 import { createBotHandler } from "../../src/bot/handler.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
@@ -65,7 +65,7 @@ export function toReply(raw: HttpLambdaResult): Reply {
 }
 
 export async function startHarness(
-  opts: { env?: Record<string, string>; adminOps?: AdminOperations } = {},
+  opts: { env?: Record<string, string>; jobs?: JobQueue } = {},
 ): Promise<Harness> {
   const dynamo = await startDynamo();
   const slack = await startFakeSlack({ usergroups: { [USERGROUP]: [GROUP_ADMIN] } });
@@ -91,7 +91,7 @@ export async function startHarness(
     clientOptions: { retryConfig: { retries: 0 } },
     logger: quiet,
     receiverLogger: quiet,
-    ...(opts.adminOps ? { adminOps: opts.adminOps } : {}),
+    ...(opts.jobs ? { jobs: opts.jobs } : {}),
   });
   const post = async (body: string, eventOpts: { format?: EventFormat; base64?: boolean } = {}) =>
     toReply(await handler(signedEvent(SIGNING_SECRET, body, eventOpts)));

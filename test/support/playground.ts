@@ -9,8 +9,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
 import { ensureUploadersGroup } from "../../src/aws/iam-users.ts";
-import { serviceAdminOperations } from "../../src/bot/admin-ops.ts";
-import type { AdminOperations, BotLogger } from "../../src/bot/app.ts";
+import type { BotLogger } from "../../src/bot/app.ts";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
 import { createBotHandler } from "../../src/bot/handler.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
@@ -23,6 +22,7 @@ import { type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
 import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
+import { JobStore } from "../../src/store/jobs.ts";
 import { type LocalDynamo, startDynamo } from "./dynamodb.ts";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "./local-aws/index.ts";
@@ -76,7 +76,8 @@ export interface Playground {
   stream: LocalStream;
   config: ResolvedBotConfig;
   serviceDeps: ServiceDeps;
-  adminOps: AdminOperations;
+  /** Admin jobs (revoke / reissue) the bot queues and the provisioner runs from the stream. */
+  jobs: JobStore;
   handler: LambdaHttpHandler;
   locationId: string;
   stop(): Promise<void>;
@@ -115,6 +116,7 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     { port: opts.secretLinkPort ?? 0 },
   );
 
+  const jobs = new JobStore({ client: dynamo.doc, tableName: dynamo.tableName });
   const serviceDeps: ServiceDeps = {
     store: stores.requests,
     secrets: stores.secrets,
@@ -125,6 +127,7 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     locationId: seeded.locationId,
     notifier: createSlackNotifier(webClient, { adminChannelId }),
     locks: createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName }),
+    jobs,
     secretLinkBaseUrl: secretLink.url,
     log: silentLogger,
   };
@@ -152,12 +155,11 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     }),
   );
   const logger = opts.logger ?? quietLogger;
-  const adminOps = serviceAdminOperations(serviceDeps);
   const handler = createBotHandler({
     config,
     store: stores.requests,
     clientOptions: { retryConfig: { retries: 0 } },
-    adminOps,
+    jobs,
     logger,
     receiverLogger: opts.quiet ? quietLogger : { info() {}, warn: console.warn, error: console.error },
   });
@@ -174,7 +176,7 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     stream,
     config,
     serviceDeps,
-    adminOps,
+    jobs,
     handler,
     locationId: seeded.locationId,
     stop: async () => {

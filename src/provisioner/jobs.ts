@@ -1,0 +1,191 @@
+/**
+ * Admin jobs from the stream: the bot queues `/cytoskel revoke` and `/cytoskel reissue` as one job item
+ * (src/store/jobs.ts) and answers Slack at once; the INSERT record of that item lands here.
+ *
+ * - The job is claimed with one conditional update (QUEUED → RUNNING, leased until this invocation would
+ *   be killed) and finished with another (RUNNING → DONE | FAILED). A redelivered record finds it
+ *   claimed or finished and does nothing, so a re-issue never rotates keys twice.
+ * - Revoke notifies the person and the admin channel itself (src/service/revoke.ts); re-issue DMs the new
+ *   link and tells the admin channel here. The admin who asked gets the one-line result through the
+ *   command's response_url (ephemeral, best effort: Slack keeps it for 30 minutes).
+ * - Retries like provisioning (in-process, exponential backoff with jitter). After the last try the job
+ *   is FAILED and the admin channel gets the reason. The record goes back to Lambda (and the job back to
+ *   QUEUED) only when the person's lock stayed busy or the invocation is running out of time.
+ */
+
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
+import { type ServiceDeps, silentLogger } from "../service/deps.ts";
+import { describeFailure, isRetryable } from "../service/errors.ts";
+import {
+  adminJobFailedMessage,
+  reissuedAdminPost,
+  reissuedDm,
+  type SlackMessage,
+} from "../service/messages.ts";
+import { NothingToReissueError, reissueCredentials } from "../service/reissue.ts";
+import { revokeAccess } from "../service/revoke.ts";
+import { LockBusyError } from "../service/user-lock.ts";
+import { type Job, jobFromImage } from "../store/jobs.ts";
+import type { RetryPolicy } from "./handler.ts";
+
+/** The job a record queues: only the INSERT of a job item (claims and finishes are MODIFYs). */
+export function queuedJob(record: DynamoDBRecord): Job | undefined {
+  if (record.eventName !== "INSERT") return undefined;
+  const image = record.dynamodb?.NewImage;
+  if (!image) return undefined;
+  const job = jobFromImage(unmarshall(image as never) as Record<string, unknown>);
+  return job?.jobState === "QUEUED" ? job : undefined;
+}
+
+export type JobResult =
+  | { outcome: "done"; text: string }
+  | { outcome: "failed"; reason: string }
+  | { outcome: "skipped"; state: string };
+
+const DEFAULT_LEASE_MS = 15 * 60_000;
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs one queued job at most once to completion. Throws only when the record should go back to Lambda. */
+export async function runJobWithRetries(
+  deps: ServiceDeps,
+  job: Job,
+  policy: RetryPolicy = {},
+): Promise<JobResult> {
+  const log = deps.log ?? silentLogger;
+  if (!deps.jobs) {
+    log.error("provisioner.jobs_not_wired", { jobId: job.id, kind: job.kind });
+    return { outcome: "skipped", state: "no job store" };
+  }
+  const leaseMs = policy.remainingTimeMs ? policy.remainingTimeMs() + 5_000 : DEFAULT_LEASE_MS;
+  const claim = await deps.jobs.claim(job.id, { leaseMs });
+  if (!claim.claimed) {
+    const state = claim.job?.jobState ?? "gone";
+    log.info("provisioner.job_skipped", { jobId: job.id, kind: job.kind, state });
+    return { outcome: "skipped", state };
+  }
+
+  const maxAttempts = Math.max(1, policy.maxAttempts ?? 3);
+  const backoffMs = policy.backoffMs ?? 1_000;
+  const sleep = policy.sleep ?? defaultSleep;
+  const budget = policy.attemptBudgetMs ?? 20_000;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let text: string;
+    try {
+      text = await runJob(deps, job);
+    } catch (err) {
+      lastError = err;
+      log.warn("provisioner.job_attempt_failed", {
+        jobId: job.id,
+        kind: job.kind,
+        attempt,
+        error: (err as Error).name,
+        reason: describeFailure(err),
+      });
+      if (!isRetryable(err) || attempt === maxAttempts) break;
+      const delay = Math.round(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      if (policy.remainingTimeMs && policy.remainingTimeMs() < delay + budget) {
+        await deps.jobs.release(job.id);
+        throw err;
+      }
+      await sleep(delay);
+      continue;
+    }
+    // Outside the retry: once the work is done it is never redone (a failed finish leaves the job
+    // RUNNING, which a redelivered record skips until its lease lapses).
+    await deps.jobs.finish(job.id, { jobState: "DONE", resultText: text });
+    await answer(deps, job, { text });
+    log.info("provisioner.job_done", { jobId: job.id, kind: job.kind, attempt });
+    return { outcome: "done", text };
+  }
+  // Someone else is changing this person's access: hand the job back and let Lambda redeliver it.
+  if (lastError instanceof LockBusyError) {
+    await deps.jobs.release(job.id);
+    throw lastError;
+  }
+  const reason = describeFailure(lastError);
+  await deps.jobs.finish(job.id, { jobState: "FAILED", failureReason: reason });
+  const message = adminJobFailedMessage(job, reason);
+  try {
+    await deps.notifier.postAdminChannel(message);
+  } catch (err) {
+    log.error("provisioner.job_failed_notice_not_sent", { jobId: job.id, error: (err as Error).name });
+  }
+  await answer(deps, job, message);
+  log.error("provisioner.job_failed", { jobId: job.id, kind: job.kind, reason });
+  return { outcome: "failed", reason };
+}
+
+/** The work itself; returns the line for the admin who asked. */
+async function runJob(deps: ServiceDeps, job: Job): Promise<string> {
+  if (job.kind === "revoke") {
+    const result = await revokeAccess(deps, {
+      userId: job.targetUserId,
+      actor: job.actor,
+      ...(job.subPrefix ? { subPrefix: job.subPrefix } : {}),
+    });
+    return result.text;
+  }
+  const audit = (deps.store as { audit?: { append(e: never): Promise<unknown> } }).audit;
+  let result: Awaited<ReturnType<typeof reissueCredentials>>;
+  try {
+    result = await reissueCredentials(
+      {
+        iam: deps.iam,
+        store: deps.store,
+        secrets: deps.secrets,
+        target: deps.target,
+        secretLinkBaseUrl: deps.secretLinkBaseUrl,
+        ...(deps.secretLinkTtlSeconds ? { secretLinkTtlSeconds: deps.secretLinkTtlSeconds } : {}),
+        locks: deps.locks,
+        ...(audit ? { audit } : {}),
+        ...(deps.now ? { now: deps.now } : {}),
+      },
+      { userId: job.targetUserId, actor: job.actor },
+    );
+  } catch (err) {
+    if (err instanceof NothingToReissueError) {
+      return `<@${job.targetUserId}> has no active access with delivered keys, so there is nothing to re-issue.`;
+    }
+    throw err;
+  }
+  // A failed DM retries the whole job: the new key is replaced again and only a delivered link counts.
+  await deps.notifier.dmUser(
+    job.targetUserId,
+    reissuedDm(
+      deps.target,
+      { url: result.link.url, expiresAt: result.link.expiresAt.toISOString() },
+      result.scopes,
+    ),
+  );
+  const summary = {
+    userId: job.targetUserId,
+    actor: job.actor.id,
+    accessKeyId: result.accessKeyId,
+    retiredLinkCount: result.retiredLinkCount,
+  };
+  try {
+    await deps.notifier.postAdminChannel(reissuedAdminPost(summary));
+  } catch (err) {
+    (deps.log ?? silentLogger).warn("reissue.admin_post_failed", {
+      jobId: job.id,
+      error: (err as Error).name,
+    });
+  }
+  return reissuedAdminPost(summary).text;
+}
+
+/** The admin who asked, through the command's response_url; never fails the job. */
+async function answer(deps: ServiceDeps, job: Job, message: SlackMessage): Promise<void> {
+  const url = job.replyTo?.responseUrl;
+  if (!url || !deps.notifier.respond) return;
+  try {
+    await deps.notifier.respond(url, message);
+  } catch (err) {
+    (deps.log ?? silentLogger).warn("provisioner.job_answer_failed", {
+      jobId: job.id,
+      error: (err as Error).name,
+    });
+  }
+}

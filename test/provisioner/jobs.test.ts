@@ -1,0 +1,374 @@
+/**
+ * Admin revoke / re-issue off the Slack listener: the bot queues ONE job item and answers; the
+ * provisioner runs it from the stream. Real edges throughout: signed requests to the bot's Lambda
+ * handler, the fake Slack Web API (and response_url hooks), the local AWS stand-in, the store on the
+ * local DynamoDB engine, and the local stream stand-in delivering every write.
+ *
+ * The bot has its own DynamoDB client (as its own Lambda would), so its calls are counted apart from
+ * the provisioner's; the stream stand-in's before/after reads of each write go through the same
+ * client and are told apart by nesting (they happen inside the write).
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
+import { ensureUploadersGroup } from "../../src/aws/iam-users.ts";
+import { loadBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
+import { createBotHandler } from "../../src/bot/handler.ts";
+import type { LambdaHttpHandler } from "../../src/bot/receiver.ts";
+import { getTarget } from "../../src/config/targets.ts";
+import { handleProvisionerEvent } from "../../src/provisioner/handler.ts";
+import { type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
+import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
+import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
+import { createDocumentClient } from "../../src/store/client.ts";
+import { createStores, type Stores } from "../../src/store/index.ts";
+import { JobStore } from "../../src/store/jobs.ts";
+import type { AccessRequest } from "../../src/store/types.ts";
+import { toReply } from "../bot/harness.ts";
+import { createLocalDynamoClient, type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import { signedEvent, slashCommandBody, viewSubmissionBody } from "../support/slack-requests.ts";
+import { type LocalStream, startLocalStream } from "../support/stream.ts";
+
+const SECRET = "jobs-test-signing-secret-0123456789";
+const ADMIN = "UJOBADMIN";
+const ADMIN_CHANNEL = "CJOBADMINS";
+const TEAM = "T0CYTOSKEL";
+const TARGET = getTarget("cpgstaging");
+const WRITES = new Set([
+  "PutItemCommand",
+  "UpdateItemCommand",
+  "DeleteItemCommand",
+  "TransactWriteItemsCommand",
+]);
+
+let dynamo: LocalDynamo;
+let localAws: LocalAws;
+let aws: AwsClients;
+let slack: FakeSlack;
+let stores: Stores;
+let jobs: JobStore;
+let deps: ServiceDeps;
+let stream: LocalStream;
+let botClient: DynamoDBClient;
+let handler: LambdaHttpHandler;
+/** Commands the bot's own DynamoDB client sent (not the stream stand-in's reads around them). */
+const botCalls: string[] = [];
+/** Closed: records wait (the Lambda has not been invoked yet). */
+let gate: Promise<void> = Promise.resolve();
+
+beforeAll(async () => {
+  dynamo = await startDynamo();
+  localAws = await startLocalAws({});
+  const seeded = seedAccessGrantsLocation(localAws, { scope: TARGET.locationScope, region: TARGET.region });
+  aws = createAwsClients({ env: localAws.env, region: TARGET.region });
+  await ensureUploadersGroup(aws.iam, { groupName: TARGET.uploadersGroup, instanceArn: seeded.instanceArn });
+  slack = await startFakeSlack({ teamId: TEAM });
+  stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
+  jobs = new JobStore({ client: dynamo.doc, tableName: dynamo.tableName });
+  deps = {
+    store: stores.requests,
+    secrets: stores.secrets,
+    iam: aws.iam,
+    s3control: aws.s3control,
+    accountId: localAws.accountId,
+    target: TARGET,
+    locationId: seeded.locationId,
+    notifier: createSlackNotifier(
+      createWebClient({ token: "xoxb-prov", slackApiUrl: slack.apiUrl, retries: 0 }),
+      {
+        adminChannelId: ADMIN_CHANNEL,
+      },
+    ),
+    locks: createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName }),
+    jobs,
+    secretLinkBaseUrl: "http://127.0.0.1:9/links",
+    log: silentLogger,
+  };
+  stream = startLocalStream({
+    client: dynamo.client,
+    tableName: dynamo.tableName,
+    onRecords: async (event) => {
+      await gate;
+      return handleProvisionerEvent(deps, event, { backoffMs: 5, maxAttempts: 2 });
+    },
+    onWarning: () => {},
+  });
+
+  botClient = createLocalDynamoClient(dynamo.endpoint);
+  let insideWrite = 0;
+  botClient.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = (context as { commandName?: string }).commandName ?? "";
+      if (insideWrite === 0) botCalls.push(name);
+      const write = WRITES.has(name);
+      if (write) insideWrite += 1;
+      try {
+        return await next(args);
+      } finally {
+        if (write) insideWrite -= 1;
+      }
+    },
+    { step: "initialize", name: "countBotCalls" },
+  );
+  stream.attach(botClient);
+  const botDoc = createDocumentClient(botClient);
+  const config = await resolveBotConfig(
+    loadBotConfig({
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_BOT_TOKEN: "xoxb-bot",
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_ID: "BJOBS",
+      SLACK_BOT_USER_ID: "UJOBSBOT",
+      ADMIN_USER_IDS: ADMIN,
+      ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
+      TABLE_NAME: dynamo.tableName,
+    }),
+  );
+  const quiet = { info() {}, warn() {}, error() {} };
+  handler = createBotHandler({
+    config,
+    store: createStores({ client: botDoc, tableName: dynamo.tableName }).requests,
+    jobs: new JobStore({ client: botDoc, tableName: dynamo.tableName }),
+    clientOptions: { retryConfig: { retries: 0 } },
+    logger: quiet,
+    receiverLogger: quiet,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stream?.stop();
+  botClient?.destroy();
+  for (const client of Object.values(aws ?? {})) (client as { destroy(): void }).destroy();
+  await slack?.stop();
+  await localAws?.stop();
+  await dynamo?.stop();
+});
+
+let userCounter = 0;
+const freshUser = () =>
+  `UJOB${String(++userCounter).padStart(4, "0")}${Date.now().toString(36).slice(-3).toUpperCase()}`;
+
+const slash = async (userId: string, text: string, responseUrl = slack.responseUrl()) =>
+  toReply(
+    await handler(signedEvent(SECRET, slashCommandBody({ userId, text, teamId: TEAM, responseUrl })), {}),
+  );
+
+/** A request filed and approved through the store; the stream provisions it (ACTIVE, key DMed). */
+async function activeAccess(userId: string, subPrefix = "cpg0042/*"): Promise<AccessRequest> {
+  const { request } = await stores.requests.create({
+    requesterUserId: userId,
+    requesterTeamId: TEAM,
+    subPrefix,
+    permission: "READWRITE",
+    durationDays: 30,
+  });
+  await stores.requests.transition(request.id, {
+    from: "PENDING",
+    to: "APPROVED",
+    actor: { kind: "admin", id: ADMIN },
+  });
+  await stream.drain();
+  const active = await stores.requests.get(request.id);
+  expect(active?.status).toBe("ACTIVE");
+  return active as AccessRequest;
+}
+
+const iamUserOf = (userId: string) =>
+  [...localAws.state.iam.users.values()].find((u) => u.userName.endsWith(`-${userId}`));
+const grantsNow = () => [...(localAws.state.accessGrants.get(TARGET.region)?.grants.values() ?? [])];
+const dmsTo = (userId: string) => slack.callsTo("chat.postMessage").filter((c) => c.args.channel === userId);
+const adminPosts = () => slack.callsTo("chat.postMessage").filter((c) => c.args.channel === ADMIN_CHANNEL);
+const answersAt = (url: string) => {
+  const hook = url.slice(url.lastIndexOf("/") + 1);
+  return slack.callsTo("response_url").filter((c) => c.hook === hook);
+};
+const jobInsert = (jobId: string): DynamoDBRecord | undefined =>
+  stream.records.find((r) => r.eventName === "INSERT" && r.dynamodb?.Keys?.pk?.S === `JOB#${jobId}`);
+const jobIdIn = (text: string | undefined) => /job `([^`]+)`/.exec(text ?? "")?.[1] ?? "";
+
+describe("revoke runs from the stream, not in the Slack listener", () => {
+  it("the listener makes one DynamoDB write, no Slack call and no IAM / S3 Control call before answering", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    expect(grantsNow().length).toBeGreaterThan(0);
+
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    botCalls.length = 0;
+    const slackBefore = slack.calls.length;
+    const awsBefore = localAws.state.requests.length;
+    const url = slack.responseUrl();
+    const reply = await slash(ADMIN, `revoke <@${user}|someone>`, url);
+    const counted = {
+      dynamo: [...botCalls],
+      slack: slack.calls.length - slackBefore,
+      aws: localAws.state.requests.length - awsBefore,
+    };
+    open();
+
+    expect(reply.status).toBe(200);
+    expect(reply.json.response_type).toBe("ephemeral");
+    expect(reply.json.text).toContain(`Revoking access for <@${user}>`);
+    expect(reply.json.text).toContain("I'll confirm here and in the admin channel");
+    expect(counted.dynamo).toEqual(["PutItemCommand"]);
+    expect(counted.slack).toBe(0);
+    expect(counted.aws).toBe(0);
+    // Nothing was revoked yet when Slack got its answer.
+    expect(iamUserOf(user)).toBeDefined();
+
+    await stream.drain();
+    expect(iamUserOf(user)).toBeUndefined();
+    expect(grantsNow().filter((g) => g.granteeIdentifier.endsWith(`-${user}`))).toHaveLength(0);
+    const dm = dmsTo(user).at(-1);
+    expect(String(dm?.args.text)).toMatch(/revoked by <@UJOBADMIN>/);
+    expect(adminPosts().some((c) => String(c.args.text).includes(`revoked access of <@${user}>`))).toBe(true);
+    const answer = answersAt(url);
+    expect(answer).toHaveLength(1);
+    expect(String(answer[0]?.args.text)).toMatch(/Temporary credentials already issued stay valid/);
+    expect(answer[0]?.args.response_type).toBe("ephemeral");
+    const job = await jobs.get(jobIdIn(reply.json.text));
+    expect(job).toMatchObject({ jobState: "DONE", kind: "revoke", targetUserId: user, attempts: 1 });
+  });
+
+  it("a revoke for one prefix leaves the person's other grant", async () => {
+    const user = freshUser();
+    await activeAccess(user, "cpg0042/*");
+    await activeAccess(user, "cpg0043/*");
+    const reply = await slash(ADMIN, `revoke <@${user}> cpg0043`);
+    expect(reply.json.text).toContain("s3://staging-cellpainting-gallery/cpg0043/*");
+    await stream.drain();
+    const left = grantsNow().filter((g) => g.granteeIdentifier.endsWith(`-${user}`));
+    expect(left.map((g) => g.subPrefix)).toEqual(["cpg0042/*"]);
+    expect((await jobs.get(jobIdIn(reply.json.text)))?.subPrefix).toBe("cpg0043/*");
+  });
+
+  it("a non-admin's revoke queues nothing", async () => {
+    botCalls.length = 0;
+    const reply = await slash("UMALLORY", "revoke <@UANYONE>");
+    expect(reply.json.text).toContain("Only cytoskel admins");
+    expect(botCalls.filter((c) => WRITES.has(c))).toEqual([]);
+  });
+});
+
+describe("redelivered and failed jobs", () => {
+  it("a redelivered re-issue record rotates the key once and DMs once", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    const firstKey = iamUserOf(user)?.accessKeys[0]?.accessKeyId;
+    const reply = await slash(ADMIN, `reissue <@${user}>`);
+    expect(reply.json.text).toContain(`Re-issuing keys for <@${user}>`);
+    await stream.drain();
+    const keys = iamUserOf(user)?.accessKeys.map((k) => k.accessKeyId) ?? [];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toBe(firstKey);
+    const dms = dmsTo(user).length;
+    expect(String(dmsTo(user).at(-1)?.args.text)).toContain("http://127.0.0.1:9/links/s/");
+
+    const record = jobInsert(jobIdIn(reply.json.text));
+    expect(record).toBeDefined();
+    const again = await handleProvisionerEvent(deps, { Records: [record as DynamoDBRecord] });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(iamUserOf(user)?.accessKeys.map((k) => k.accessKeyId)).toEqual(keys);
+    expect(dmsTo(user)).toHaveLength(dms);
+    expect((await jobs.get(jobIdIn(reply.json.text)))?.jobState).toBe("DONE");
+  });
+
+  it("a redelivered revoke record messages nobody again", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    const reply = await slash(ADMIN, `revoke <@${user}>`);
+    await stream.drain();
+    const calls = slack.calls.length;
+    const again = await handleProvisionerEvent(deps, {
+      Records: [jobInsert(jobIdIn(reply.json.text)) as DynamoDBRecord],
+    });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(slack.calls.length).toBe(calls);
+  });
+
+  it("a job that fails after its tries is FAILED and the admin channel gets the reason", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    localAws.failNext("DeleteAccessGrant", {
+      code: "AccessDenied",
+      status: 403,
+      message: "not allowed",
+      times: 5,
+    });
+    const url = slack.responseUrl();
+    const reply = await slash(ADMIN, `revoke <@${user}>`, url);
+    await stream.drain();
+    localAws.state.injectedFaults.length = 0;
+    const job = await jobs.get(jobIdIn(reply.json.text));
+    expect(job?.jobState).toBe("FAILED");
+    expect(job?.failureReason).toBeTruthy();
+    const notice = adminPosts().find((c) => String(c.args.text).includes(`revoke of <@${user}>`));
+    expect(String(notice?.args.text)).toContain("failed");
+    expect(String(notice?.args.text)).toContain(String(job?.failureReason));
+    expect(String(answersAt(url)[0]?.args.text)).toContain("failed");
+    // Nothing was taken away: the grant is still there.
+    expect(iamUserOf(user)).toBeDefined();
+  });
+
+  it("a transient AWS error is retried and the job still finishes once", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    localAws.failNext("DeleteAccessGrant", { code: "InternalError", status: 500, times: 1 });
+    const reply = await slash(ADMIN, `revoke <@${user}>`);
+    await stream.drain();
+    expect(await jobs.get(jobIdIn(reply.json.text))).toMatchObject({ jobState: "DONE" });
+    expect(iamUserOf(user)).toBeUndefined();
+  });
+});
+
+describe("the requester hears about a denial", () => {
+  it("PENDING → DENIED DMs the requester with the admin's reason", async () => {
+    const user = freshUser();
+    const { request } = await stores.requests.create({
+      requesterUserId: user,
+      requesterTeamId: TEAM,
+      subPrefix: "cpg0099/*",
+      permission: "READ",
+      durationDays: 7,
+    });
+    const body = viewSubmissionBody({
+      userId: ADMIN,
+      teamId: TEAM,
+      callbackId: "cytoskel_deny_modal",
+      privateMetadata: JSON.stringify({ id: request.id }),
+      values: {
+        reason: { reason_input: { type: "plain_text_input", value: "ask for cpg0099/images only" } },
+      },
+    });
+    const reply = toReply(await handler(signedEvent(SECRET, body), {}));
+    expect(reply.status).toBe(200);
+    await stream.drain();
+    expect((await stores.requests.get(request.id))?.status).toBe("DENIED");
+    const dms = dmsTo(user);
+    expect(dms).toHaveLength(1);
+    const text = JSON.stringify(dms[0]?.args);
+    expect(text).toContain(request.id);
+    expect(text).toContain("was denied by <@UJOBADMIN>");
+    expect(text).toContain("ask for cpg0099/images only");
+  });
+
+  it("a cancelled request DMs nobody (the requester did it)", async () => {
+    const user = freshUser();
+    const { request } = await stores.requests.create({
+      requesterUserId: user,
+      requesterTeamId: TEAM,
+      subPrefix: "cpg0098/*",
+      permission: "READ",
+      durationDays: 7,
+    });
+    const reply = await slash(user, `cancel ${request.id}`);
+    expect(reply.json.text).toContain("cancelled");
+    await stream.drain();
+    expect(dmsTo(user)).toHaveLength(0);
+  });
+});
