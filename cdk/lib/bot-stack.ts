@@ -54,6 +54,10 @@ export interface BotStackProps extends StackProps {
 
 /** Request states whose stream records start the provisioner (everything else is filtered out by Lambda). */
 export const PROVISIONER_TRIGGER_STATUSES = ["APPROVED"] as const;
+/** A denial DMs the requester from the provisioner (src/provisioner/handler.ts deniedRequest). */
+export const PROVISIONER_DENY_TRANSITION = { from: "PENDING", to: "DENIED" } as const;
+/** Admin jobs (revoke / re-issue) are queued by the bot as items in this state (src/store/jobs.ts). */
+export const PROVISIONER_JOB_QUEUED_STATE = "QUEUED";
 
 /** Stream trigger failure handling: retried this often, halving the batch, then parked in the DLQ. */
 export const STREAM_RETRY_ATTEMPTS = 5;
@@ -159,7 +163,7 @@ export class BotStack extends Stack {
       SLACK_BOT_TOKEN_ARN: botToken.secretArn,
       ...(config.adminChannelId ? { ADMIN_CHANNEL_ID: config.adminChannelId } : {}),
     };
-    // What src/service/runtime.ts reads (provisioner, expiry job, and the bot's revoke / re-issue).
+    // What src/service/runtime.ts reads (provisioner, including queued revoke / re-issue, and expiry job).
     const aws = {
       AWS_ACCOUNT_ID: this.account,
       BUCKET: grants.bucketName,
@@ -177,9 +181,8 @@ export class BotStack extends Stack {
       description: "Slack commands and buttons: validates, records state, answers within Slack's 3 s",
       // More memory is more CPU: the cold start counts against Slack's 3 seconds.
       memorySize: 1024,
-      // An admin's revoke / re-issue runs in the request; let it finish even when Slack stopped waiting
-      // (HTTP API integrations give up at 30 s).
-      timeout: Duration.seconds(25),
+      // DynamoDB + one Slack call per event (revoke / re-issue are queued for the provisioner).
+      timeout: Duration.seconds(10),
       environment: {
         ...common,
         SLACK_SIGNING_SECRET_ARN: signingSecret.secretArn,
@@ -189,7 +192,8 @@ export class BotStack extends Stack {
         DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),
         MAX_DURATION_DAYS: String(config.maxGrantDays),
         SLACK_COMMAND: SLASH_COMMAND,
-        ...aws,
+        // Shown in messages and accepted in `s3://<bucket>/…` prefixes; the AWS work is the provisioner's.
+        BUCKET: grants.bucketName,
         ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
         ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
       },
@@ -197,7 +201,8 @@ export class BotStack extends Stack {
     const provisioner = new CytoskelFunction(this, "Provisioner", {
       ...fnDefaults,
       entry: props.entries.provisioner,
-      description: "Provisions approved requests from the table stream: IAM user, key, grant, link, DM",
+      description:
+        "From the table stream: provisions approved requests, runs admins' revoke / re-issue, tells denied requesters",
       memorySize: 512,
       timeout: Duration.minutes(2),
       environment: { ...common, ...aws },
@@ -228,7 +233,6 @@ export class BotStack extends Stack {
     signingSecret.grantRead(bot.role);
     for (const f of [bot, provisioner, secretLink, expiry]) botToken.grantRead(f.role);
     this.allowIdentityWork(provisioner, ["user", "accessKey"], config, grants);
-    this.allowIdentityWork(bot, ["accessKey"], config, grants);
     this.allowIdentityWork(expiry, [], config, grants);
 
     // --- HTTPS routes ---
@@ -272,8 +276,9 @@ export class BotStack extends Stack {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         onFailure: new eventSources.SqsDlq(this.streamDlq),
-        // Only transitions INTO a trigger state: progress writes (APPROVED -> APPROVED) and every other
-        // item (audit, locks, secrets) never invoke the provisioner. Filters are OR'ed.
+        // Only transitions INTO a trigger state, PENDING -> DENIED, and new admin jobs: progress writes
+        // (APPROVED -> APPROVED), job claims, and every other item (audit, locks, secrets) never invoke
+        // the provisioner. Filters are OR'ed (Lambda allows 5 per mapping by default).
         filters: [
           lambda.FilterCriteria.filter({
             eventName: lambda.FilterRule.isEqual("INSERT"),
@@ -284,6 +289,20 @@ export class BotStack extends Stack {
             dynamodb: {
               NewImage: { status: { S: lambda.FilterRule.or(...PROVISIONER_TRIGGER_STATUSES) } },
               OldImage: { status: { S: [{ "anything-but": [...PROVISIONER_TRIGGER_STATUSES] }] } },
+            },
+          }),
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual("MODIFY"),
+            dynamodb: {
+              NewImage: { status: { S: lambda.FilterRule.isEqual(PROVISIONER_DENY_TRANSITION.to) } },
+              OldImage: { status: { S: lambda.FilterRule.isEqual(PROVISIONER_DENY_TRANSITION.from) } },
+            },
+          }),
+          // Only job items carry jobState; claims and finishes are MODIFYs and stay out.
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual("INSERT"),
+            dynamodb: {
+              NewImage: { jobState: { S: lambda.FilterRule.isEqual(PROVISIONER_JOB_QUEUED_STATE) } },
             },
           }),
         ],
@@ -417,8 +436,8 @@ export class BotStack extends Stack {
   /**
    * IAM users under the cytoskel path, the uploaders group, and grants in this Access Grants instance.
    * Every identity role may take access apart and re-grant what stays (revoke and expiry re-create a
-   * narrower grant for requests that remain); only the provisioner creates users and puts them in the
-   * group, and only the provisioner and the bot (an admin's re-issue) create access keys.
+   * narrower grant for requests that remain); only the provisioner creates users, puts them in the
+   * group and creates access keys (also for an admin's queued re-issue). The bot holds none of this.
    */
   private allowIdentityWork(
     f: CytoskelFunction,
@@ -479,11 +498,10 @@ export class BotStack extends Stack {
     });
     const usersPath = config.iamUserPath.replace(/^\/|\/$/g, "");
     const userReasons = {
-      provisioner: `One IAM user per Slack user, named at run time, so names are unknown at deploy time; the path ${config.iamUserPath} confines creating users and keys to users cytoskel owns, and no action that attaches or writes policies is granted.`,
-      bot: `An admin's revoke and re-issue act on users named at run time; the path ${config.iamUserPath} confines deleting users and rotating keys to users cytoskel owns (this role cannot create users or change group membership beyond removal).`,
+      provisioner: `One IAM user per Slack user, named at run time, so names are unknown at deploy time (admins' revoke and re-issue run here too); the path ${config.iamUserPath} confines creating and deleting users and keys to users cytoskel owns, and no action that attaches or writes policies is granted.`,
       expiry: `Expired access is taken apart for users named at run time; the path ${config.iamUserPath} confines deleting keys and users to users cytoskel owns (this role cannot create users or keys).`,
     };
-    for (const name of ["provisioner", "bot", "expiry"] as const) {
+    for (const name of ["provisioner", "expiry"] as const) {
       const policy = this.functions[name].role.node.tryFindChild("DefaultPolicy");
       if (!policy) continue;
       Validations.of(policy).acknowledge({

@@ -10,13 +10,19 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ENTRIES } from "../../cdk/lib/app.ts";
 import type { FunctionEntries } from "../../cdk/lib/bot-stack.ts";
-import { PROVISIONER_TRIGGER_STATUSES, STREAM_RETRY_ATTEMPTS } from "../../cdk/lib/bot-stack.ts";
+import {
+  PROVISIONER_DENY_TRANSITION,
+  PROVISIONER_JOB_QUEUED_STATE,
+  PROVISIONER_TRIGGER_STATUSES,
+  STREAM_RETRY_ATTEMPTS,
+} from "../../cdk/lib/bot-stack.ts";
 import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/grants-stack.ts";
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
 import { SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
 import { TARGETS } from "../../src/config/targets.ts";
-import { approvedRequestId } from "../../src/provisioner/handler.ts";
+import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
+import { queuedJob } from "../../src/provisioner/jobs.ts";
 import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 import {
@@ -341,15 +347,25 @@ describe("least privilege across both stacks", () => {
     }
   });
 
-  it("lets only the provisioner create users and add them to the group; keys come from it and the bot's re-issue", () => {
+  it("lets only the provisioner create users, keys and group members; the bot holds no IAM or S3 Control action", () => {
     const actions = (name: (typeof FUNCTIONS)[number]) =>
       roleStatements(botJson, roleOfFunction(functionNamed(botJson, name))).flatMap(actionsOf);
     const holders = (action: string) => FUNCTIONS.filter((name) => actions(name).includes(action));
     expect(holders("iam:CreateUser")).toEqual(["Provisioner"]);
     expect(holders("iam:AddUserToGroup")).toEqual(["Provisioner"]);
-    expect(holders("iam:CreateAccessKey")).toEqual(["Bot", "Provisioner"]);
-    expect(holders("iam:DeleteUser")).toEqual(["Bot", "Provisioner", "Expiry"]);
-    expect(holders("s3:DeleteAccessGrant")).toEqual(["Bot", "Provisioner", "Expiry"]);
+    expect(holders("iam:CreateAccessKey")).toEqual(["Provisioner"]);
+    // Revoke and re-issue are queued by the bot and run by the provisioner.
+    for (const action of [
+      "iam:DeleteUser",
+      "iam:DeleteAccessKey",
+      "iam:ListAccessKeys",
+      "iam:RemoveUserFromGroup",
+      "s3:DeleteAccessGrant",
+      "s3:ListAccessGrants",
+    ]) {
+      expect(holders(action), action).toEqual(["Provisioner", "Expiry"]);
+    }
+    expect(actions("Bot").filter((a) => a.startsWith("iam:") || a.startsWith("s3:"))).toEqual([]);
     const group = roleStatements(botJson, roleOfFunction(functionNamed(botJson, "Provisioner"))).find((s) =>
       actionsOf(s).includes("iam:AddUserToGroup"),
     );
@@ -429,6 +445,14 @@ describe("bot stack", () => {
           OldImage: { status: { S: [{ "anything-but": [...PROVISIONER_TRIGGER_STATUSES] }] } },
         },
       },
+      {
+        eventName: ["MODIFY"],
+        dynamodb: {
+          NewImage: { status: { S: [PROVISIONER_DENY_TRANSITION.to] } },
+          OldImage: { status: { S: [PROVISIONER_DENY_TRANSITION.from] } },
+        },
+      },
+      { eventName: ["INSERT"], dynamodb: { NewImage: { jobState: { S: [PROVISIONER_JOB_QUEUED_STATE] } } } },
     ]);
     expect(queue.properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
   });
@@ -438,7 +462,23 @@ describe("bot stack", () => {
     const patterns = (
       mapping.properties.FilterCriteria as { Filters: Array<{ Pattern: string }> }
     ).Filters.map((f) => JSON.parse(f.Pattern) as Json);
-    const request = (status: string) => ({ pk: "REQ#r1", sk: "META", id: "r1", status, progress: {} });
+    const request = (status: string) => ({
+      pk: "REQ#r1",
+      sk: "META",
+      id: "r1",
+      requesterUserId: "U1",
+      status,
+      progress: {},
+    });
+    const job = (jobState: string) => ({
+      pk: "JOB#j1",
+      sk: "JOB",
+      id: "j1",
+      kind: "revoke",
+      targetUserId: "U1",
+      jobState,
+      ttl: 1,
+    });
     const record = (eventName: string, next?: Json, prev?: Json): DynamoDBRecord => ({
       eventName: eventName as DynamoDBRecord["eventName"],
       dynamodb: {
@@ -456,10 +496,20 @@ describe("bot stack", () => {
       ["removed request", record("REMOVE", undefined, request("APPROVED"))],
       ["audit event", record("INSERT", { pk: "REQ#r1", sk: "AUDIT#2026#e1", kind: "approved" })],
       ["secret", record("INSERT", { pk: "SECRET#s1", sk: "SECRET", ttl: 1 })],
+      ["PENDING -> DENIED", record("MODIFY", request("DENIED"), request("PENDING"))],
+      ["denied card annotated (DENIED -> DENIED)", record("MODIFY", request("DENIED"), request("DENIED"))],
+      ["PENDING -> CANCELLED", record("MODIFY", request("CANCELLED"), request("PENDING"))],
+      ["PENDING -> EXPIRED", record("MODIFY", request("EXPIRED"), request("PENDING"))],
+      ["job queued", record("INSERT", job("QUEUED"))],
+      ["job claimed", record("MODIFY", job("RUNNING"), job("QUEUED"))],
+      ["job done", record("MODIFY", job("DONE"), job("RUNNING"))],
+      ["job aged out (TTL)", record("REMOVE", undefined, job("DONE"))],
     ];
     for (const [what, r] of samples) {
       const filtered = patterns.some((p) => matchesFilter(p, r as unknown as Json));
-      expect(filtered, what).toBe(approvedRequestId(r) !== undefined);
+      const handled =
+        approvedRequestId(r) !== undefined || queuedJob(r) !== undefined || deniedRequest(r) !== undefined;
+      expect(filtered, what).toBe(handled);
     }
   });
 
@@ -519,11 +569,12 @@ describe("bot stack", () => {
         "ADMIN_USER_IDS",
         "ADMIN_CHANNEL_ID",
         "BUCKET",
-        "ACCESS_GRANTS_LOCATION_ID",
-        "SECRET_LINK_BASE_URL",
-        "AWS_ACCOUNT_ID",
       ]),
     );
+    // The bot does no AWS work beyond the table: what only the service layer reads stays out.
+    for (const key of ["SECRET_LINK_BASE_URL", "AWS_ACCOUNT_ID", "IAM_PATH", "UPLOADERS_GROUP"]) {
+      expect(Object.keys(env("Bot")), key).not.toContain(key);
+    }
     expect(env("Bot").ADMIN_USER_IDS).toBe(CONTEXT.adminUserIds);
     expect(Object.keys(env("SecretLink"))).toEqual(
       expect.arrayContaining(["TABLE_NAME", "SLACK_BOT_TOKEN_ARN"]),
