@@ -18,7 +18,7 @@ import { createBotHandler } from "../../src/bot/handler.ts";
 import type { LambdaHttpHandler } from "../../src/bot/receiver.ts";
 import { getTarget } from "../../src/config/targets.ts";
 import { handleProvisionerEvent } from "../../src/provisioner/handler.ts";
-import { type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
+import { personLockName, type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
 import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createDocumentClient } from "../../src/store/client.ts";
@@ -313,6 +313,37 @@ describe("redelivered and failed jobs", () => {
     expect(String(answersAt(url)[0]?.args.text)).toContain("failed");
     // Nothing was taken away: the grant is still there.
     expect(iamUserOf(user)).toBeDefined();
+  });
+
+  it("a busy person lock hands the job and its record back; the redelivery then runs it once", async () => {
+    const user = freshUser();
+    await activeAccess(user);
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const reply = await slash(ADMIN, `revoke <@${user}>`);
+    const jobId = jobIdIn(reply.json.text);
+    const impatient = {
+      ...deps,
+      locks: createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName, waitMs: 50 }),
+    };
+    const returned = await deps.locks.withLock(personLockName(user), () =>
+      handleProvisionerEvent(
+        impatient,
+        { Records: [jobInsert(jobId) as DynamoDBRecord] },
+        { maxAttempts: 1 },
+      ),
+    );
+    expect(returned.batchItemFailures).toHaveLength(1);
+    expect((await jobs.get(jobId))?.jobState).toBe("QUEUED");
+    expect(iamUserOf(user)).toBeDefined();
+
+    open();
+    await stream.drain();
+    expect(await jobs.get(jobId)).toMatchObject({ jobState: "DONE", attempts: 2 });
+    expect(iamUserOf(user)).toBeUndefined();
+    expect(dmsTo(user).filter((c) => String(c.args.text).includes("was revoked"))).toHaveLength(1);
   });
 
   it("a transient AWS error is retried and the job still finishes once", async () => {

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeFailure, isRetryable } from "../../src/service/errors.ts";
-import { createSlackNotifier, createWebClient, SlackNotifyError } from "../../src/service/notifier.ts";
+import {
+  createSlackNotifier,
+  createWebClient,
+  isAllowedResponseUrl,
+  SlackNotifyError,
+} from "../../src/service/notifier.ts";
 import { InvalidSlackIdError, iamUserNameFor, slackIdsFromIamUserName } from "../../src/service/users.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 
@@ -53,6 +58,28 @@ describe("Slack notifier", () => {
       .updateAdminMessage({ channel: "C1", ts: "1.1" }, { text: "x" })
       .catch((e: unknown) => e);
     expect(isRetryable(limited)).toBe(true);
+  });
+});
+
+describe("answers through a slash command's response_url", () => {
+  it("posts an ephemeral JSON answer to the hook", async () => {
+    const url = slack.responseUrl();
+    await notifier().respond?.(url, { text: "Revoked `cpg0042/*` for <@U1>." });
+    const call = slack.callsTo("response_url").find((c) => url.endsWith(c.hook ?? "-"));
+    expect(call?.args).toMatchObject({ response_type: "ephemeral", replace_original: false });
+    expect(call?.args.text).toBe("Revoked `cpg0042/*` for <@U1>.");
+  });
+
+  it("posts only to Slack's hooks host or a loopback stand-in", async () => {
+    expect(isAllowedResponseUrl("https://hooks.slack.com/commands/T1/123/abc")).toBe(true);
+    expect(isAllowedResponseUrl("http://127.0.0.1:4000/response/x")).toBe(true);
+    expect(isAllowedResponseUrl("http://hooks.slack.com/commands/T1/123/abc")).toBe(false);
+    expect(isAllowedResponseUrl("https://hooks.slack.com.evil.example/x")).toBe(false);
+    expect(isAllowedResponseUrl("https://169.254.169.254/latest/meta-data")).toBe(false);
+    expect(isAllowedResponseUrl("not a url")).toBe(false);
+    await expect(notifier().respond?.("https://example.org/hook", { text: "x" })).rejects.toBeInstanceOf(
+      SlackNotifyError,
+    );
   });
 });
 
