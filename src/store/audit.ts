@@ -1,5 +1,7 @@
 // Append-only audit trail. Events for a request live in the request's item collection (one Query
-// reads them in order); the auditByUser index serves "everything about this person".
+// reads them in order); the auditByUser index serves "everything about this person". The request store
+// writes its events inside the same transaction as the change they record (`prepare`); events not tied
+// to a store change (a consumed secret, a user-level revoke) are single puts (`append`).
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ForbiddenDataError, isConditionalCheckFailed, StoreAccessError } from "./errors.ts";
@@ -7,6 +9,13 @@ import { AUDIT_SK_PREFIX, auditPartition, auditSortKey } from "./keys.ts";
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "./paging.ts";
 import { INDEX } from "./table.ts";
 import type { AuditEvent, NewAuditEvent, Page, PageOptions } from "./types.ts";
+
+/** A conditional Put of one audit event (plain values; the DocumentClient marshals them). */
+export interface AuditPut {
+  TableName: string;
+  Item: Record<string, unknown>;
+  ConditionExpression: string;
+}
 
 export interface AuditLogOptions {
   client: DynamoDBDocumentClient;
@@ -41,29 +50,37 @@ export class AuditLog {
     this.#newId = options.newId ?? randomUUID;
   }
 
-  /** Writes one event; never overwrites (conditional put on a fresh key). */
+  /** Writes one event on its own; never overwrites (conditional put on a fresh key). */
   async append(input: NewAuditEvent): Promise<AuditEvent> {
-    for (const key of Object.keys(input.details ?? {})) {
-      if (/secret|password|token/i.test(key)) throw new ForbiddenDataError(`details.${key}`);
-    }
-    const event: AuditEvent = { ...input, id: this.#newId(), at: input.at ?? this.#clock().toISOString() };
+    const { event, put } = this.prepare(input);
     try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: auditPartition(event.requestId, event.subjectUserId),
-            sk: auditSortKey(event.at, event.id),
-            ...event,
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      await this.#client.send(new PutCommand(put));
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new StoreAccessError("audit append (id collision)", err);
       throw new StoreAccessError("audit append", err);
     }
     return event;
+  }
+
+  /** The event and its conditional Put, for callers that write it inside their own transaction
+   *  (the request store: a change and its audit event commit together or not at all). */
+  prepare(input: NewAuditEvent): { event: AuditEvent; put: AuditPut } {
+    for (const key of Object.keys(input.details ?? {})) {
+      if (/secret|password|token/i.test(key)) throw new ForbiddenDataError(`details.${key}`);
+    }
+    const event: AuditEvent = { ...input, id: this.#newId(), at: input.at ?? this.#clock().toISOString() };
+    return {
+      event,
+      put: {
+        TableName: this.#table,
+        Item: {
+          pk: auditPartition(event.requestId, event.subjectUserId),
+          sk: auditSortKey(event.at, event.id),
+          ...event,
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    };
   }
 
   /** Events for one request, oldest first. */

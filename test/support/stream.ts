@@ -9,8 +9,10 @@
  * states (FAILED → APPROVED → ACTIVE between two scans) and reorder them; capturing at the client sees
  * every change in commit order. The price: only writes made through attached clients are seen (attach
  * every client that writes; `startLocalStream` attaches the one it is given), failed conditional
- * writes produce nothing (as on AWS), and BatchWriteItem/TransactWriteItems are not captured (the store
- * uses neither; a warning says so if one appears).
+ * writes produce nothing (as on AWS), and BatchWriteItem is not captured (the store does not use it; a
+ * warning says so if one appears). A TransactWriteItems (every store change is one) yields one record
+ * per item it wrote on the table, in the order of its TransactItems, as DynamoDB Streams does;
+ * ConditionChecks and a cancelled transaction yield nothing.
  *
  * Delivery mimics Lambda's event source mapping: batches of up to `batchSize` records in order, one
  * batch at a time; with ReportBatchItemFailures, a batch is retried from the first failed record
@@ -24,6 +26,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   type PutItemCommandInput,
+  type TransactWriteItemsCommandInput,
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
@@ -65,7 +68,8 @@ type Item = Record<string, AttributeValue>;
 
 const MIDDLEWARE_NAME = "cytoskelLocalStream";
 const WRITE_COMMANDS = new Set(["PutItemCommand", "UpdateItemCommand", "DeleteItemCommand"]);
-const UNCAPTURED = new Set(["BatchWriteItemCommand", "TransactWriteItemsCommand", "ExecuteStatementCommand"]);
+const TRANSACT_COMMAND = "TransactWriteItemsCommand";
+const UNCAPTURED = new Set(["BatchWriteItemCommand", "ExecuteStatementCommand", "ExecuteTransactionCommand"]);
 
 export function startLocalStream(opts: LocalStreamOptions): LocalStream {
   const keyNames = opts.keyNames ?? ["pk", "sk"];
@@ -106,6 +110,20 @@ export function startLocalStream(opts: LocalStreamOptions): LocalStream {
       ((input as unknown as UpdateItemCommandInput | DeleteItemCommandInput).Key as Item | undefined) ??
       undefined
     );
+  };
+
+  /** Keys of the items a transaction writes on this table, in order (ConditionChecks write nothing). */
+  const transactKeys = (input: Record<string, unknown>): Item[] => {
+    const keys: Item[] = [];
+    for (const entry of (input as unknown as TransactWriteItemsCommandInput).TransactItems ?? []) {
+      const op = entry.Put ?? entry.Update ?? entry.Delete;
+      if (!op || op.TableName !== opts.tableName) continue;
+      const key = entry.Put
+        ? keyOf("PutItemCommand", entry.Put as unknown as Record<string, unknown>)
+        : ((op as { Key?: Item }).Key ?? undefined);
+      if (key) keys.push(key);
+    }
+    return keys;
   };
 
   const enqueue = (key: Item, oldImage: Item | undefined, newImage: Item | undefined) => {
@@ -176,6 +194,19 @@ export function startLocalStream(opts: LocalStreamOptions): LocalStream {
         const commandName = (context as { commandName?: string }).commandName ?? "";
         const input = args.input as Record<string, unknown>;
         if (UNCAPTURED.has(commandName)) warn(`${commandName} is not captured by the local stream`);
+        if (commandName === TRANSACT_COMMAND && !stopped) {
+          const keys = transactKeys(input);
+          if (keys.length === 0) return next(args);
+          const run = writeChain.then(async () => {
+            const oldImages: (Item | undefined)[] = [];
+            for (const key of keys) oldImages.push(await readItem(client, key));
+            const result = await next(args);
+            for (const [i, key] of keys.entries()) enqueue(key, oldImages[i], await readItem(client, key));
+            return result;
+          });
+          writeChain = run.catch(() => undefined);
+          return run;
+        }
         if (!WRITE_COMMANDS.has(commandName) || input.TableName !== opts.tableName || stopped)
           return next(args);
         const key = keyOf(commandName, input);
