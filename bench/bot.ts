@@ -1,6 +1,6 @@
-// Bot bench: the Lambda handler end to end (HMAC check, Bolt, listener) against in-process stand-ins —
-// dynalite for DynamoDB, the fake Slack Web API over HTTP. Figures: handler time per slash command and
-// per click (p50/p99 over >= 500 signed requests each), the network calls each makes before returning
+// Bot bench: the Lambda handler end to end (HMAC check, Bolt, listener) against local stand-ins —
+// DynamoDB Local (one JVM for the run), the fake Slack Web API over HTTP. Figures: handler time per slash
+// command and per click (p50/p99 over >= 500 signed requests each), the network calls each makes before returning
 // (counted for real: a middleware on the DynamoDB client, the fake Slack's call log), and the time from
 // an Approve click to the requester's DM through the stream stand-in and the provisioner.
 import { execFile } from "node:child_process";
@@ -120,7 +120,7 @@ export const section: BenchSection = {
         });
       };
 
-      // Warm-up: JIT, sockets, dynalite.
+      // Warm-up: JIT, sockets, DynamoDB Local.
       for (let i = 0; i < 50; i++) await handler(slash(`UWARM${i}`, "status"), {});
 
       // Slash commands.

@@ -1,6 +1,7 @@
 /**
  * `npm run dev` — the whole of cytoskel on this machine, zero config:
- * DynamoDB (in-process dynalite), the local AWS stand-in, a fake Slack Web API that prints what the bot
+ * DynamoDB Local (needs Java 17+: the store writes with transactions; in memory, telemetry off, killed
+ * when this process exits), the local AWS stand-in, a fake Slack Web API that prints what the bot
  * says, the secret-link server, the provisioner fed by the local stream stand-in, and the bot's Lambda
  * handler over HTTP on 127.0.0.1. Drive it with `npm run slack` (or any client that signs requests).
  *
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { SocketModeReceiver } from "@slack/bolt";
 import { createBotApp } from "../src/bot/app.ts";
 import { loadBotConfig, SLACK_API_DEFAULT } from "../src/bot/config.ts";
+import { javaMissingReason } from "../test/support/dynamodb.ts";
 import type { SlackCall } from "../test/support/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../test/support/playground.ts";
 
@@ -52,6 +54,13 @@ function indent(text: string): string {
     .split("\n")
     .map((l) => `    ${l}`)
     .join("\n");
+}
+
+// The store needs DynamoDB Local, which needs Java: say so plainly instead of a stack trace.
+const noJava = javaMissingReason();
+if (noJava) {
+  console.error(`cytoskel dev: cannot start the local DynamoDB: ${noJava}.`);
+  process.exit(1);
 }
 
 if (socketMode) {
@@ -115,7 +124,7 @@ if (socketMode) {
   admin user / channel      ${d.adminUserId} / ${d.adminChannelId}   (team ${d.teamId})
   fake Slack Web API        ${pg.slack.apiUrl}   — every call as JSON: GET ${pg.slack.url}/calls
   secret links              ${pg.secretLinkUrl}/s/<id>#<key>
-  DynamoDB (dynalite)       ${pg.dynamo.endpoint}   table ${pg.dynamo.tableName}
+  DynamoDB Local            ${pg.dynamo.endpoint}   table ${pg.dynamo.tableName}
   local AWS (IAM/STS/S3C)   ${pg.localAws.url}   account ${pg.localAws.accountId}, location ${pg.locationId}
 
 Try, in another shell:

@@ -85,7 +85,9 @@ const USER_TEARDOWN_ACTIONS = [
   "iam:DeleteUser",
 ];
 
-// The store makes single-item conditional writes only (no batch or transaction calls).
+// The store writes with TransactWriteItems. IAM has no action for the transaction itself: each item in it
+// is authorized as its own PutItem / UpdateItem / DeleteItem (dynamodb:ConditionCheckItem only for a
+// ConditionCheck, which the store does not use), so these lists cover it. No batch calls.
 const TABLE_READ = ["dynamodb:GetItem", "dynamodb:Query"];
 const TABLE_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"];
 

@@ -247,10 +247,11 @@ export class RequestStore {
       return {
         set,
         remove,
+        // The requester too: the audit event's subject comes from the copy, so it must be this request's.
         condition: {
-          expression: "#status = :from",
+          expression: "#status = :from AND requesterUserId = :requester",
           names: { "#status": "status" },
-          values: { ":from": from },
+          values: { ":from": from, ":requester": request.requesterUserId },
         },
         audit: {
           at: now,

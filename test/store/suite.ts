@@ -293,7 +293,7 @@ export function defineStoreSuite(name: EngineName): void {
 
     txDescribe("transitions", () => {
       it.each(TRANSITIONS.flatMap((t) => t.actors.map((actor) => ({ ...t, actor }))))(
-        "$from -> $to by $actor is one conditional write that records it and appends an audit event",
+        "$from -> $to by $actor is one transaction that records it and appends its audit event",
         async ({ from, to, actor: kind, records }) => {
           const before = await requestIn(stores, from);
           const actor = actorOf(kind, before);

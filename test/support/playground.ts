@@ -1,7 +1,8 @@
 /**
- * Everything cytoskel needs, on one machine, wired like production: DynamoDB (in-process dynalite) with
- * the real table, the local AWS stand-in (seeded with the Access Grants instance, the bucket's location
- * and the uploaders group), the fake Slack Web API, the secret-link server, the provisioner fed by the
+ * Everything cytoskel needs, on one machine, wired like production: DynamoDB (the process's shared
+ * DynamoDB Local — Java 17+ — since the store writes with transactions) with the real table, the local
+ * AWS stand-in (seeded with the Access Grants instance, the bucket's location and the uploaders group),
+ * the fake Slack Web API, the secret-link server, the provisioner fed by the
  * local stream stand-in, and the bot's Lambda handler behind a small node:http server on 127.0.0.1.
  * Used by `npm run dev`, the end-to-end flow test and the benchmark.
  */
