@@ -4,7 +4,7 @@
 // (counted for real: a middleware on the DynamoDB client, the fake Slack's call log), and the time from
 // an Approve click to the requester's DM through the stream stand-in and the provisioner.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";

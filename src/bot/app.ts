@@ -312,6 +312,7 @@ export function createBotApp(deps: BotAppDeps): App {
           from: "PENDING",
           to: "CANCELLED",
           actor: { kind: "requester", id: userId },
+          current: request, // already read for the ownership check: the store need not read again
         });
         try {
           if (updated.adminMessage) {
