@@ -24,6 +24,7 @@ import {
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { openLockKey, requestKey } from "../../src/store/keys.ts";
 import { collectAll } from "../../src/store/paging.ts";
+import { RequestStore } from "../../src/store/requests.ts";
 import type { AccessRequest, NewRequestInput } from "../../src/store/types.ts";
 import {
   createLocalDynamoClient,
@@ -115,6 +116,34 @@ function countCommands(client: DynamoDBClient): { names: string[] } {
     { step: "initialize", name: `countCommands${++seq}` },
   );
   return seen;
+}
+
+/**
+ * Makes the next `times` TransactWriteItems on `client` fail as DynamoDB does when another transaction
+ * holds one of the items (TransactionCanceledException, reason TransactionConflict) before they reach
+ * the engine — the local engines serialise transactions, so the real thing cannot be provoked here.
+ */
+function injectTransactionConflicts(client: DynamoDBClient, times: number): { injected: number } {
+  const state = { injected: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "TransactWriteItemsCommand" && state.injected < times) {
+        state.injected++;
+        const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
+        throw Object.assign(new Error("Transaction cancelled [TransactionConflict]"), {
+          name: "TransactionCanceledException",
+          CancellationReasons: items.map((_, i) =>
+            i === 0
+              ? { Code: "TransactionConflict", Message: "Transaction is ongoing for the item" }
+              : { Code: "None" },
+          ),
+        });
+      }
+      return next(args);
+    },
+    { step: "initialize", name: `injectConflicts${++seq}` },
+  );
+  return state;
 }
 
 /** Defines the whole store suite for one engine; skips it visibly when the engine is missing. */
@@ -498,6 +527,38 @@ export function defineStoreSuite(name: EngineName): void {
           adminMessage: { channel: "CADMIN", ts: "9.9" },
         });
         expect(await stores.requests.get(request.id)).toEqual(approved);
+      });
+
+      it("retries a transaction cancelled by TransactionConflict, and gives up with a named error", async () => {
+        const request = await requestIn(stores, "PENDING");
+        const client = createLocalDynamoClient(db.endpoint);
+        const seen = countCommands(client); // before the injector, so it sees the attempts it cancels
+        const conflicts = injectTransactionConflicts(client, 2);
+        const store = new RequestStore({
+          client: createDocumentClient(client),
+          tableName: db.tableName,
+          conflictBackoffMs: 1,
+        });
+        const approved = await store.transition(request.id, {
+          from: "PENDING",
+          to: "APPROVED",
+          actor: ADMIN,
+          current: request,
+        });
+        expect(conflicts.injected).toBe(2);
+        expect(seen.names).toEqual(Array(3).fill("TransactWriteItemsCommand"));
+        expect(approved.status).toBe("APPROVED");
+        expect(await stores.requests.get(request.id)).toEqual(approved);
+
+        // A conflict that never clears: a few rounds of retries, then Contention (nothing written).
+        const other = await requestIn(stores, "PENDING");
+        injectTransactionConflicts(client, Number.POSITIVE_INFINITY);
+        const err = await rejection(
+          store.transition(other.id, { from: "PENDING", to: "DENIED", actor: ADMIN, current: other }),
+        );
+        client.destroy();
+        expect(err).toMatchObject({ name: "StoreError", code: "Contention" });
+        expect(await stores.requests.get(other.id)).toEqual(other);
       });
 
       raceIt("lets exactly one of many concurrent approvals win and tells every loser who won", async () => {
