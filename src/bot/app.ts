@@ -412,6 +412,8 @@ export function createBotApp(deps: BotAppDeps): App {
         ...move,
         actor: { kind: "admin", id: actorId },
         ...(ref ? { patch: { adminMessage: ref } } : {}),
+        // The card's copy of the request: the store then needs no read (one DynamoDB call).
+        ...(value.request ? { current: value.request } : {}),
       });
     } catch (err) {
       if (!(err instanceof TransitionConflictError)) {

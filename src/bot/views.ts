@@ -25,20 +25,41 @@ export interface Message {
 export interface ButtonValue {
   id: string;
   requester: string;
+  /** The request as filed: the click hands it to the store as its copy (`TransitionInput.current`), so an
+   *  approval is one DynamoDB call. A stale copy only costs the store a retry (its write is conditioned
+   *  on the copy's `updatedAt`, status and requester). Left out when it would not fit Slack's 2,000. */
+  request?: AccessRequest;
 }
 
+const MAX_BUTTON_VALUE = 2000;
+
 export function encodeButtonValue(v: ButtonValue): string {
-  return JSON.stringify({ id: v.id, r: v.requester });
+  const small = JSON.stringify({ id: v.id, r: v.requester });
+  if (!v.request) return small;
+  const full = JSON.stringify({ id: v.id, r: v.requester, q: v.request });
+  return full.length <= MAX_BUTTON_VALUE ? full : small;
 }
 
 /** Accepts our JSON form, or a bare request ID (the provisioner's Retry button). */
-export function decodeButtonValue(value: string | undefined): { id: string; requester?: string } | undefined {
+export function decodeButtonValue(
+  value: string | undefined,
+): { id: string; requester?: string; request?: AccessRequest } | undefined {
   if (!value) return undefined;
   if (!value.startsWith("{")) return /^[A-Za-z0-9_-]{4,64}$/.test(value) ? { id: value } : undefined;
   try {
-    const v = JSON.parse(value) as { id?: unknown; r?: unknown };
+    const v = JSON.parse(value) as { id?: unknown; r?: unknown; q?: Partial<AccessRequest> };
     if (typeof v.id !== "string" || !v.id) return undefined;
-    return typeof v.r === "string" ? { id: v.id, requester: v.r } : { id: v.id };
+    if (typeof v.r !== "string") return { id: v.id };
+    const q = v.q;
+    const copy =
+      q &&
+      q.id === v.id &&
+      q.requesterUserId === v.r &&
+      typeof q.status === "string" &&
+      typeof q.updatedAt === "string"
+        ? { request: q as AccessRequest }
+        : {};
+    return { id: v.id, requester: v.r, ...copy };
   } catch {
     return undefined;
   }
@@ -82,7 +103,7 @@ function requestFields(bucket: string, req: AccessRequest): types.SectionBlock {
 
 /** The admin-channel card with Approve / Deny. */
 export function adminRequestCard(bucket: string, req: AccessRequest): Message {
-  const value = encodeButtonValue({ id: req.id, requester: req.requesterUserId });
+  const value = encodeButtonValue({ id: req.id, requester: req.requesterUserId, request: req });
   const blocks: types.KnownBlock[] = [
     section(`:inbox_tray: *Access request* \`${req.id}\``),
     requestFields(bucket, req),

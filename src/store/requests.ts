@@ -18,8 +18,9 @@
 //   TransactionConflict; the store retries those (jittered) so exactly one wins and the other is told who.
 // - Calls per operation (counted: bench/store.ts, test/store/suite.ts): create 1 TransactWriteItems;
 //   duplicate 1 cancelled TransactWriteItems + 1 GetItem (no write); re-request of a closed scope
-//   2 TransactWriteItems + 1 GetItem; approve with `current` 1 TransactWriteItems, without 1 GetItem + 1
-//   TransactWriteItems; a late click 1 GetItem (or 1 cancelled transaction with a stale `current`).
+//   2 TransactWriteItems + 1 GetItem; approve with `current` (the bot's Approve button carries the
+//   request) 1 TransactWriteItems, without 1 GetItem + 1 TransactWriteItems; a late click 1 cancelled
+//   transaction with a stale `current` (ALL_OLD names the winner), else 1 GetItem and no write.
 //   recordProgress = transition's shape; recordAttempt and annotate are single UpdateItems (no audit).
 // - Secondary indexes key on attributes only the right items carry (sparse): no query ever scans.
 import { randomUUID } from "node:crypto";

@@ -86,6 +86,8 @@ describe("slash command: request", () => {
     expect(decodeButtonValue(buttonValue(card as SlackCall, "cytoskel_approve"))).toEqual({
       id,
       requester: "UREQ1",
+      // The filed request rides along, so the click needs no read before its one transaction.
+      request: expect.objectContaining({ id, requesterUserId: "UREQ1", status: "PENDING" }),
     });
     expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
   });
