@@ -1,6 +1,6 @@
 /**
  * The whole product path through real edges: signed Slack requests → bot Lambda handler → DynamoDB
- * (dynalite) → local stream → provisioner → local AWS stand-in (IAM + Access Grants) → fake Slack DM
+ * (DynamoDB Local) → local stream → provisioner → local AWS stand-in (IAM + Access Grants) → fake Slack DM
  * with a one-time link → status → revoke.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * One bot wired to real edges for a test file: in-process dynalite with the real table, the local fake
+ * One bot wired to real edges for a test file: a table on the run's DynamoDB Local, the local fake
  * Slack Web API, and the Lambda handler that verifies real HMAC signatures.
  */
 

@@ -1,5 +1,5 @@
 // The secret-link page in a real headless Chromium (Debian `chromium`, driven by playwright-core),
-// served by node:http on 127.0.0.1 from the real handler and SecretStore (dynalite). Screenshots of
+// served by node:http on 127.0.0.1 from the real handler and SecretStore (DynamoDB Local). Screenshots of
 // each state go to test-artifacts/secret-link/ (gitignored).
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";

@@ -1,4 +1,4 @@
-// The handler against the real SecretStore/AuditLog on dynalite and the local fake Slack API.
+// The handler against the real SecretStore/AuditLog on DynamoDB Local and the local fake Slack API.
 import { createHash } from "node:crypto";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { webApi } from "@slack/bolt";

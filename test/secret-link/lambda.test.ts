@@ -1,4 +1,4 @@
-// The Lambda entry end to end: config from the environment, DynamoDB client to dynalite, WebClient
+// The Lambda entry end to end: config from the environment, DynamoDB client to DynamoDB Local, WebClient
 // to the local fake Slack; events shaped like API Gateway HTTP API v2 and Lambda Function URL events.
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";

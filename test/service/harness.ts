@@ -1,6 +1,6 @@
 /**
  * Shared set-up for the service, provisioner and expiry suites: real SDK clients against the local AWS
- * stand-in, the store on in-process dynalite, and a WebClient posting to the fake Slack API. One per
+ * stand-in, the store on DynamoDB Local, and a WebClient posting to the fake Slack API. One per
  * test file (beforeAll); tests keep apart by using fresh Slack user IDs.
  */
 import type { IAMClient } from "@aws-sdk/client-iam";

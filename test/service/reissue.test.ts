@@ -1,4 +1,4 @@
-// Re-issue against the local AWS stand-in (IAM, STS) and the real store on dynalite.
+// Re-issue against the local AWS stand-in (IAM, STS) and the real store on DynamoDB Local.
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

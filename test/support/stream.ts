@@ -1,5 +1,5 @@
 /**
- * A local stand-in for the DynamoDB stream that triggers the provisioner (dynalite and the other local
+ * A local stand-in for the DynamoDB stream that triggers the provisioner (the local
  * engines have no streams).
  *
  * Choice: capture writes at the client, not by polling. A middleware on the DynamoDBClient (which the
