@@ -8,8 +8,8 @@
 //   ALL_OLD on the failed lock put names the holder (one consistent read otherwise); an open holder is
 //   returned (created=false), a closed (or missing) one is taken over by a second transaction
 //   conditioned on the old holder's id, so two racing creators cannot both take it.
-// - A transition is one transaction [update conditioned on the expected status AND the `updatedAt` of
-//   the caller's copy, put of the audit event]. TransactWriteItems returns no item on success, so the
+// - A transition is one transaction [update conditioned on the expected status, the requester and the
+//   `updatedAt` of the caller's copy; put of the audit event]. TransactWriteItems returns no item on success, so the
 //   store computes the new request from that copy: the caller passes the request it holds (`current`),
 //   or the store reads it first (one consistent GetItem). A stale copy fails the condition and comes
 //   back as ALL_OLD in the cancellation reasons (one consistent read on engines that omit it): if the
