@@ -31,6 +31,7 @@ import type {
   webApi,
 } from "@slack/bolt";
 import { App, type Receiver } from "@slack/bolt";
+import { jsonLogger, type Logger } from "../log.ts";
 import {
   type AdminDirectory,
   authorize,
@@ -82,11 +83,7 @@ export interface JobQueue {
   enqueue(input: NewJobInput): Promise<Job>;
 }
 
-export interface BotLogger {
-  info(event: string, fields?: Record<string, unknown>): void;
-  warn(event: string, fields?: Record<string, unknown>): void;
-  error(event: string, fields?: Record<string, unknown>): void;
-}
+export type BotLogger = Logger;
 
 export interface BotAppDeps {
   config: ResolvedBotConfig;
@@ -99,12 +96,6 @@ export interface BotAppDeps {
   jobs?: JobQueue;
   logger?: BotLogger;
 }
-
-const jsonLogger: BotLogger = {
-  info: (event, fields) => console.log(JSON.stringify({ level: "info", event, ...fields })),
-  warn: (event, fields) => console.warn(JSON.stringify({ level: "warn", event, ...fields })),
-  error: (event, fields) => console.error(JSON.stringify({ level: "error", event, ...fields })),
-};
 
 /** Admin membership: config IDs, plus the optional user group's members cached for a while. */
 export class AdminResolver {

@@ -6,19 +6,9 @@
  */
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { type ExpiryReport, runExpiry } from "../service/expiry.ts";
-import { createServiceRuntime, loadServiceConfig, type ServiceRuntime } from "../service/runtime.ts";
+import { lazyServiceRuntime } from "../service/runtime.ts";
 
-let runtime: Promise<ServiceRuntime> | undefined;
-
-function getRuntime(): Promise<ServiceRuntime> {
-  if (!runtime) {
-    runtime = (async () => createServiceRuntime(loadServiceConfig(process.env)))();
-    runtime.catch(() => {
-      runtime = undefined;
-    });
-  }
-  return runtime;
-}
+const runtime = lazyServiceRuntime();
 
 export interface ExpiryResult {
   expired: number;
@@ -31,7 +21,7 @@ export async function handler(
   _event: ScheduledEvent | Record<string, never>,
   _context: Context,
 ): Promise<ExpiryResult> {
-  const { deps, config } = await getRuntime();
+  const { deps, config } = await runtime.get();
   const report = await runExpiry(deps, config.expiry);
   return {
     expired: report.expired.length,
@@ -42,5 +32,5 @@ export async function handler(
 }
 
 export function resetExpiryForTests(): void {
-  runtime = undefined;
+  runtime.reset();
 }

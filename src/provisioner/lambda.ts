@@ -5,24 +5,13 @@
  * a bad config fails the first invocation with a message naming every bad setting.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { createServiceRuntime, loadServiceConfig, type ServiceRuntime } from "../service/runtime.ts";
+import { lazyServiceRuntime } from "../service/runtime.ts";
 import { handleProvisionerEvent } from "./handler.ts";
 
-let runtime: Promise<ServiceRuntime> | undefined;
-
-function getRuntime(): Promise<ServiceRuntime> {
-  if (!runtime) {
-    runtime = (async () => createServiceRuntime(loadServiceConfig(process.env)))();
-    // A failed start (e.g. Secrets Manager hiccup) is retried on the next invocation.
-    runtime.catch(() => {
-      runtime = undefined;
-    });
-  }
-  return runtime;
-}
+const runtime = lazyServiceRuntime();
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-  const { deps, config, locksFor } = await getRuntime();
+  const { deps, config, locksFor } = await runtime.get();
   // A lock held by an invocation that timed out frees itself when that invocation would have ended.
   const locks = locksFor(context.getRemainingTimeInMillis());
   return handleProvisionerEvent({ ...deps, locks }, event, {
@@ -34,5 +23,5 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
 
 /** Tests and the playground start from a clean slate. */
 export function resetProvisionerForTests(): void {
-  runtime = undefined;
+  runtime.reset();
 }

@@ -14,6 +14,7 @@
 // custom headers, and a cross-origin fetch that sets one must pass a CORS preflight, which this
 // handler never grants (OPTIONS gets 405, and no Access-Control-* header is ever sent), so
 // another site cannot burn somebody's link. Refused POSTs consume nothing.
+import type { Logger as BaseLogger } from "../log.ts";
 import { isWellFormedLinkId } from "./crypto.ts";
 import {
   CONTENT_SECURITY_POLICY,
@@ -62,10 +63,7 @@ export interface ConsumedEvent {
 /** Runs after a successful consume (DM the requester, audit). Its failure never fails the reveal. */
 export type ConsumedHook = (event: ConsumedEvent) => Promise<void>;
 
-export interface Logger {
-  info(message: string, data?: Record<string, unknown>): void;
-  error(message: string, data?: Record<string, unknown>): void;
-}
+export type Logger = Pick<BaseLogger, "info" | "error">;
 
 export interface SecretLinkHandlerOptions {
   secrets: SecretLinkStore;

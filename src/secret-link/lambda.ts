@@ -5,10 +5,11 @@ import { webApi } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
 import type { Env } from "../config/env.ts";
+import { jsonLogger } from "../log.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
 import { loadSecretLinkConfig, type SecretLinkConfig, tokenFromSecretString } from "./config.ts";
-import { createSecretLinkHandler, type HttpRequest, type HttpResponse, type Logger } from "./handler.ts";
+import { createSecretLinkHandler, type HttpRequest, type HttpResponse } from "./handler.ts";
 import { createConsumedNotifier } from "./notify.ts";
 
 export type Handle = (req: HttpRequest) => Promise<HttpResponse>;
@@ -26,12 +27,6 @@ export function fromLambdaEvent(event: APIGatewayProxyEventV2): HttpRequest {
 export function toLambdaResult(res: HttpResponse): APIGatewayProxyStructuredResultV2 {
   return { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: false };
 }
-
-/** JSON lines for CloudWatch. Callers pass ids and error names only, never secrets. */
-const jsonLogger: Logger = {
-  info: (message, data) => console.log(JSON.stringify({ level: "info", message, ...data })),
-  error: (message, data) => console.error(JSON.stringify({ level: "error", message, ...data })),
-};
 
 async function readBotToken(
   config: SecretLinkConfig,

@@ -3,9 +3,11 @@
  * the playground, tests). The store is described by the few methods used here, so the real
  * RequestStore fits and nothing in the service layer creates clients.
  */
+
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { Target } from "../config/targets.ts";
+import type { Logger } from "../log.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import type { SecretLinkWriter } from "../secret-link/issue.ts";
 import type { Job } from "../store/jobs.ts";
@@ -71,11 +73,7 @@ export interface ServiceHooks {
   at?(point: CrashPoint, requestId: string): void | Promise<void>;
 }
 
-export interface ServiceLogger {
-  info(event: string, fields?: Record<string, unknown>): void;
-  warn(event: string, fields?: Record<string, unknown>): void;
-  error(event: string, fields?: Record<string, unknown>): void;
-}
+export type ServiceLogger = Logger;
 
 export interface ServiceDeps {
   store: RequestStorePort;
@@ -107,14 +105,8 @@ export function personLockName(userId: string): string {
   return `PERSON#${userId}`;
 }
 
-/** JSON lines to stdout/stderr (CloudWatch); callers never pass secrets. */
-export const consoleLogger: ServiceLogger = {
-  info: (event, fields) => console.log(JSON.stringify({ level: "info", event, ...fields })),
-  warn: (event, fields) => console.warn(JSON.stringify({ level: "warn", event, ...fields })),
-  error: (event, fields) => console.error(JSON.stringify({ level: "error", event, ...fields })),
-};
-
-export const silentLogger: ServiceLogger = { info: () => {}, warn: () => {}, error: () => {} };
+/** Kept as names of this layer; the one implementation is src/log.ts. */
+export { jsonLogger as consoleLogger, silentLogger } from "../log.ts";
 
 export function nowOf(deps: Pick<ServiceDeps, "now">): Date {
   return deps.now ? deps.now() : new Date();

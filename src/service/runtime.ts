@@ -168,3 +168,25 @@ export async function createServiceRuntime(
     createDynamoUserLocks({ doc, tableName: config.tableName, leaseMs: remainingTimeMs + 5_000 });
   return { config, clients, deps, locksFor };
 }
+
+/**
+ * The runtime of a Lambda entry, made on first use and kept for the container's life. A failed start
+ * (e.g. a Secrets Manager hiccup) is forgotten, so the next invocation tries again.
+ */
+export function lazyServiceRuntime(): { get(): Promise<ServiceRuntime>; reset(): void } {
+  let runtime: Promise<ServiceRuntime> | undefined;
+  return {
+    get() {
+      if (!runtime) {
+        runtime = (async () => createServiceRuntime(loadServiceConfig(process.env)))();
+        runtime.catch(() => {
+          runtime = undefined;
+        });
+      }
+      return runtime;
+    },
+    reset() {
+      runtime = undefined;
+    },
+  };
+}
