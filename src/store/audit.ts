@@ -3,10 +3,10 @@
 // writes its events inside the same transaction as the change they record (`prepare`); events not tied
 // to a store change (a consumed secret, a user-level revoke) are single puts (`append`).
 import { randomUUID } from "node:crypto";
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, PutCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { ForbiddenDataError, isConditionalCheckFailed, StoreAccessError } from "./errors.ts";
 import { AUDIT_SK_PREFIX, auditPartition, auditSortKey } from "./keys.ts";
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "./paging.ts";
+import { queryPage } from "./paging.ts";
 import { INDEX } from "./table.ts";
 import type { AuditEvent, NewAuditEvent, Page, PageOptions } from "./types.ts";
 
@@ -105,25 +105,18 @@ export class AuditLog {
     });
   }
 
-  async #query(
+  #query(
     operation: string,
     page: PageOptions,
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], "TableName">,
+    input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
   ): Promise<Page<AuditEvent>> {
-    const exclusiveStartKey = decodeCursor(page.cursor);
-    try {
-      const out = await this.#client.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.#table,
-          Limit: page.limit ?? DEFAULT_PAGE_SIZE,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      return { items: (out.Items ?? []).map(toAuditEvent), cursor: encodeCursor(out.LastEvaluatedKey) };
-    } catch (err) {
-      throw new StoreAccessError(`audit ${operation}`, err);
-    }
+    return queryPage(
+      { client: this.#client, tableName: this.#table },
+      `audit ${operation}`,
+      page,
+      input,
+      toAuditEvent,
+    );
   }
 }
 

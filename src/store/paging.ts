@@ -1,6 +1,7 @@
-// Opaque cursors over DynamoDB's LastEvaluatedKey, and a helper to walk every page.
-import { InvalidCursorError } from "./errors.ts";
-import type { Page } from "./types.ts";
+// Opaque cursors over DynamoDB's LastEvaluatedKey, one paged Query, and a helper to walk every page.
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { InvalidCursorError, StoreAccessError } from "./errors.ts";
+import type { Page, PageOptions } from "./types.ts";
 
 export const DEFAULT_PAGE_SIZE = 100;
 
@@ -18,6 +19,30 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
     // fall through
   }
   throw new InvalidCursorError();
+}
+
+/** One page of a Query, mapped to domain items; failures become StoreAccessError naming `operation`. */
+export async function queryPage<T>(
+  target: { client: DynamoDBDocumentClient; tableName: string },
+  operation: string,
+  page: PageOptions,
+  input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
+  toItem: (item: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const exclusiveStartKey = decodeCursor(page.cursor);
+  try {
+    const out = await target.client.send(
+      new QueryCommand({
+        ...input,
+        TableName: target.tableName,
+        Limit: page.limit ?? DEFAULT_PAGE_SIZE,
+        ExclusiveStartKey: exclusiveStartKey,
+      }),
+    );
+    return { items: (out.Items ?? []).map(toItem), cursor: encodeCursor(out.LastEvaluatedKey) };
+  } catch (err) {
+    throw new StoreAccessError(operation, err);
+  }
 }
 
 /** Fetch every page (for jobs that must see everything, e.g. the expiry sweep). */

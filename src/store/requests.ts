@@ -28,7 +28,6 @@ import type { CancellationReason } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -46,7 +45,7 @@ import {
   TransitionConflictError,
 } from "./errors.ts";
 import { openLockKey, requestKey } from "./keys.ts";
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from "./paging.ts";
+import { queryPage } from "./paging.ts";
 import { INDEX } from "./table.ts";
 import type {
   AccessRequest,
@@ -518,25 +517,12 @@ export class RequestStore {
     }
   }
 
-  async #query(
+  #query(
     operation: string,
     page: PageOptions,
     input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
   ): Promise<Page<AccessRequest>> {
-    const exclusiveStartKey = decodeCursor(page.cursor);
-    try {
-      const out = await this.#client.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.#table,
-          Limit: page.limit ?? DEFAULT_PAGE_SIZE,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      return { items: (out.Items ?? []).map(toRequest), cursor: encodeCursor(out.LastEvaluatedKey) };
-    } catch (err) {
-      throw new StoreAccessError(operation, err);
-    }
+    return queryPage({ client: this.#client, tableName: this.#table }, operation, page, input, toRequest);
   }
 }
 
