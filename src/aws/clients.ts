@@ -64,10 +64,16 @@ function envCredentials(opts: AwsClientOptions): AwsClientOptions["credentials"]
   };
 }
 
-function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
-  // SDK v3 prints a multi-line "Node >= 22 soon" warning on Node 20 (our dev machines; Lambda runs 22).
-  // It would break the CLI's one-line-on-stderr contract, so it is silenced unless someone set it.
+/**
+ * SDK v3 prints a multi-line "Node >= 22 soon" warning on Node 20 (our dev machines; Lambda runs 22).
+ * It would break the CLI's one-line-on-stderr contract, so it is silenced unless someone set it.
+ */
+export function quietNodeVersionWarning(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
+function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
+  quietNodeVersionWarning();
   const env = opts.env ?? process.env;
   const region = opts.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || fallbackRegion);
   const profile = opts.profile ?? (env.AWS_PROFILE || undefined);

@@ -25,6 +25,7 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { quietNodeVersionWarning } from "../../src/aws/clients.ts";
 import { createDocumentClient } from "../../src/store/client.ts";
 import { createTableInput, TABLE_SCHEMA } from "../../src/store/table.ts";
 
@@ -54,6 +55,7 @@ const DUMMY_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 
 /** A real DynamoDB client aimed at a local engine. */
 export function createLocalDynamoClient(endpoint: string): DynamoDBClient {
+  quietNodeVersionWarning();
   return new DynamoDBClient({ endpoint, region: "us-east-1", credentials: DUMMY_CREDENTIALS });
 }
 
