@@ -28,18 +28,9 @@ import { LockBusyError } from "../service/user-lock.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
 import { queuedJob, runJobWithRetries } from "./jobs.ts";
+import { type RetryPolicy, withRetries } from "./retry.ts";
 
-export interface RetryPolicy {
-  /** Tries per request within one invocation (default 3). */
-  maxAttempts?: number;
-  /** First backoff; doubles each try, with ±50% jitter (default 1000 ms). */
-  backoffMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Lambda's context.getRemainingTimeInMillis; retries stop early rather than be cut off. */
-  remainingTimeMs?: () => number;
-  /** Time one attempt may need; no retry starts with less than this left (default 20 s). */
-  attemptBudgetMs?: number;
-}
+export type { RetryPolicy } from "./retry.ts";
 
 /** The request ID to provision for this record, or undefined when the record is not an approval. */
 export function approvedRequestId(record: DynamoDBRecord): string | undefined {
@@ -54,8 +45,6 @@ export function approvedRequestId(record: DynamoDBRecord): string | undefined {
   if (prev?.status === "APPROVED") return undefined;
   return next.id;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function handleProvisionerEvent(
   deps: ServiceDeps,
@@ -134,17 +123,8 @@ export async function provisionWithRetries(
   policy: RetryPolicy = {},
 ): Promise<ProvisionResult> {
   const log = deps.log ?? silentLogger;
-  const maxAttempts = Math.max(1, policy.maxAttempts ?? 3);
-  const backoffMs = policy.backoffMs ?? 1_000;
-  const sleep = policy.sleep ?? defaultSleep;
-  const budget = policy.attemptBudgetMs ?? 20_000;
-
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    try {
-      return await provisionRequest(deps, requestId);
-    } catch (err) {
-      lastError = err;
+  const result = await withRetries(() => provisionRequest(deps, requestId), policy, {
+    async onAttemptFailed(err, attempt) {
       const reason = describeFailure(err);
       log.warn("provisioner.attempt_failed", { requestId, attempt, error: (err as Error).name, reason });
       try {
@@ -152,15 +132,10 @@ export async function provisionWithRetries(
       } catch {
         // Bookkeeping only.
       }
-      if (!isRetryable(err) || attempt === maxAttempts) break;
-      const delay = Math.round(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      if (policy.remainingTimeMs && policy.remainingTimeMs() < delay + budget) {
-        // Out of time for another try: let Lambda redeliver rather than give up early.
-        throw err;
-      }
-      await sleep(delay);
-    }
-  }
+    },
+  });
+  if (result.ok) return result.value;
+  const lastError = result.error;
   // Someone else is working on this person; their finish or Lambda's redelivery sorts it out.
   if (lastError instanceof LockBusyError) throw lastError;
   // The record outlived its request (deleted by an operator): nothing to provision or mark.

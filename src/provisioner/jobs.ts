@@ -16,7 +16,7 @@
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { type ServiceDeps, silentLogger } from "../service/deps.ts";
-import { describeFailure, isRetryable } from "../service/errors.ts";
+import { describeFailure } from "../service/errors.ts";
 import {
   adminJobFailedMessage,
   reissuedAdminPost,
@@ -27,7 +27,7 @@ import { NothingToReissueError, reissueCredentials } from "../service/reissue.ts
 import { revokeAccess } from "../service/revoke.ts";
 import { LockBusyError } from "../service/user-lock.ts";
 import { type Job, jobFromImage } from "../store/jobs.ts";
-import type { RetryPolicy } from "./handler.ts";
+import { type RetryPolicy, withRetries } from "./retry.ts";
 
 /** The job a record queues: only the INSERT of a job item (claims and finishes are MODIFYs). */
 export function queuedJob(record: DynamoDBRecord): Job | undefined {
@@ -44,7 +44,6 @@ export type JobResult =
   | { outcome: "skipped"; state: string };
 
 const DEFAULT_LEASE_MS = 15 * 60_000;
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs one queued job at most once to completion. Throws only when the record should go back to Lambda. */
 export async function runJobWithRetries(
@@ -65,17 +64,8 @@ export async function runJobWithRetries(
     return { outcome: "skipped", state };
   }
 
-  const maxAttempts = Math.max(1, policy.maxAttempts ?? 3);
-  const backoffMs = policy.backoffMs ?? 1_000;
-  const sleep = policy.sleep ?? defaultSleep;
-  const budget = policy.attemptBudgetMs ?? 20_000;
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    let text: string;
-    try {
-      text = await runJob(deps, job);
-    } catch (err) {
-      lastError = err;
+  const result = await withRetries(() => runJob(deps, job), policy, {
+    onAttemptFailed(err, attempt) {
       log.warn("provisioner.job_attempt_failed", {
         jobId: job.id,
         kind: job.kind,
@@ -83,22 +73,20 @@ export async function runJobWithRetries(
         error: (err as Error).name,
         reason: describeFailure(err),
       });
-      if (!isRetryable(err) || attempt === maxAttempts) break;
-      const delay = Math.round(backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-      if (policy.remainingTimeMs && policy.remainingTimeMs() < delay + budget) {
-        await deps.jobs.release(job.id);
-        throw err;
-      }
-      await sleep(delay);
-      continue;
-    }
-    // Outside the retry: once the work is done it is never redone (a failed finish leaves the job
-    // RUNNING, which a redelivered record skips until its lease lapses).
-    await deps.jobs.finish(job.id, { jobState: "DONE", resultText: text });
-    await answer(deps, job, { text });
-    log.info("provisioner.job_done", { jobId: job.id, kind: job.kind, attempt });
-    return { outcome: "done", text };
+    },
+    async beforeRedeliver() {
+      await deps.jobs?.release(job.id);
+    },
+  });
+  if (result.ok) {
+    // Once the work is done it is never redone (a failed finish leaves the job RUNNING, which a
+    // redelivered record skips until its lease lapses).
+    await deps.jobs.finish(job.id, { jobState: "DONE", resultText: result.value });
+    await answer(deps, job, { text: result.value });
+    log.info("provisioner.job_done", { jobId: job.id, kind: job.kind, attempt: result.attempt });
+    return { outcome: "done", text: result.value };
   }
+  const lastError = result.error;
   // Someone else is changing this person's access: hand the job back and let Lambda redeliver it.
   if (lastError instanceof LockBusyError) {
     await deps.jobs.release(job.id);
