@@ -154,6 +154,7 @@ describe("npm run local-aws", () => {
       "AWS_DEFAULT_REGION",
       "AWS_ENDPOINT_URL_IAM",
       "AWS_ENDPOINT_URL_S3_CONTROL",
+      "AWS_ENDPOINT_URL_SECRETS_MANAGER",
       "AWS_ENDPOINT_URL_STS",
       "AWS_REGION",
       "AWS_SECRET_ACCESS_KEY",

@@ -11,6 +11,8 @@
 // S3 Control: Create/Get/Delete/ListAccessGrantsInstance(s), Create/Get/List/DeleteAccessGrantsLocation,
 //   Create/Get/List/DeleteAccessGrant (NextToken/MaxResults, grantee/permission/scope filters),
 //   GetDataAccess (caller from the SigV4 key; needs s3:GetDataAccess in the caller's IAM policies).
+// Secrets Manager (JSON 1.1): GetSecretValue (by name, ARN or partial ARN; VersionId/VersionStage);
+//   secrets are seeded with putSecret(name, value). ResourceNotFoundException 400 like AWS.
 // Requests signed with keys issued here are SigV4-verified; unknown keys act as the account's admin.
 // Error codes, messages and statuses follow AWS's documentation (e.g. NoSuchEntity 404,
 // EntityAlreadyExists 409, DeleteConflict 409, AccessGrantsInstanceNotExistsError 404,
@@ -20,10 +22,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { type Caller, handleIam, IAM_NS, iamErrorXml } from "./iam.ts";
 import { handleS3Control, isS3ControlPath, s3ControlErrorXml } from "./s3control.ts";
+import {
+  handleSecretsManager,
+  JSON_11,
+  putSecret,
+  SECRETS_MANAGER_TARGET_PREFIX,
+  secretsManagerErrorJson,
+} from "./secretsmanager.ts";
 import { signatureMatches } from "./sigv4.ts";
 import { createState, type LocalAwsState, type RequestRecord, userForAccessKey } from "./state.ts";
 import { AwsFault, parseSigV4, readBody, requestId, xmlDocument } from "./wire.ts";
 
+export { SECRET_NOT_FOUND } from "./secretsmanager.ts";
 export type * from "./state.ts";
 export { allGrants, userForAccessKey } from "./state.ts";
 
@@ -51,6 +61,11 @@ export interface LocalAws {
     operation: string,
     fault: { code: string; status: number; message?: string; times?: number },
   ): void;
+  /**
+   * Seed (or add a new AWSCURRENT version of) a Secrets Manager secret; returns its ARN, which ends in
+   * "-" and 6 random characters like AWS's.
+   */
+  putSecret(name: string, value: string, opts?: { region?: string }): string;
   stop(): Promise<void>;
 }
 
@@ -160,6 +175,32 @@ async function handle(
     return;
   }
 
+  const target = req.headers["x-amz-target"];
+  if (typeof target === "string" && target.startsWith(SECRETS_MANAGER_TARGET_PREFIX)) {
+    record.service = "secretsmanager";
+    record.operation = target.slice(SECRETS_MANAGER_TARGET_PREFIX.length);
+    try {
+      if (revoked)
+        throw new AwsFault(
+          "UnrecognizedClientException",
+          400,
+          "The security token included in the request is invalid.",
+        );
+      if (badSignature) throw new AwsFault("InvalidSignatureException", 400, signatureFault.message);
+      const answer = handleSecretsManager(state, target, body, callerFor(state, sig.accessKeyId));
+      send(res, 200, answer.json, JSON_11);
+    } catch (err) {
+      const fault =
+        err instanceof AwsFault
+          ? err
+          : new AwsFault("InternalServiceError", 500, "An error occurred on the server side.");
+      record.status = fault.status;
+      record.errorCode = fault.code;
+      send(res, fault.status, secretsManagerErrorJson(fault), JSON_11);
+    }
+    return;
+  }
+
   // Query protocol: IAM or STS, told apart by the SigV4 scope (or by the action for unsigned calls).
   const params = new URLSearchParams(body || url.search);
   const action = params.get("Action") ?? "";
@@ -238,6 +279,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     AWS_ENDPOINT_URL_IAM: url,
     AWS_ENDPOINT_URL_STS: url,
     AWS_ENDPOINT_URL_S3_CONTROL: url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
     AWS_REGION: opts.region ?? "us-east-1",
     // The AWS CLI v1 (botocore) reads only AWS_DEFAULT_REGION.
     AWS_DEFAULT_REGION: opts.region ?? "us-east-1",
@@ -259,6 +301,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         remaining: fault.times ?? 1,
       });
     },
+    putSecret: (name, value, putOpts = {}) =>
+      putSecret(state, name, value, putOpts.region ?? opts.region ?? "us-east-1").arn,
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

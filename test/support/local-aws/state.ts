@@ -89,8 +89,23 @@ export interface DataAccessRecord {
   expiration: Date;
 }
 
+export interface LocalSecretVersion {
+  versionId: string;
+  secretString: string;
+  createdDate: Date;
+  /** Staging labels: AWSCURRENT for the latest, AWSPREVIOUS for the one before. */
+  stages: string[];
+}
+
+export interface LocalSecret {
+  name: string;
+  arn: string;
+  createdDate: Date;
+  versions: LocalSecretVersion[];
+}
+
 export interface RequestRecord {
-  service: "iam" | "sts" | "s3control" | "unknown";
+  service: "iam" | "sts" | "s3control" | "secretsmanager" | "unknown";
   operation: string;
   status: number;
   accessKeyId: string | undefined;
@@ -123,6 +138,8 @@ export interface LocalAwsState {
   };
   /** Access Grants instances by region (one per account and region, like AWS). */
   accessGrants: Map<string, LocalInstance>;
+  /** Secrets by name (seeded with LocalAws.putSecret). */
+  secretsManager: { secrets: Map<string, LocalSecret> };
   dataAccessCalls: DataAccessRecord[];
   /** Faults to answer instead of performing an operation (see LocalAws.failNext). */
   injectedFaults: InjectedFault[];
@@ -135,6 +152,7 @@ export function createState(accountId: string): LocalAwsState {
     accountId,
     iam: { users: new Map(), groups: new Map(), policies: new Map(), deletedAccessKeyIds: new Set() },
     accessGrants: new Map(),
+    secretsManager: { secrets: new Map() },
     dataAccessCalls: [],
     injectedFaults: [],
     requests: [],
