@@ -11,7 +11,9 @@ const port = Number(arg("--port") ?? 0);
 const local = await startLocalAws({ port, ...(arg("--account") ? { accountId: arg("--account") } : {}) });
 const seeded = process.argv.includes("--empty") ? undefined : seedAccessGrantsLocation(local);
 
-console.log(`Local AWS stand-in (IAM, STS, S3 Control Access Grants, Secrets Manager) listening on ${local.url}`);
+console.log(
+  `Local AWS stand-in (IAM, STS, S3 Control Access Grants, Secrets Manager) listening on ${local.url}`,
+);
 console.log(`Account ${local.accountId}; the credentials below are dummies for the stand-in only.`);
 if (seeded)
   console.log(
