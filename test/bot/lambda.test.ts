@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SecretResolutionError } from "../../src/bot/config.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
 import { signedEvent, slashCommandBody } from "../support/slack-requests.ts";
 
 const SECRET = "lambda-entry-test-secret";
@@ -54,5 +56,93 @@ describe("Lambda entry (src/bot/lambda.ts)", () => {
     expect(slack.calls.map((c) => c.method)).toEqual(["chat.postMessage"]);
     const forged = await handler(signedEvent("wrong", body), {});
     expect(forged.statusCode).toBe(401);
+  });
+});
+
+// The deployed shape: both Slack secrets live in Secrets Manager and the entry reads them by ARN on its
+// cold start, through the real SDK client, from the local AWS stand-in.
+describe("Lambda entry with Slack secrets in Secrets Manager", () => {
+  const SM_SIGNING = "sm-lambda-signing-secret-5e6f7a";
+  const SM_TOKEN = "xoxb-sm-lambda-bot-token-1b2c3d";
+  const MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/absent-AbCdEf";
+  let local: LocalAws;
+  let signingArn: string;
+  const printed: string[] = [];
+
+  beforeAll(async () => {
+    local = await startLocalAws();
+    signingArn = local.putSecret("cytoskel/slack-signing-secret", SM_SIGNING);
+    const tokenArn = local.putSecret(
+      "cytoskel/slack-bot-token",
+      JSON.stringify({ SLACK_BOT_TOKEN: SM_TOKEN }),
+    );
+    vi.stubEnv("SLACK_SIGNING_SECRET", undefined);
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    vi.stubEnv("SLACK_SIGNING_SECRET_ARN", MISSING_ARN);
+    vi.stubEnv("SLACK_BOT_TOKEN_ARN", tokenArn);
+    vi.stubEnv("AWS_ENDPOINT_URL_SECRETS_MANAGER", local.url);
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        printed.push(args.map(String).join(" "));
+      });
+    }
+    // A fresh module: the one above already holds a handler built from plain environment secrets.
+    vi.resetModules();
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await local?.stop();
+  });
+
+  it("fails a cold start on a missing secret naming the variable, then retries it on the next call", async () => {
+    const { handler } = await import("../../src/bot/lambda.ts");
+    const body = slashCommandBody({ userId: "ULAMBDA2", text: "help", responseUrl: slack.responseUrl() });
+    let err: unknown;
+    try {
+      await handler(signedEvent(SM_SIGNING, body), {});
+    } catch (e) {
+      err = e;
+    }
+    // By name: after resetModules the entry's SecretResolutionError is another module instance's class.
+    expect(err).toMatchObject({ name: SecretResolutionError.name });
+    expect((err as Error).message).toBe(
+      "could not read SLACK_SIGNING_SECRET from Secrets Manager (SLACK_SIGNING_SECRET_ARN)",
+    );
+    expect((err as Error).cause).toMatchObject({ name: "ResourceNotFoundException" });
+    const shown = `${String(err)}\n${(err as Error).stack}\n${String((err as Error).cause)}`;
+    expect(shown).not.toContain(SM_SIGNING);
+    expect(shown).not.toContain(SM_TOKEN);
+
+    vi.stubEnv("SLACK_SIGNING_SECRET_ARN", signingArn);
+    const res = await handler(signedEvent(SM_SIGNING, body), {});
+    expect(res.statusCode).toBe(200);
+  });
+
+  it("verifies requests with the signing secret read from Secrets Manager and posts with its bot token", async () => {
+    const { handler } = await import("../../src/bot/lambda.ts");
+    const reads = local.state.requests.filter((r) => r.operation === "GetSecretValue").length;
+    const posted = slack.callsTo("chat.postMessage").length;
+    const body = slashCommandBody({
+      userId: "ULAMBDA3",
+      text: "request prefix cpg0008 read",
+      responseUrl: slack.responseUrl(),
+    });
+    const res = await handler(signedEvent(SM_SIGNING, body, { format: "function-url", base64: true }), {});
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body).text).toContain("filed");
+    expect(slack.callsTo("chat.postMessage")).toHaveLength(posted + 1);
+    // The environment's old plain secret, or any other, is refused.
+    const forged = await handler(signedEvent(SECRET, body), {});
+    expect(forged.statusCode).toBe(401);
+    expect(forged.body ?? "").not.toContain(SM_SIGNING);
+    // Warm invocations reuse the secrets read on the cold start.
+    expect(local.state.requests.filter((r) => r.operation === "GetSecretValue")).toHaveLength(reads);
+  });
+
+  it("never prints either secret", () => {
+    const all = printed.join("\n");
+    expect(all).not.toContain(SM_SIGNING);
+    expect(all).not.toContain(SM_TOKEN);
   });
 });
