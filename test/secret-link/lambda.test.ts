@@ -10,6 +10,7 @@ import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.t
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
 
 const payload: CredentialsPayload = {
   accessKeyId: "AKIALAMBDAEXAMPLE001",
@@ -165,5 +166,58 @@ describe("secret-link config", () => {
     expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).toThrow(/without SLACK_BOT_TOKEN/);
     expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).not.toThrow(/xoxb-x/);
     expect(() => tokenFromSecretString("")).toThrow(/empty/);
+  });
+});
+
+// The deployed shape: the bot token lives in Secrets Manager; the entry reads it by ARN on its cold start
+// through the real SDK client, here from the local AWS stand-in.
+describe("secret-link Lambda entry with the bot token in Secrets Manager", () => {
+  const SM_TOKEN = "xoxb-sm-secret-link-token-4d5e6f";
+  const MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/absent-AbCdEf";
+  let local: LocalAws;
+  let smEnv: Record<string, string>;
+
+  beforeAll(async () => {
+    local = await startLocalAws();
+    const { SLACK_BOT_TOKEN: _plain, ...rest } = env;
+    smEnv = { ...rest, AWS_ENDPOINT_URL_SECRETS_MANAGER: local.url };
+  });
+
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it("reads the token by ARN and serves a one-time reveal that DMs the requester", async () => {
+    const arn = local.putSecret("cytoskel/secret-link-token", JSON.stringify({ SLACK_BOT_TOKEN: SM_TOKEN }));
+    const path = await issue("lambda-req-sm");
+    const handle = await createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn });
+    expect(local.state.requests.filter((r) => r.operation === "GetSecretValue")).toEqual([
+      expect.objectContaining({ service: "secretsmanager", status: 200 }),
+    ]);
+    const dms = slack.callsTo("chat.postMessage").length;
+    const reveal = { headers: { [REVEAL_HEADER]: REVEAL_HEADER_VALUE } };
+    const res = await handle(fromLambdaEvent(event("POST", path, reveal)));
+    expect(res.status).toBe(200);
+    expect(slack.callsTo("chat.postMessage")).toHaveLength(dms + 1);
+    expect(JSON.stringify(slack.calls)).not.toContain(SM_TOKEN);
+  });
+
+  it("fails the cold start on a missing secret without showing any token", async () => {
+    local.putSecret("cytoskel/other-token", SM_TOKEN);
+    let err: unknown;
+    try {
+      await createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: MISSING_ARN });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ name: "ResourceNotFoundException" });
+    expect(`${String(err)}\n${(err as Error).stack}`).not.toContain(SM_TOKEN);
+  });
+
+  it("refuses a JSON secret without a token key, without echoing what it holds", async () => {
+    const arn = local.putSecret("cytoskel/wrong-key", JSON.stringify({ signingSecret: SM_TOKEN }));
+    const start = createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn });
+    await expect(start).rejects.toThrow(/holds JSON without SLACK_BOT_TOKEN/);
+    await expect(createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn })).rejects.not.toThrow(SM_TOKEN);
   });
 });
