@@ -7,6 +7,15 @@
 
 import { type Env, EnvReader } from "../config/env.ts";
 import {
+  readSlackSecret,
+  type SecretFetcher,
+  SecretResolutionError,
+  type SlackSecretVariable,
+} from "../config/secrets.ts";
+
+export { type SecretFetcher, SecretResolutionError };
+
+import {
   DEFAULT_TARGET,
   getTarget,
   isTargetName,
@@ -18,7 +27,7 @@ import {
 export const SLACK_API_DEFAULT = "https://slack.com/api/";
 
 /** A secret given directly, or the ARN of a Secrets Manager secret holding it. */
-export type SecretSource = { value: string } | { arn: string; variable: string };
+export type SecretSource = { value: string } | { arn: string; variable: SlackSecretVariable };
 
 export interface BotConfig {
   slack: {
@@ -57,7 +66,7 @@ const BOT_ID = /^B[A-Z0-9]{2,}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-function secretSource(reader: EnvReader, name: string): SecretSource {
+function secretSource(reader: EnvReader, name: SlackSecretVariable): SecretSource {
   const pick = reader.oneOf(name, `${name}_ARN`);
   if (!pick) return { value: "" };
   if (pick.name === name) return { value: pick.value };
@@ -139,69 +148,26 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
   };
 }
 
-/** Reads a secret string by ARN (the entry point passes a Secrets Manager-backed function). */
-export type SecretFetcher = (arn: string) => Promise<string>;
-
-export class SecretResolutionError extends Error {
-  override readonly name = "SecretResolutionError";
-}
-
-/**
- * Resolves SecretSource values. A secret may hold the plain value or a JSON object with a key named
- * after the variable (e.g. {"SLACK_SIGNING_SECRET": "…", "SLACK_BOT_TOKEN": "…"}), so one secret can
- * hold both; each ARN is fetched once.
- */
+/** Resolves SecretSource values through src/config/secrets.ts; each ARN is fetched once. */
 export async function resolveBotConfig(
   config: BotConfig,
   fetchSecret?: SecretFetcher,
 ): Promise<ResolvedBotConfig> {
   const cache = new Map<string, Promise<string>>();
-  const read = async (source: SecretSource): Promise<string> => {
-    if ("value" in source) return source.value;
-    if (!fetchSecret)
-      throw new SecretResolutionError(`${source.variable}_ARN is set but no secret reader was given`);
-    let pending = cache.get(source.arn);
+  const cached: SecretFetcher = (arn) => {
+    if (!fetchSecret) return Promise.reject(new Error("no secret reader was given"));
+    let pending = cache.get(arn);
     if (!pending) {
-      pending = fetchSecret(source.arn);
-      cache.set(source.arn, pending);
+      pending = fetchSecret(arn);
+      cache.set(arn, pending);
     }
-    let raw: string;
-    try {
-      raw = await pending;
-    } catch (cause) {
-      throw new SecretResolutionError(
-        `could not read ${source.variable} from Secrets Manager (${source.variable}_ARN)`,
-        {
-          cause,
-        },
-      );
-    }
-    const value = pickFromSecret(raw, source.variable);
-    if (!value)
-      throw new SecretResolutionError(
-        `the secret in ${source.variable}_ARN is empty or lacks key ${source.variable}`,
-      );
-    return value;
+    return pending;
   };
+  const read = (source: SecretSource): Promise<string> =>
+    "value" in source ? Promise.resolve(source.value) : readSlackSecret(cached, source.arn, source.variable);
   const [signingSecret, botToken] = await Promise.all([
     read(config.slack.signingSecret),
     read(config.slack.botToken),
   ]);
   return { ...config, slack: { ...config.slack, signingSecret, botToken } };
-}
-
-function pickFromSecret(raw: string, variable: string): string | undefined {
-  const text = raw.trim();
-  if (!text.startsWith("{")) return text || undefined;
-  try {
-    const obj = JSON.parse(text) as Record<string, unknown>;
-    const camel = variable
-      .replace(/^SLACK_/, "")
-      .toLowerCase()
-      .replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    const value = obj[variable] ?? obj[camel];
-    return typeof value === "string" && value ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,8 +3,8 @@
  * once per cold start; importing this module makes no network call (Bolt gets botId/botUserId, so it
  * never calls auth.test).
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
+import { secretsManagerFetcher } from "../config/secrets.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
 import { JobStore } from "../store/jobs.ts";
@@ -14,19 +14,16 @@ import type { HttpLambdaEvent, HttpLambdaResult, LambdaHttpHandler } from "./rec
 
 let ready: Promise<LambdaHttpHandler> | undefined;
 
-function secretReader(client: SecretsManagerClient) {
-  return async (arn: string): Promise<string> => {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    return out.SecretString ?? "";
-  };
-}
-
 async function init(): Promise<LambdaHttpHandler> {
   const config = loadBotConfig(process.env);
   const aws = { region: config.aws.region };
   const secretsManager = createSecretsManagerClient(aws);
-  const resolved = await resolveBotConfig(config, secretReader(secretsManager));
-  secretsManager.destroy();
+  let resolved: Awaited<ReturnType<typeof resolveBotConfig>>;
+  try {
+    resolved = await resolveBotConfig(config, secretsManagerFetcher(secretsManager));
+  } finally {
+    secretsManager.destroy();
+  }
   const doc = createDocumentClient(createDynamoDbClient(aws));
   const { requests } = createStores({ client: doc, tableName: config.tableName });
   // revoke / reissue are queued as job items; the provisioner does the IAM / Access Grants work.

@@ -50,25 +50,3 @@ export function loadSecretLinkConfig(env: Env = process.env): SecretLinkConfig {
     ...(region ? { region } : {}),
   };
 }
-
-/**
- * The token from a Secrets Manager SecretString: either the token itself or a JSON object holding
- * it under SLACK_BOT_TOKEN / botToken / token.
- */
-export function tokenFromSecretString(secretString: string | undefined): string {
-  const text = secretString?.trim() ?? "";
-  if (text.startsWith("{")) {
-    try {
-      const parsed = JSON.parse(text) as Record<string, unknown>;
-      for (const key of ["SLACK_BOT_TOKEN", "botToken", "token"]) {
-        const value = parsed[key];
-        if (typeof value === "string" && value) return value;
-      }
-    } catch {
-      // fall through: not JSON after all
-    }
-    throw new Error("the Slack bot token secret holds JSON without SLACK_BOT_TOKEN, botToken or token");
-  }
-  if (!text) throw new Error("the Slack bot token secret is empty");
-  return text;
-}

@@ -1,14 +1,15 @@
 // Lambda entry for secret links: API Gateway HTTP API (payload format 2.0) and Lambda Function URL
 // events share one shape. Clients, config and the Slack token are set up once per cold start.
-import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { webApi } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
 import type { Env } from "../config/env.ts";
+import { readSlackSecret, secretsManagerFetcher } from "../config/secrets.ts";
 import { jsonLogger } from "../log.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
-import { loadSecretLinkConfig, type SecretLinkConfig, tokenFromSecretString } from "./config.ts";
+import { loadSecretLinkConfig, type SecretLinkConfig } from "./config.ts";
 import { createSecretLinkHandler, type HttpRequest, type HttpResponse } from "./handler.ts";
 import { createConsumedNotifier } from "./notify.ts";
 
@@ -36,8 +37,7 @@ async function readBotToken(
   if ("value" in source) return source.value;
   const client = secretsManager();
   try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: source.arn }));
-    return tokenFromSecretString(out.SecretString);
+    return await readSlackSecret(secretsManagerFetcher(client), source.arn, "SLACK_BOT_TOKEN");
   } finally {
     client.destroy();
   }

@@ -18,10 +18,11 @@
  *   PENDING_EXPIRY_DAYS           undecided requests expire after this, default 14
  *   plus the standard AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL_* variables.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { getAccountId } from "../aws/account.ts";
 import { type AwsClients, createAwsClients } from "../aws/clients.ts";
 import { type Env, EnvReader } from "../config/env.ts";
+import { readSlackSecret, secretsManagerFetcher } from "../config/secrets.ts";
 import { DEFAULT_TARGET, getTarget, isTargetName, TARGET_NAMES, type Target } from "../config/targets.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
@@ -103,28 +104,9 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   };
 }
 
-/** A secret holding the plain token, or JSON with a SLACK_BOT_TOKEN / botToken key (one secret for both Slack values). */
-export async function readBotToken(sm: SecretsManagerClient, arn: string): Promise<string> {
-  let raw: string | undefined;
-  try {
-    raw = (await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
-  } catch (cause) {
-    throw new Error("could not read SLACK_BOT_TOKEN from Secrets Manager (SLACK_BOT_TOKEN_ARN)", { cause });
-  }
-  const text = raw?.trim() ?? "";
-  let token: unknown = text;
-  if (text.startsWith("{")) {
-    try {
-      const obj = JSON.parse(text) as Record<string, unknown>;
-      token = obj.SLACK_BOT_TOKEN ?? obj.botToken;
-    } catch {
-      token = undefined;
-    }
-  }
-  if (typeof token !== "string" || !token) {
-    throw new Error("the secret in SLACK_BOT_TOKEN_ARN is empty or lacks key SLACK_BOT_TOKEN");
-  }
-  return token;
+/** The bot token from its Secrets Manager secret (src/config/secrets.ts says what the secret may hold). */
+export function readBotToken(sm: SecretsManagerClient, arn: string): Promise<string> {
+  return readSlackSecret(secretsManagerFetcher(sm), arn, "SLACK_BOT_TOKEN");
 }
 
 export interface ServiceRuntime {

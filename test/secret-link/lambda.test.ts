@@ -3,7 +3,7 @@
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/config/env.ts";
-import { loadSecretLinkConfig, tokenFromSecretString } from "../../src/secret-link/config.ts";
+import { loadSecretLinkConfig } from "../../src/secret-link/config.ts";
 import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
 import { createHandleFromEnv, fromLambdaEvent, handler } from "../../src/secret-link/lambda.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
@@ -158,15 +158,6 @@ describe("secret-link config", () => {
     expect(badToken).toThrow(/SLACK_BOT_TOKEN must be a bot token/);
     expect(badToken).not.toThrow(/s3cr3t-value/);
   });
-
-  it("reads the token from a plain or JSON SecretString", () => {
-    expect(tokenFromSecretString("xoxb-plain\n")).toBe("xoxb-plain");
-    expect(tokenFromSecretString('{"SLACK_BOT_TOKEN":"xoxb-json"}')).toBe("xoxb-json");
-    expect(tokenFromSecretString('{"botToken":"xoxb-camel"}')).toBe("xoxb-camel");
-    expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).toThrow(/without SLACK_BOT_TOKEN/);
-    expect(() => tokenFromSecretString('{"other":"xoxb-x"}')).not.toThrow(/xoxb-x/);
-    expect(() => tokenFromSecretString("")).toThrow(/empty/);
-  });
 });
 
 // The deployed shape: the bot token lives in Secrets Manager; the entry reads it by ARN on its cold start
@@ -210,14 +201,20 @@ describe("secret-link Lambda entry with the bot token in Secrets Manager", () =>
     } catch (e) {
       err = e;
     }
-    expect(err).toMatchObject({ name: "ResourceNotFoundException" });
+    expect(err).toMatchObject({
+      name: "SecretResolutionError",
+      message: "could not read SLACK_BOT_TOKEN from Secrets Manager (SLACK_BOT_TOKEN_ARN)",
+      cause: { name: "ResourceNotFoundException" },
+    });
     expect(`${String(err)}\n${(err as Error).stack}`).not.toContain(SM_TOKEN);
   });
 
   it("refuses a JSON secret without a token key, without echoing what it holds", async () => {
     const arn = local.putSecret("cytoskel/wrong-key", JSON.stringify({ signingSecret: SM_TOKEN }));
     const start = createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn });
-    await expect(start).rejects.toThrow(/holds JSON without SLACK_BOT_TOKEN/);
+    await expect(start).rejects.toThrow(
+      "the secret in SLACK_BOT_TOKEN_ARN is empty or lacks key SLACK_BOT_TOKEN",
+    );
     await expect(createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn })).rejects.not.toThrow(SM_TOKEN);
   });
 });
