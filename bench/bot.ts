@@ -48,6 +48,19 @@ function dynamoCounter(client: DynamoDBClient) {
   return seen;
 }
 
+/** The bot's settings for the bench, in-process and for the bundled entry's child process alike. */
+function botEnv(slackApiUrl: string, tableName: string): Record<string, string> {
+  return {
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_BOT_TOKEN: "xoxb-bench",
+    SLACK_API_URL: slackApiUrl,
+    SLACK_BOT_ID: "BBENCH",
+    SLACK_BOT_USER_ID: "UBENCHBOT",
+    ADMIN_USER_IDS: ADMIN,
+    ADMIN_CHANNEL_ID: CHANNEL,
+    TABLE_NAME: tableName,
+  };
+}
 export const section: BenchSection = {
   name: "bot",
   async run(): Promise<BenchFigure[]> {
@@ -58,16 +71,7 @@ export const section: BenchSection = {
       const dynamoCalls = dynamoCounter(db.client);
       const stores = createStores({ client: db.doc, tableName: db.tableName });
       const config: ResolvedBotConfig = await resolveBotConfig(
-        loadBotConfig({
-          SLACK_SIGNING_SECRET: SECRET,
-          SLACK_BOT_TOKEN: "xoxb-bench",
-          SLACK_API_URL: slack.apiUrl,
-          SLACK_BOT_ID: "BBENCH",
-          SLACK_BOT_USER_ID: "UBENCHBOT",
-          ADMIN_USER_IDS: ADMIN,
-          ADMIN_CHANNEL_ID: CHANNEL,
-          TABLE_NAME: db.tableName,
-        }),
+        loadBotConfig(botEnv(slack.apiUrl, db.tableName)),
       );
       const handler = createBotHandler({
         config,
@@ -359,14 +363,7 @@ export async function coldStart(): Promise<BenchFigure[]> {
           PATH: process.env.PATH ?? "",
           NODE_NO_WARNINGS: "1",
           BENCH_EVENTS: JSON.stringify(events),
-          SLACK_SIGNING_SECRET: SECRET,
-          SLACK_BOT_TOKEN: "xoxb-bench",
-          SLACK_API_URL: slack.apiUrl,
-          SLACK_BOT_ID: "BBENCH",
-          SLACK_BOT_USER_ID: "UBENCHBOT",
-          ADMIN_USER_IDS: ADMIN,
-          ADMIN_CHANNEL_ID: CHANNEL,
-          TABLE_NAME: db.tableName,
+          ...botEnv(slack.apiUrl, db.tableName),
           AWS_REGION: "us-east-1",
           AWS_ACCESS_KEY_ID: "test",
           AWS_SECRET_ACCESS_KEY: "test",
