@@ -12,6 +12,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { build } from "esbuild";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
 import { createBotHandler } from "../src/bot/handler.ts";
+import { silentLogger } from "../src/log.ts";
 import { createStores } from "../src/store/index.ts";
 import { startDynamo } from "../test/support/dynamodb.ts";
 import { startFakeSlack } from "../test/support/fake-slack.ts";
@@ -30,7 +31,6 @@ const FLOW_RUNS = 30;
 const SECRET = "bench-signing-secret";
 const ADMIN = "UBENCHADMIN";
 const CHANNEL = "CBENCHADMINS";
-const quiet = { info() {}, warn() {}, error() {} };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -77,8 +77,8 @@ export const section: BenchSection = {
         config,
         store: stores.requests,
         clientOptions: { retryConfig: { retries: 0 } },
-        logger: quiet,
-        receiverLogger: quiet,
+        logger: silentLogger,
+        receiverLogger: silentLogger,
       });
       const slash = (user: string, text: string) =>
         signedEvent(SECRET, slashCommandBody({ userId: user, text, responseUrl: slack.responseUrl() }));

@@ -14,7 +14,7 @@
 // custom headers, and a cross-origin fetch that sets one must pass a CORS preflight, which this
 // handler never grants (OPTIONS gets 405, and no Access-Control-* header is ever sent), so
 // another site cannot burn somebody's link. Refused POSTs consume nothing.
-import type { Logger as BaseLogger } from "../log.ts";
+import { type Logger as BaseLogger, silentLogger } from "../log.ts";
 import { isWellFormedLinkId } from "./crypto.ts";
 import {
   CONTENT_SECURITY_POLICY,
@@ -102,8 +102,6 @@ const FORBIDDEN_JSON = JSON.stringify({
 });
 
 const LINK_PATH = /^\/s\/(.*)$/;
-
-const silentLogger: Logger = { info() {}, error() {} };
 
 function respond(
   status: number,

@@ -7,6 +7,7 @@ import type { JobQueue } from "../../src/bot/app.ts";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
 import { createBotHandler } from "../../src/bot/handler.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
+import { silentLogger } from "../../src/log.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
@@ -84,13 +85,12 @@ export async function startHarness(
       ...opts.env,
     }),
   );
-  const quiet = { info() {}, warn() {}, error() {} };
   const handler = createBotHandler({
     config,
     store: stores.requests,
     clientOptions: { retryConfig: { retries: 0 } },
-    logger: quiet,
-    receiverLogger: quiet,
+    logger: silentLogger,
+    receiverLogger: silentLogger,
     ...(opts.jobs ? { jobs: opts.jobs } : {}),
   });
   const post = async (body: string, eventOpts: { format?: EventFormat; base64?: boolean } = {}) =>

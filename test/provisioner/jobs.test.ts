@@ -127,14 +127,13 @@ beforeAll(async () => {
       TABLE_NAME: dynamo.tableName,
     }),
   );
-  const quiet = { info() {}, warn() {}, error() {} };
   handler = createBotHandler({
     config,
     store: createStores({ client: botDoc, tableName: dynamo.tableName }).requests,
     jobs: new JobStore({ client: botDoc, tableName: dynamo.tableName }),
     clientOptions: { retryConfig: { retries: 0 } },
-    logger: quiet,
-    receiverLogger: quiet,
+    logger: silentLogger,
+    receiverLogger: silentLogger,
   });
 }, 60_000);
 

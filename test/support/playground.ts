@@ -84,8 +84,6 @@ export interface Playground {
   stop(): Promise<void>;
 }
 
-const quietLogger: BotLogger = { info() {}, warn() {}, error() {} };
-
 export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Playground> {
   const d = PLAYGROUND_DEFAULTS;
   const target = getTarget("cpgstaging");
@@ -155,14 +153,14 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
       AWS_REGION: target.region,
     }),
   );
-  const logger = opts.logger ?? quietLogger;
+  const logger = opts.logger ?? silentLogger;
   const handler = createBotHandler({
     config,
     store: stores.requests,
     clientOptions: { retryConfig: { retries: 0 } },
     jobs,
     logger,
-    receiverLogger: opts.quiet ? quietLogger : { info() {}, warn: console.warn, error: console.error },
+    receiverLogger: opts.quiet ? silentLogger : { info() {}, warn: console.warn, error: console.error },
   });
   const bot = await serveHandler(handler, opts.botPort ?? 0);
 
