@@ -7,7 +7,7 @@
  *  - The requester's receipt / status / help / errors are the slash command's ack body (no Slack call).
  *  - request: store.create (duplicate → the open one is answered, nothing filed) + chat.postMessage of
  *    the admin card. The card's ts is not written now (that would be a second write): Slack sends the
- *    card's channel+ts back with every click, and the decision records it (see recordCard).
+ *    card's channel+ts back with every click, and the deciding transition stores it (its patch).
  *  - approve / retry / deny-submit: store.transition (conditional: exactly one winner) + chat.update of
  *    the card. The self-approval check reads the requester from the button value, which only our own
  *    card can carry (Slack signs the click), so no read is needed first.
@@ -75,7 +75,7 @@ import {
 /** The store operations the bot uses (the real RequestStore fits). */
 export type BotStore = Pick<
   RequestStore,
-  "create" | "get" | "transition" | "annotate" | "listByRequester" | "listByStatus"
+  "create" | "get" | "transition" | "listByRequester" | "listByStatus"
 >;
 
 /** Where revoke / re-issue go: one conditional put of a job item; the provisioner runs it from the stream. */
@@ -180,16 +180,6 @@ export function createBotApp(deps: BotAppDeps): App {
       allowSelfApproval: config.admins.allowSelfApproval,
       ...(requesterUserId !== undefined ? { requesterUserId } : {}),
     });
-  };
-
-  /**
-   * The card's location, learned from the click, is kept on the request so the provisioner and revoke
-   * can update it later. The deciding transition stores it in the same conditional write (patch); this
-   * only writes when that did not happen (a store without that patch field), so normally it is a no-op.
-   */
-  const recordCard = async (request: AccessRequest, ref: SlackMessageRef | undefined): Promise<void> => {
-    if (!ref || (request.adminMessage?.ts === ref.ts && request.adminMessage.channel === ref.channel)) return;
-    await store.annotate(request.id, { adminMessage: ref });
   };
 
   /** The loser's answer; when later transitions followed the decision, one read finds who decided. */
@@ -414,11 +404,6 @@ export function createBotApp(deps: BotAppDeps): App {
       return tell(client, body, await conflictText(err));
     }
     log.info("decided", { requestId: updated.id, to: updated.status, by: actorId });
-    try {
-      await recordCard(updated, ref);
-    } catch (err) {
-      log.warn("record_card_failed", { requestId: updated.id, error: (err as Error).name });
-    }
     if (ref) {
       try {
         await client.chat.update({ ...ref, ...cardPayload(decidedCard(bucket, updated)) });
@@ -482,7 +467,6 @@ export function createBotApp(deps: BotAppDeps): App {
     const ref = meta.channel && meta.ts ? { channel: meta.channel, ts: meta.ts } : undefined;
     if (ref) {
       try {
-        await recordCard(updated, ref);
         await client.chat.update({ ...ref, ...cardPayload(decidedCard(bucket, updated)) });
       } catch (err) {
         log.warn("card_update_failed", { requestId: updated.id, error: (err as Error).name });
