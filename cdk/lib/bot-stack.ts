@@ -63,6 +63,11 @@ export const PROVISIONER_JOB_QUEUED_STATE = "QUEUED";
 export const STREAM_RETRY_ATTEMPTS = 5;
 export const STREAM_MAX_RECORD_AGE = Duration.hours(6);
 
+/** The s3:AccessGrantScope pattern every grant the functions create must match. */
+export function grantScopeInBucket(bucketName: string): string {
+  return `s3://${bucketName}/*`;
+}
+
 /** Finding a cytoskel user and deleting it completely (src/aws/iam-users.ts listUsers, deleteUserCompletely). */
 const USER_TEARDOWN_ACTIONS = [
   // ListUsers is authorised against user/<PathPrefix>, which the /cytoskel/* resource covers.
@@ -472,23 +477,32 @@ export class BotStack extends Stack {
       }),
     );
     const locationArn = `${grants.instanceArn}/location/${grants.locationId}`;
+    const grantsArn = `${grants.instanceArn}/grant/*`;
     f.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "GrantsInThisInstance",
-        actions: [
-          "s3:CreateAccessGrant",
-          "s3:ListAccessGrants",
-          "s3:ListAccessGrantsLocations",
-          "s3:GetAccessGrantsLocation",
-        ],
+        actions: ["s3:ListAccessGrants", "s3:ListAccessGrantsLocations", "s3:GetAccessGrantsLocation"],
         resources: [grants.instanceArn, locationArn],
+      }),
+    );
+    // CreateAccessGrant's only resource type is the grant (…/grant/<id>, Service Authorization
+    // Reference); the instance and location ARNs are never matched for it. The scope condition keeps
+    // new grants inside the bucket this stack serves. How AWS fills s3:AccessGrantScope for
+    // CreateAccessGrant (location scope + sub-prefix, e.g. s3://<bucket>/cpg0042/*) is not
+    // confirmed offline: check the first grant after a deploy.
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "NewGrantsInTheBucket",
+        actions: ["s3:CreateAccessGrant"],
+        resources: [grantsArn],
+        conditions: { StringLike: { "s3:AccessGrantScope": grantScopeInBucket(config.bucketName) } },
       }),
     );
     f.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "ExistingGrantsInThisInstance",
         actions: ["s3:GetAccessGrant", "s3:DeleteAccessGrant"],
-        resources: [`${grants.instanceArn}/grant/*`],
+        resources: [grantsArn],
       }),
     );
   }

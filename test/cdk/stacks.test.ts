@@ -347,6 +347,25 @@ describe("least privilege across both stacks", () => {
     }
   });
 
+  it("allows s3:CreateAccessGrant on the grant resource AWS authorizes it against, only for scopes inside the bucket", () => {
+    for (const name of ["Provisioner", "Expiry"] as const) {
+      const statements = roleStatements(botJson, roleOfFunction(functionNamed(botJson, name)));
+      const holding = (action: string) => statements.filter((s) => actionsOf(s).includes(action));
+      const create = holding("s3:CreateAccessGrant");
+      expect(create.length, name).toBeGreaterThan(0);
+      for (const s of create) {
+        // The Service Authorization Reference lists one resource type for it: …/grant/<id>.
+        expect(resourcesOf(s), name).toEqual([`${INSTANCE_ARN}/grant/*`]);
+        expect(s.Condition, name).toEqual({ StringLike: { "s3:AccessGrantScope": `s3://${BUCKET}/*` } });
+      }
+      for (const action of ["s3:GetAccessGrant", "s3:DeleteAccessGrant"]) {
+        expect(holding(action).flatMap(resourcesOf), `${name} ${action}`).toEqual([
+          `${INSTANCE_ARN}/grant/*`,
+        ]);
+      }
+    }
+  });
+
   it("lets only the provisioner create users, keys and group members; the bot holds no IAM or S3 Control action", () => {
     const actions = (name: (typeof FUNCTIONS)[number]) =>
       roleStatements(botJson, roleOfFunction(functionNamed(botJson, name))).flatMap(actionsOf);
