@@ -11,10 +11,18 @@ import {
   createStsClient,
 } from "../../src/aws/clients.ts";
 import { ServiceUnavailableError } from "../../src/aws/errors.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../support/local-aws/index.ts";
 
 let local: LocalAws;
-const creds = { AWS_ACCESS_KEY_ID: "AKIATESTCLIENTS00000", AWS_SECRET_ACCESS_KEY: "dummy-secret" };
+const creds = {
+  AWS_ACCESS_KEY_ID: LOCAL_ADMIN_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_ADMIN_CREDENTIALS.secretAccessKey,
+};
 
 beforeAll(async () => {
   local = await startLocalAws();

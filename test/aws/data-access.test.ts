@@ -14,7 +14,12 @@ import {
   NoSuchInstanceError,
 } from "../../src/aws/errors.ts";
 import { addUserToGroup, createUser, ensureUploadersGroup, listUsers } from "../../src/aws/iam-users.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../support/local-aws/index.ts";
 
 const TARGET = "s3://staging-cellpainting-gallery/cpg0042/*";
 
@@ -174,7 +179,7 @@ describe("getDataAccess", () => {
     expect((err as Error).message).toContain("is not authorized to perform: s3:GetDataAccess");
   });
 
-  it("is NoSuchInstanceError in a region without an Access Grants instance (the wrong-region mistake)", async () => {
+  it("in the wrong region a contributor is denied on that region's instance ARN (IAM judges before the instance is looked up)", async () => {
     const key = local.state.iam.users.get("contributor")?.accessKeys[0];
     const euClients = clientsFor(
       { accessKeyId: key?.accessKeyId ?? "", secretAccessKey: key?.secretAccessKey ?? "" },
@@ -186,9 +191,26 @@ describe("getDataAccess", () => {
         target: TARGET,
         permission: "READ",
       }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(NoSuchInstanceError);
+      expect(err).toBeInstanceOf(AccessDeniedError);
+      expect((err as Error).message).toContain(
+        `s3:GetDataAccess on resource: arn:aws:s3:eu-west-1:${accountId}:access-grants/default`,
+      );
     } finally {
       destroyAwsClients(euClients);
+    }
+  });
+
+  it("is NoSuchInstanceError in a region without an Access Grants instance for a caller allowed everywhere", async () => {
+    const euAdmin = clientsFor(LOCAL_ADMIN_CREDENTIALS, "eu-west-1");
+    try {
+      const err = await getDataAccess(euAdmin.s3control, {
+        accountId,
+        target: TARGET,
+        permission: "READ",
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoSuchInstanceError);
+    } finally {
+      destroyAwsClients(euAdmin);
     }
   });
 

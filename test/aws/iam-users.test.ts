@@ -92,6 +92,25 @@ for (const spec of [standIn, moto]) {
       expect(await findUser(b.clients.iam, "nobody-here")).toBeUndefined();
     });
 
+    it("findUser answers from ListUsers under the path (never GetUser, which AWS denies on a missing user)", async () => {
+      const name = uniqueName("findme");
+      const elsewhere = uniqueName("elsewhere");
+      const created = await createUser(b.clients.iam, { name });
+      await createUser(b.clients.iam, { name: elsewhere, path: "/" });
+      const before = b.local?.state.requests.length ?? 0;
+
+      expect((await findUser(b.clients.iam, name))?.arn).toBe(created.arn);
+      expect(await findUser(b.clients.iam, name.toUpperCase())).toBeDefined();
+      expect(await findUser(b.clients.iam, "nobody-at-all")).toBeUndefined();
+      expect(await findUser(b.clients.iam, elsewhere)).toBeUndefined();
+      expect(await findUser(b.clients.iam, elsewhere, { pathPrefix: "/" })).toBeDefined();
+
+      if (isStandIn) {
+        const operations = b.local?.state.requests.slice(before).map((r) => r.operation) ?? [];
+        expect(new Set(operations)).toEqual(new Set(["ListUsers"]));
+      }
+    });
+
     it("lists only /cytoskel/ users by default and every user with all", async () => {
       const managed = uniqueName("managed");
       const other = uniqueName("other");

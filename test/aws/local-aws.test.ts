@@ -11,7 +11,13 @@ import { getAccountId } from "../../src/aws/account.ts";
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { addUserToGroup, createUser, ensureUploadersGroup } from "../../src/aws/iam-users.ts";
 import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../support/local-aws/index.ts";
+import { signedHeaders } from "../support/local-aws/sigv4.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 let local: LocalAws;
@@ -23,18 +29,24 @@ afterAll(async () => {
   await local.stop();
 });
 
-async function iamQuery(body: string) {
-  const res = await fetch(local.url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body,
-  });
+/** A raw request signed with the admin's (root) key, as the SDK would sign it. */
+async function signed(
+  url: string,
+  init: { method: string; headers?: Record<string, string>; body?: string },
+  service: string,
+) {
+  const headers = signedHeaders({ url, ...init }, LOCAL_ADMIN_CREDENTIALS, { region: "us-east-1", service });
+  const res = await fetch(url, { ...init, headers });
   return { status: res.status, text: await res.text() };
 }
 
-async function s3control(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${local.url}/v20180820/${path}`, { headers });
-  return { status: res.status, text: await res.text() };
+function iamQuery(body: string) {
+  const headers = { "content-type": "application/x-www-form-urlencoded" };
+  return signed(local.url, { method: "POST", headers, body }, "iam");
+}
+
+function s3control(path: string, headers: Record<string, string> = {}) {
+  return signed(`${local.url}/v20180820/${path}`, { method: "GET", headers }, "s3");
 }
 
 describe("IAM wire format", () => {

@@ -9,7 +9,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { configuredEndpoint, createSecretsManagerClient } from "../../src/aws/clients.ts";
 import { loadBotConfig, resolveBotConfig, SecretResolutionError } from "../../src/bot/config.ts";
 import { readBotToken } from "../../src/service/runtime.ts";
-import { type LocalAws, SECRET_NOT_FOUND, startLocalAws } from "../support/local-aws/index.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  SECRET_NOT_FOUND,
+  startLocalAws,
+} from "../support/local-aws/index.ts";
+import { signedHeaders } from "../support/local-aws/sigv4.ts";
 
 const SIGNING_SECRET = "sm-test-signing-secret-0f1e2d";
 const BOT_TOKEN = "xoxb-sm-test-bot-token-9a8b7c";
@@ -100,13 +106,21 @@ describe("Secrets Manager client from the factory", () => {
   });
 
   it("answers an unknown secret with ResourceNotFoundException 400 in AWS's JSON error shape", async () => {
-    const res = await fetch(local.url, {
+    const request = {
+      url: local.url,
       method: "POST",
       headers: {
         "content-type": "application/x-amz-json-1.1",
         "x-amz-target": "secretsmanager.GetSecretValue",
       },
       body: JSON.stringify({ SecretId: MISSING_ARN }),
+    };
+    const res = await fetch(local.url, {
+      ...request,
+      headers: signedHeaders(request, LOCAL_ADMIN_CREDENTIALS, {
+        region: "us-east-1",
+        service: "secretsmanager",
+      }),
     });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/x-amz-json-1.1");

@@ -1,6 +1,6 @@
 // IAM (query protocol): the user, access key, group, policy, login profile and tag operations
 // cytoskel uses, with AWS's error codes, statuses and DeleteConflict rules.
-import { isAllowed } from "./policy.ts";
+import type { Principal } from "./authz/principals.ts";
 import {
   iamId,
   type LocalAccessKey,
@@ -19,6 +19,7 @@ export interface Caller {
   /** The IAM user owning the access key; undefined means the account's administrator (root). */
   user: LocalUser | undefined;
   arn: string;
+  principal: Principal;
 }
 
 const NAME_RE = /^[\w+=,.@-]+$/;
@@ -705,7 +706,12 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-/** Handle one IAM query request; returns the XML answer or throws AwsFault. */
+/** The operation exists (unknown ones answer InvalidAction before any authorization). */
+export function isIamOperation(action: string): boolean {
+  return Object.hasOwn(handlers, action);
+}
+
+/** Handle one (already authorized) IAM query request; returns the XML answer or throws AwsFault. */
 export function handleIam(state: LocalAwsState, params: URLSearchParams, caller: Caller): string {
   const action = params.get("Action") ?? "";
   const handler = handlers[action];
@@ -713,13 +719,6 @@ export function handleIam(state: LocalAwsState, params: URLSearchParams, caller:
     throw new AwsFault("InvalidAction", 400, `Could not find operation ${action} for version 2010-05-08`);
   const injected = takeInjectedFault(state, action);
   if (injected) throw new AwsFault(injected.code, injected.status, injected.message);
-  if (caller.user && !isAllowed(state, caller.user, `iam:${action}`, `arn:aws:iam::${state.accountId}:*`)) {
-    throw new AwsFault(
-      "AccessDenied",
-      403,
-      `User: ${caller.arn} is not authorized to perform: iam:${action} on resource: arn:aws:iam::${state.accountId}:* because no identity-based policy allows the iam:${action} action`,
-    );
-  }
   const result = handler(state, params, caller);
   return xmlDocument(`${action}Response`, IAM_NS, {
     ...(result ? { [`${action}Result`]: result } : {}),

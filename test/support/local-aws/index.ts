@@ -17,28 +17,44 @@
 // Error codes, messages and statuses follow AWS's documentation (e.g. NoSuchEntity 404,
 // EntityAlreadyExists 409, DeleteConflict 409, AccessGrantsInstanceNotExistsError 404,
 // NoSuchAccessGrantError 404, AccessGrantAlreadyExists 409, InvalidAccessGrant 400, AccessDenied 403).
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Caller, handleIam, IAM_NS, iamErrorXml } from "./iam.ts";
+import { accessDeniedMessage, authorize, type Check } from "./authz/evaluate.ts";
+import { iamChecks } from "./authz/iam-checks.ts";
+import { type PolicyDocument, type Principal, rolePrincipal, userPolicies } from "./authz/principals.ts";
+import { createDynamoDbProxy, type DynamoDbProxy, isDynamoDbTarget } from "./dynamodb-proxy.ts";
+import { type Caller, handleIam, IAM_NS, iamErrorXml, isIamOperation } from "./iam.ts";
 import { handleS3Control, isS3ControlPath, s3ControlErrorXml } from "./s3control.ts";
 import {
   handleSecretsManager,
   JSON_11,
   putSecret,
   SECRETS_MANAGER_TARGET_PREFIX,
+  secretsManagerChecks,
   secretsManagerErrorJson,
 } from "./secretsmanager.ts";
 import { signatureMatches } from "./sigv4.ts";
-import { createState, type LocalAwsState, type RequestRecord, userForAccessKey } from "./state.ts";
+import {
+  createState,
+  iamId,
+  type LocalAwsState,
+  type RequestRecord,
+  secretAccessKey,
+  userForAccessKey,
+} from "./state.ts";
 import { AwsFault, parseSigV4, readBody, requestId, xmlDocument } from "./wire.ts";
 
+export type { PolicyDocument } from "./authz/principals.ts";
 export { SECRET_NOT_FOUND } from "./secretsmanager.ts";
 export type * from "./state.ts";
 export { allGrants, userForAccessKey } from "./state.ts";
 
 export const DEFAULT_ACCOUNT_ID = "123456789012";
-/** Dummy credentials for the stand-in's administrator (any unknown key is treated as the account root). */
+/**
+ * Credentials of the stand-in's administrator: the account root, allowed everything (tests seed state
+ * with it). Every other key must be one the stand-in issued; its holder gets what its policies allow.
+ */
 export const LOCAL_ADMIN_CREDENTIALS = {
   accessKeyId: "AKIALOCALADMIN000000",
   secretAccessKey: "local-admin-secret-not-a-real-key",
@@ -66,7 +82,29 @@ export interface LocalAws {
    * "-" and 6 random characters like AWS's.
    */
   putSecret(name: string, value: string, opts?: { region?: string }): string;
+  /**
+   * Seed a role from identity policy documents (e.g. a function's synthesized role) and return a
+   * session's temporary credentials, as Lambda hands them to a function. Calling it again for the same
+   * role replaces its policies and returns new credentials.
+   */
+  addRole(
+    roleName: string,
+    policies: Record<string, PolicyDocument>,
+    opts?: { path?: string; sessionName?: string },
+  ): { arn: string; sessionArn: string; credentials: RoleCredentials };
+  /** `env` with other credentials: what a process signing as that principal is given. */
+  envFor(credentials: {
+    accessKeyId: string;
+    secretAccessKey: string;
+    sessionToken?: string;
+  }): Record<string, string>;
   stop(): Promise<void>;
+}
+
+export interface RoleCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
 }
 
 export interface LocalAwsOptions {
@@ -77,11 +115,33 @@ export interface LocalAwsOptions {
   port?: number;
   /** Check SigV4 signatures made with keys the stand-in issued (default true). */
   verifySignatures?: boolean;
+  /**
+   * A DynamoDB engine (DynamoDB Local, dynalite, moto) to serve DynamoDB through: requests are judged by
+   * the caller's IAM policies here, then forwarded. `env` then points AWS_ENDPOINT_URL_DYNAMODB here.
+   */
+  dynamodbEndpoint?: string;
 }
 
-function callerFor(state: LocalAwsState, accessKeyId: string | undefined): Caller {
+/** The principal behind an access key: the admin's key is the root; unknown keys are refused. */
+function principalFor(state: LocalAwsState, accessKeyId: string | undefined): Principal | undefined {
+  if (accessKeyId === LOCAL_ADMIN_CREDENTIALS.accessKeyId) {
+    return { kind: "root", arn: `arn:aws:iam::${state.accountId}:root` };
+  }
   const user = userForAccessKey(state, accessKeyId);
-  return { accessKeyId, user, arn: user ? user.arn : `arn:aws:iam::${state.accountId}:root` };
+  if (user) return { kind: "user", arn: user.arn, user, policies: userPolicies(state, user) };
+  const session = accessKeyId ? state.iam.roleSessions.get(accessKeyId) : undefined;
+  const role = session ? state.iam.roles.get(session.roleName.toLowerCase()) : undefined;
+  if (session && role) return rolePrincipal(role, session, state.accountId);
+  return undefined;
+}
+
+function callerOf(principal: Principal, accessKeyId: string | undefined): Caller {
+  return {
+    accessKeyId,
+    user: principal.kind === "user" ? principal.user : undefined,
+    arn: principal.arn,
+    principal,
+  };
 }
 
 /**
@@ -104,12 +164,118 @@ function send(res: ServerResponse, status: number, body: string, contentType = "
   res.end(body);
 }
 
-async function handle(
+type Protocol = "query" | "s3control" | "json11" | "dynamodb";
+
+/** Each protocol's answer for a key AWS does not know, a bad signature, or a denied call. */
+const FAULTS: Record<
+  Protocol,
+  { unknownKey: [string, number, string]; badSignature: [string, number]; denied: [string, number] }
+> = {
+  query: {
+    unknownKey: ["InvalidClientTokenId", 403, "The security token included in the request is invalid."],
+    badSignature: ["SignatureDoesNotMatch", 403],
+    denied: ["AccessDenied", 403],
+  },
+  s3control: {
+    unknownKey: [
+      "InvalidAccessKeyId",
+      403,
+      "The AWS Access Key Id you provided does not exist in our records.",
+    ],
+    badSignature: ["SignatureDoesNotMatch", 403],
+    denied: ["AccessDenied", 403],
+  },
+  json11: {
+    unknownKey: [
+      "UnrecognizedClientException",
+      400,
+      "The security token included in the request is invalid.",
+    ],
+    badSignature: ["InvalidSignatureException", 400],
+    denied: ["AccessDeniedException", 400],
+  },
+  dynamodb: {
+    unknownKey: [
+      "UnrecognizedClientException",
+      400,
+      "The security token included in the request is invalid.",
+    ],
+    badSignature: ["InvalidSignatureException", 400],
+    denied: ["AccessDeniedException", 400],
+  },
+};
+
+const SIGNATURE_MESSAGE =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+interface Authenticated {
+  principal: Principal;
+  caller: Caller;
+  /** Judge checks as AWS would; throws the protocol's AccessDenied fault, having changed nothing. */
+  authorize(checks: Check[], operation: string): Promise<void>;
+}
+
+/**
+ * Who signed the request, checked like AWS: a key it never issued (or deleted, or deactivated) and a
+ * signature made with the wrong secret (or a session without its token) are refused.
+ */
+function authenticate(
   state: LocalAwsState,
   req: IncomingMessage,
-  res: ServerResponse,
+  body: string,
+  protocol: Protocol,
+  service: string,
+  region: string,
   verifySignatures: boolean,
-): Promise<void> {
+): Authenticated {
+  const faults = FAULTS[protocol];
+  const sig = parseSigV4(req.headers.authorization);
+  const principal = principalFor(state, sig.accessKeyId);
+  const user = principal?.kind === "user" ? principal.user : undefined;
+  const inactive = user?.accessKeys.some((k) => k.accessKeyId === sig.accessKeyId && k.status === "Inactive");
+  if (!principal || inactive) throw new AwsFault(...faults.unknownKey);
+  let secret: string | undefined;
+  if (principal.kind === "root") secret = LOCAL_ADMIN_CREDENTIALS.secretAccessKey;
+  else if (principal.kind === "user")
+    secret = principal.user.accessKeys.find((k) => k.accessKeyId === sig.accessKeyId)?.secretAccessKey;
+  else {
+    secret = principal.session.secretAccessKey;
+    if (req.headers["x-amz-security-token"] !== principal.session.sessionToken)
+      throw new AwsFault(...faults.unknownKey);
+  }
+  if (
+    verifySignatures &&
+    secret !== undefined &&
+    !signatureMatches(
+      { method: req.method ?? "GET", rawUrl: originForm(req.url), headers: req.headers, body },
+      secret,
+    )
+  ) {
+    throw new AwsFault(...faults.badSignature, SIGNATURE_MESSAGE);
+  }
+  return {
+    principal,
+    caller: callerOf(principal, sig.accessKeyId),
+    async authorize(checks, operation) {
+      const denial = await authorize(state, principal, checks, {
+        accountId: state.accountId,
+        region,
+        service,
+        operation,
+      });
+      if (denial) throw new AwsFault(...faults.denied, accessDeniedMessage(principal.arn, denial));
+    },
+  };
+}
+
+interface ServerContext {
+  state: LocalAwsState;
+  verifySignatures: boolean;
+  dynamodb: DynamoDbProxy | undefined;
+}
+
+async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { state, verifySignatures } = ctx;
   const url = new URL(originForm(req.url), "http://localhost");
   const sig = parseSigV4(req.headers.authorization);
   const region = sig.region ?? "us-east-1";
@@ -122,80 +288,70 @@ async function handle(
     host: req.headers.host,
   };
   state.requests.push(record);
-
-  const user = userForAccessKey(state, sig.accessKeyId);
-  const revoked =
-    (sig.accessKeyId !== undefined && state.iam.deletedAccessKeyIds.has(sig.accessKeyId)) ||
-    user?.accessKeys.some((k) => k.accessKeyId === sig.accessKeyId && k.status === "Inactive") === true;
-  const key = user?.accessKeys.find((k) => k.accessKeyId === sig.accessKeyId);
-  const badSignature =
-    verifySignatures &&
-    key !== undefined &&
-    !signatureMatches(
-      { method: req.method ?? "GET", rawUrl: originForm(req.url), headers: req.headers, body },
-      key.secretAccessKey,
-    );
-  const signatureFault = new AwsFault(
-    "SignatureDoesNotMatch",
-    403,
-    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-  );
+  const fail = (err: unknown, fallback: AwsFault): AwsFault => {
+    const fault = err instanceof AwsFault ? err : fallback;
+    record.status = fault.status;
+    record.errorCode = fault.code;
+    return fault;
+  };
 
   if (isS3ControlPath(url.pathname)) {
     record.service = "s3control";
     try {
-      if (revoked) {
-        throw new AwsFault(
-          "InvalidAccessKeyId",
-          403,
-          "The AWS Access Key Id you provided does not exist in our records.",
-        );
-      }
-      if (badSignature) throw signatureFault;
-      const answer = handleS3Control(state, {
-        method: req.method ?? "GET",
-        url,
-        headers: req.headers,
-        body,
-        region,
-        caller: callerFor(state, sig.accessKeyId),
-      });
+      const auth = authenticate(state, req, body, "s3control", "s3control", region, verifySignatures);
+      const answer = await handleS3Control(
+        state,
+        { method: req.method ?? "GET", url, headers: req.headers, body, region, caller: auth.caller },
+        (checks) => auth.authorize(checks, record.operation),
+      );
       record.operation = answer.operation;
       send(res, 200, answer.xml, "application/xml");
     } catch (err) {
-      const fault =
-        err instanceof AwsFault
-          ? err
-          : new AwsFault("InternalError", 500, "We encountered an internal error.");
       record.operation ||= (err as { operation?: string }).operation ?? "";
-      record.status = fault.status;
-      record.errorCode = fault.code;
+      const fault = fail(err, new AwsFault("InternalError", 500, "We encountered an internal error."));
       send(res, fault.status, s3ControlErrorXml(fault), "application/xml");
     }
     return;
   }
 
   const target = req.headers["x-amz-target"];
+  if (typeof target === "string" && isDynamoDbTarget(target)) {
+    record.service = "dynamodb";
+    record.operation = target.slice(target.indexOf(".") + 1);
+    try {
+      if (!ctx.dynamodb) throw new AwsFault("UnknownOperationException", 400, "DynamoDB is not served here");
+      const auth = authenticate(state, req, body, "dynamodb", "dynamodb", region, verifySignatures);
+      const answer = await ctx.dynamodb.forward(req, body, (checks) =>
+        auth.authorize(checks, record.operation),
+      );
+      record.status = answer.status;
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    } catch (err) {
+      const fault = fail(err, new AwsFault("InternalServerError", 500, "Internal server error"));
+      send(
+        res,
+        fault.status,
+        JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${fault.code}`, message: fault.message }),
+        "application/x-amz-json-1.0",
+      );
+    }
+    return;
+  }
+
   if (typeof target === "string" && target.startsWith(SECRETS_MANAGER_TARGET_PREFIX)) {
     record.service = "secretsmanager";
     record.operation = target.slice(SECRETS_MANAGER_TARGET_PREFIX.length);
     try {
-      if (revoked)
-        throw new AwsFault(
-          "UnrecognizedClientException",
-          400,
-          "The security token included in the request is invalid.",
-        );
-      if (badSignature) throw new AwsFault("InvalidSignatureException", 400, signatureFault.message);
-      const answer = handleSecretsManager(state, target, body, callerFor(state, sig.accessKeyId));
+      const auth = authenticate(state, req, body, "json11", "secretsmanager", region, verifySignatures);
+      await auth.authorize(secretsManagerChecks(state, record.operation, body), record.operation);
+      const answer = handleSecretsManager(state, target, body);
       send(res, 200, answer.json, JSON_11);
     } catch (err) {
-      const fault =
-        err instanceof AwsFault
-          ? err
-          : new AwsFault("InternalServiceError", 500, "An error occurred on the server side.");
-      record.status = fault.status;
-      record.errorCode = fault.code;
+      const fault = fail(
+        err,
+        new AwsFault("InternalServiceError", 500, "An error occurred on the server side."),
+      );
       send(res, fault.status, secretsManagerErrorJson(fault), JSON_11);
     }
     return;
@@ -210,25 +366,28 @@ async function handle(
   try {
     if (req.method !== "POST" && req.method !== "GET")
       throw new AwsFault("InvalidAction", 400, "Unsupported method");
-    if (revoked)
-      throw new AwsFault(
-        "InvalidClientTokenId",
-        403,
-        "The security token included in the request is invalid.",
-      );
-    if (badSignature) throw signatureFault;
-    const caller = callerFor(state, sig.accessKeyId);
+    if (!req.headers.authorization)
+      throw new AwsFault("MissingAuthenticationToken", 403, "Request is missing Authentication Token");
+    const auth = authenticate(state, req, body, "query", isSts ? "sts" : "iam", region, verifySignatures);
+    const caller = auth.caller;
     if (isSts) {
+      // GetCallerIdentity needs no permission: AWS answers it even under an explicit deny.
       if (action !== "GetCallerIdentity") {
         throw new AwsFault("InvalidAction", 400, `Could not find operation ${action} for version 2011-06-15`);
       }
+      const principal = auth.principal;
       send(
         res,
         200,
         xmlDocument("GetCallerIdentityResponse", STS_NS, {
           GetCallerIdentityResult: {
             Arn: caller.arn,
-            UserId: caller.user ? caller.user.userId : state.accountId,
+            UserId:
+              principal.kind === "user"
+                ? principal.user.userId
+                : principal.kind === "role"
+                  ? `${principal.role.roleId}:${principal.session.sessionName}`
+                  : state.accountId,
             Account: state.accountId,
           },
           ResponseMetadata: { RequestId: requestId() },
@@ -236,14 +395,12 @@ async function handle(
       );
       return;
     }
+    if (!isIamOperation(action))
+      throw new AwsFault("InvalidAction", 400, `Could not find operation ${action} for version 2010-05-08`);
+    await auth.authorize(iamChecks(state, action, params, auth.principal), action);
     send(res, 200, handleIam(state, params, caller));
   } catch (err) {
-    const fault =
-      err instanceof AwsFault
-        ? err
-        : new AwsFault("ServiceFailure", 500, "An internal error occurred.", "Receiver");
-    record.status = fault.status;
-    record.errorCode = fault.code;
+    const fault = fail(err, new AwsFault("ServiceFailure", 500, "An internal error occurred.", "Receiver"));
     const xml = isSts
       ? xmlDocument("ErrorResponse", STS_NS, {
           Error: { Type: fault.type, Code: fault.code, Message: fault.message },
@@ -257,8 +414,13 @@ async function handle(
 export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAws> {
   const accountId = opts.accountId ?? DEFAULT_ACCOUNT_ID;
   const state = createState(accountId);
+  const ctx: ServerContext = {
+    state,
+    verifySignatures: opts.verifySignatures ?? true,
+    dynamodb: opts.dynamodbEndpoint ? createDynamoDbProxy(opts.dynamodbEndpoint) : undefined,
+  };
   const server = createServer((req, res) => {
-    handle(state, req, res, opts.verifySignatures ?? true).catch((err: unknown) => {
+    handle(ctx, req, res).catch((err: unknown) => {
       // Never leave a client hanging; the stand-in's own bugs surface as 500s.
       if (!res.headersSent)
         send(
@@ -283,6 +445,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     AWS_REGION: opts.region ?? "us-east-1",
     // The AWS CLI v1 (botocore) reads only AWS_DEFAULT_REGION.
     AWS_DEFAULT_REGION: opts.region ?? "us-east-1",
+    ...(opts.dynamodbEndpoint ? { AWS_ENDPOINT_URL_DYNAMODB: url } : {}),
     AWS_ACCESS_KEY_ID: LOCAL_ADMIN_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_ADMIN_CREDENTIALS.secretAccessKey,
   };
@@ -303,6 +466,41 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     },
     putSecret: (name, value, putOpts = {}) =>
       putSecret(state, name, value, putOpts.region ?? opts.region ?? "us-east-1").arn,
+    addRole(roleName, policies, roleOpts = {}) {
+      const path = roleOpts.path ?? "/";
+      const key = roleName.toLowerCase();
+      const existing = state.iam.roles.get(key);
+      const role = existing ?? {
+        roleName,
+        roleId: iamId("AROA"),
+        arn: `arn:aws:iam::${accountId}:role${path}${roleName}`,
+        path,
+        policies: new Map<string, string>(),
+      };
+      role.policies = new Map(Object.entries(policies).map(([n, doc]) => [n, JSON.stringify(doc)]));
+      state.iam.roles.set(key, role);
+      const sessionName = roleOpts.sessionName ?? roleName;
+      const credentials: RoleCredentials = {
+        accessKeyId: iamId("ASIA"),
+        secretAccessKey: secretAccessKey(),
+        sessionToken: randomBytes(48).toString("base64"),
+      };
+      state.iam.roleSessions.set(credentials.accessKeyId, { ...credentials, roleName, sessionName });
+      return {
+        arn: role.arn,
+        sessionArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+        credentials,
+      };
+    },
+    envFor(credentials) {
+      const out: Record<string, string> = {
+        ...env,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      };
+      if (credentials.sessionToken) out.AWS_SESSION_TOKEN = credentials.sessionToken;
+      return out;
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -1,8 +1,8 @@
 // S3 Control (REST-XML): the S3 Access Grants operations, with x-amz-account-id checks, NextToken /
 // MaxResults paging and the error codes/statuses AWS documents for Access Grants.
 import { randomBytes } from "node:crypto";
+import type { Check } from "./authz/evaluate.ts";
 import type { Caller } from "./iam.ts";
-import { isAllowed } from "./policy.ts";
 import {
   grantsId,
   iamId,
@@ -450,13 +450,6 @@ const routes: Route[] = [
       }
       const instance = instanceFor(state, req.region);
       const caller = req.caller;
-      if (caller.user && !isAllowed(state, caller.user, "s3:GetDataAccess", instance.arn)) {
-        throw new AwsFault(
-          "AccessDenied",
-          403,
-          `User: ${caller.arn} is not authorized to perform: s3:GetDataAccess on resource: ${instance.arn} because no identity-based policy allows the s3:GetDataAccess action`,
-        );
-      }
       let best: LocalGrant | undefined;
       for (const g of instance.grants.values()) {
         if (g.granteeType !== "IAM" || g.granteeIdentifier !== caller.arn) continue;
@@ -497,8 +490,71 @@ export function isS3ControlPath(pathname: string): boolean {
   return pathname.startsWith(BASE);
 }
 
-/** Handle one S3 Control request; returns the operation name and XML, or throws AwsFault. */
-export function handleS3Control(state: LocalAwsState, req: S3ControlRequest): S3ControlAnswer {
+/**
+ * What IAM checks for an Access Grants request: `s3:<Operation>` on the instance, location or grant ARN
+ * (a grant or location being created is judged on a fresh ID's ARN), with s3:AccessGrantScope /
+ * s3:AccessGrantsLocationScope where the reference lists them. Registering a location also passes its
+ * role: AWS's API reference names iam:PassRole on it as an additional permission.
+ */
+function s3ControlChecks(
+  state: LocalAwsState,
+  operation: string,
+  req: S3ControlRequest,
+  m: RegExpExecArray,
+): Check[] {
+  const instance = state.accessGrants.get(req.region);
+  const action = `s3:${operation}`;
+  const context: Record<string, string> = { "s3:ResourceAccount": state.accountId };
+  const id = decodeURIComponent(m[1] ?? "");
+  switch (operation) {
+    case "CreateAccessGrant": {
+      const body = parseXmlRoot(req.body);
+      const location = instance?.locations.get(str(body.AccessGrantsLocationId) ?? "");
+      const subPrefix = str(obj(body.AccessGrantsLocationConfiguration).S3SubPrefix) ?? "";
+      if (location) context["s3:AccessGrantScope"] = joinScope(location.scope, subPrefix || "*");
+      return [{ action, vars: { Token: grantsId() }, context }];
+    }
+    case "GetAccessGrant":
+    case "DeleteAccessGrant": {
+      const grant = instance?.grants.get(id);
+      if (grant) context["s3:AccessGrantScope"] = grant.scope;
+      return [{ action, vars: { Token: id }, context }];
+    }
+    case "CreateAccessGrantsLocation": {
+      const body = parseXmlRoot(req.body);
+      const scope = str(body.LocationScope);
+      if (scope) context["s3:AccessGrantsLocationScope"] = scope;
+      const role = str(body.IAMRoleArn) ?? "";
+      const roleName = role.slice(role.indexOf(":role/") + ":role/".length);
+      return [
+        { action, vars: { Token: grantsId() }, context },
+        ...(role.includes(":role/")
+          ? [{ action: "iam:PassRole", vars: { RoleNameWithPath: roleName } }]
+          : []),
+      ];
+    }
+    case "GetAccessGrantsLocation":
+    case "DeleteAccessGrantsLocation": {
+      const location = instance?.locations.get(id);
+      if (location) context["s3:AccessGrantsLocationScope"] = location.scope;
+      return [{ action, vars: { Token: id }, context }];
+    }
+    default:
+      // The instance itself (Create/Get/Delete instance, ListAccessGrants, ListAccessGrantsLocations,
+      // GetDataAccess) or "*" (ListAccessGrantsInstances).
+      return [{ action, context }];
+  }
+}
+
+/**
+ * Handle one S3 Control request; returns the operation name and XML, or throws AwsFault. `authorize`
+ * judges the request's checks and throws AccessDenied (nothing is done then).
+ */
+export async function handleS3Control(
+  state: LocalAwsState,
+  req: S3ControlRequest,
+  authorize: (checks: Check[]) => Promise<void>,
+): Promise<S3ControlAnswer> {
   const rest = req.url.pathname.slice(BASE.length);
   for (const route of routes) {
     if (route.method !== req.method) continue;
@@ -528,21 +584,8 @@ export function handleS3Control(state: LocalAwsState, req: S3ControlRequest): S3
         operation: route.operation,
       });
     }
-    if (route.operation !== "GetDataAccess" && req.caller.user) {
-      const action = `s3:${route.operation}`;
-      const instanceArn = `arn:aws:s3:${req.region}:${state.accountId}:access-grants/default`;
-      if (!isAllowed(state, req.caller.user, action, instanceArn)) {
-        throw Object.assign(
-          new AwsFault(
-            "AccessDenied",
-            403,
-            `User: ${req.caller.arn} is not authorized to perform: ${action} on resource: ${instanceArn}`,
-          ),
-          { operation: route.operation },
-        );
-      }
-    }
     try {
+      await authorize(s3ControlChecks(state, route.operation, req, m));
       const result = route.handle(state, req, m);
       return {
         operation: route.operation,

@@ -2,8 +2,7 @@
 // (POST /, X-Amz-Target: secretsmanager.GetSecretValue). Secrets are seeded by tests (putSecret), not
 // created over the wire: our code only ever reads them, as the Lambda entries do once per cold start.
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Caller } from "./iam.ts";
-import { isAllowed } from "./policy.ts";
+import type { Check } from "./authz/evaluate.ts";
 import { type LocalAwsState, type LocalSecret, takeInjectedFault } from "./state.ts";
 import { AwsFault } from "./wire.ts";
 
@@ -56,21 +55,41 @@ function findSecret(state: LocalAwsState, secretId: string): LocalSecret | undef
   return undefined;
 }
 
-function getSecretValue(state: LocalAwsState, input: Record<string, unknown>, caller: Caller) {
+/**
+ * What IAM checks for a Secrets Manager request: the action on the secret's ARN (for an unknown secret,
+ * the ARN the id would name), with secretsmanager:SecretId / VersionId / VersionStage.
+ */
+export function secretsManagerChecks(state: LocalAwsState, operation: string, body: string): Check[] {
+  const input = parseInput(operation, body);
+  const secretId = typeof input.SecretId === "string" ? input.SecretId : "";
+  if (!secretId) return [];
+  const secret = findSecret(state, secretId);
+  const arn = secret?.arn ?? (secretId.startsWith("arn:") ? secretId : undefined);
+  const context: Record<string, string> = { "secretsmanager:SecretId": arn ?? secretId };
+  if (typeof input.VersionId === "string") context["secretsmanager:VersionId"] = input.VersionId;
+  if (typeof input.VersionStage === "string") context["secretsmanager:VersionStage"] = input.VersionStage;
+  return [
+    {
+      action: `secretsmanager:${operation}`,
+      vars: { SecretId: arn ? arn.slice(arn.indexOf(":secret:") + ":secret:".length) : secretId },
+      context,
+    },
+  ];
+}
+
+function parseInput(operation: string, body: string): Record<string, unknown> {
+  try {
+    return body.trim() ? (JSON.parse(body) as Record<string, unknown>) : {};
+  } catch {
+    throw Object.assign(new AwsFault("SerializationException", 400, "Malformed request body"), { operation });
+  }
+}
+
+function getSecretValue(state: LocalAwsState, input: Record<string, unknown>) {
   const secretId = input.SecretId;
   if (typeof secretId !== "string" || !secretId)
     throw new AwsFault("InvalidParameterException", 400, "You must provide a value for SecretId.");
   const secret = findSecret(state, secretId);
-  if (
-    caller.user &&
-    !isAllowed(state, caller.user, "secretsmanager:GetSecretValue", secret?.arn ?? secretId)
-  ) {
-    throw new AwsFault(
-      "AccessDeniedException",
-      400,
-      `User: ${caller.arn} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${secretId} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
-    );
-  }
   if (!secret) throw new AwsFault("ResourceNotFoundException", 400, SECRET_NOT_FOUND);
   const { VersionId, VersionStage } = input as { VersionId?: string; VersionStage?: string };
   const version = VersionId
@@ -101,22 +120,16 @@ export function handleSecretsManager(
   state: LocalAwsState,
   target: string,
   body: string,
-  caller: Caller,
 ): { operation: string; json: string } {
   const operation = target.slice(SECRETS_MANAGER_TARGET_PREFIX.length);
-  let input: Record<string, unknown>;
-  try {
-    input = body.trim() ? (JSON.parse(body) as Record<string, unknown>) : {};
-  } catch {
-    throw Object.assign(new AwsFault("SerializationException", 400, "Malformed request body"), { operation });
-  }
+  const input = parseInput(operation, body);
   const injected = takeInjectedFault(state, operation);
   if (injected)
     throw Object.assign(new AwsFault(injected.code, injected.status, injected.message), { operation });
   if (operation !== "GetSecretValue") {
     throw Object.assign(new AwsFault("UnknownOperationException", 400, ""), { operation });
   }
-  return { operation, json: JSON.stringify(getSecretValue(state, input, caller)) };
+  return { operation, json: JSON.stringify(getSecretValue(state, input)) };
 }
 
 /** AWS JSON error body: {"__type": code, "Message": text} (UnknownOperationException has no message). */

@@ -40,21 +40,16 @@ export interface SignedRequest {
   body: string;
 }
 
-/**
- * Does the request's Authorization header carry a valid signature for `secretAccessKey`?
- * S3 (and S3 Control) sign the path as sent; other services encode it once more.
- */
-export function signatureMatches(req: SignedRequest, secretAccessKey: string): boolean {
-  const auth = req.headers.authorization ?? "";
-  const m =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-      auth,
-    );
-  if (!m) return false;
-  const [, , date, region, service, signedHeaders, signature] = m as unknown as string[];
-  const amzDate = String(req.headers["x-amz-date"] ?? "");
-  if (!amzDate.startsWith(date as string)) return false;
+interface Scope {
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string;
+}
 
+function signatureFor(req: SignedRequest, secretAccessKey: string, scope: Scope): Buffer {
+  const { date, region, service, signedHeaders } = scope;
+  const amzDate = String(req.headers["x-amz-date"] ?? "");
   const q = req.rawUrl.indexOf("?");
   const rawPath = q < 0 ? req.rawUrl : req.rawUrl.slice(0, q);
   const rawQuery = q < 0 ? "" : req.rawUrl.slice(q + 1);
@@ -66,8 +61,8 @@ export function signatureMatches(req: SignedRequest, secretAccessKey: string): b
           .map((seg) => rfc3986(seg))
           .join("/");
 
-  const names = (signedHeaders as string).split(";");
-  const canonicalHeaders = names
+  const canonicalHeaders = signedHeaders
+    .split(";")
     .map((name) => {
       const value = req.headers[name];
       const text = Array.isArray(value) ? value.join(",") : (value ?? "");
@@ -84,13 +79,61 @@ export function signatureMatches(req: SignedRequest, secretAccessKey: string): b
     signedHeaders,
     payloadHash,
   ].join("\n");
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-  const key = hmac(
-    hmac(hmac(hmac(`AWS4${secretAccessKey}`, date as string), region as string), service as string),
-    "aws4_request",
-  );
-  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
-  const given = Buffer.from(signature as string, "hex");
+  const credentialScope = `${date}/${region}/${service}/aws4_request`;
+  const stringToSign = ["AWS4-HMAC-SHA256", amzDate, credentialScope, sha256Hex(canonicalRequest)].join("\n");
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), "aws4_request");
+  return createHmac("sha256", key).update(stringToSign, "utf8").digest();
+}
+
+/**
+ * Does the request's Authorization header carry a valid signature for `secretAccessKey`?
+ * S3 (and S3 Control) sign the path as sent; other services encode it once more.
+ */
+export function signatureMatches(req: SignedRequest, secretAccessKey: string): boolean {
+  const auth = req.headers.authorization ?? "";
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
+  if (!m) return false;
+  const [, , date = "", region = "", service = "", signedHeaders = "", signature = ""] = m;
+  if (!String(req.headers["x-amz-date"] ?? "").startsWith(date)) return false;
+  const expected = signatureFor(req, secretAccessKey, { date, region, service, signedHeaders });
+  const given = Buffer.from(signature, "hex");
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Headers that sign a raw request (for wire-level tests that speak HTTP without an SDK): x-amz-date,
+ * x-amz-content-sha256 and Authorization over host and every header given.
+ */
+export function signedHeaders(
+  req: { method: string; url: string; headers?: Record<string, string>; body?: string },
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  scope: { region: string; service: string },
+): Record<string, string> {
+  const url = new URL(req.url);
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
+  const body = req.body ?? "";
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    host: url.host,
+    "x-amz-date": amzDate,
+    "x-amz-content-sha256": sha256Hex(body),
+  };
+  const names = Object.keys(headers).sort().join(";");
+  const date = amzDate.slice(0, 8);
+  const signature = signatureFor(
+    { method: req.method, rawUrl: `${url.pathname}${url.search}`, headers, body },
+    credentials.secretAccessKey,
+    { date, ...scope, signedHeaders: names },
+  ).toString("hex");
+  const { host: _host, ...rest } = headers;
+  return {
+    ...rest,
+    authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${date}/${scope.region}/${scope.service}/aws4_request, SignedHeaders=${names}, Signature=${signature}`,
+  };
 }

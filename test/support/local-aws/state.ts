@@ -59,6 +59,35 @@ export interface LocalGrant {
   createdAt: Date;
 }
 
+/** A role the stand-in knows, seeded from policy documents (e.g. a Lambda function's synthesized role). */
+export interface LocalRole {
+  roleName: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  /** Identity policies by name (inline and managed alike: the stand-in evaluates their documents). */
+  policies: Map<string, string>;
+}
+
+/** Temporary credentials of a role session (what Lambda hands a function: ASIA key + session token). */
+export interface LocalRoleSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  roleName: string;
+  sessionName: string;
+}
+
+/** One authorization decision, recorded for contract tables. */
+export interface AuthorizationRecord {
+  principalArn: string;
+  service: string;
+  operation: string;
+  action: string;
+  resource: string;
+  allowed: boolean;
+}
+
 export interface LocalManagedPolicy {
   policyName: string;
   policyId: string;
@@ -105,7 +134,7 @@ export interface LocalSecret {
 }
 
 export interface RequestRecord {
-  service: "iam" | "sts" | "s3control" | "secretsmanager" | "unknown";
+  service: "iam" | "sts" | "s3control" | "secretsmanager" | "dynamodb" | "unknown";
   operation: string;
   status: number;
   accessKeyId: string | undefined;
@@ -135,6 +164,10 @@ export interface LocalAwsState {
     policies: Map<string, LocalManagedPolicy>;
     /** Keys that existed and were deleted: requests signed with them are refused like AWS does. */
     deletedAccessKeyIds: Set<string>;
+    /** Keyed by lower-cased role name. */
+    roles: Map<string, LocalRole>;
+    /** Role sessions by their (ASIA…) access key id. */
+    roleSessions: Map<string, LocalRoleSession>;
   };
   /** Access Grants instances by region (one per account and region, like AWS). */
   accessGrants: Map<string, LocalInstance>;
@@ -145,17 +178,27 @@ export interface LocalAwsState {
   injectedFaults: InjectedFault[];
   /** Every request the stand-in answered, in order. */
   requests: RequestRecord[];
+  /** Every authorization decision (principal, action, resource, allowed), in order. */
+  authorizations: AuthorizationRecord[];
 }
 
 export function createState(accountId: string): LocalAwsState {
   return {
     accountId,
-    iam: { users: new Map(), groups: new Map(), policies: new Map(), deletedAccessKeyIds: new Set() },
+    iam: {
+      users: new Map(),
+      groups: new Map(),
+      policies: new Map(),
+      deletedAccessKeyIds: new Set(),
+      roles: new Map(),
+      roleSessions: new Map(),
+    },
     accessGrants: new Map(),
     secretsManager: { secrets: new Map() },
     dataAccessCalls: [],
     injectedFaults: [],
     requests: [],
+    authorizations: [],
   };
 }
 
@@ -168,7 +211,7 @@ function randomUpper(n: number): string {
 }
 
 /** IAM-style unique IDs: AIDA (user), AGPA (group), AKIA (access key), ASIA (temporary). */
-export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA" | "ANPA"): string {
+export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA" | "ANPA" | "AROA"): string {
   return prefix + randomUpper(prefix === "AKIA" || prefix === "ASIA" ? 16 : 17);
 }
 
