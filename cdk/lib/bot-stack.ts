@@ -70,8 +70,13 @@ export function grantScopeInBucket(bucketName: string): string {
 
 /** Finding a cytoskel user and deleting it completely (src/aws/iam-users.ts listUsers, deleteUserCompletely). */
 const USER_TEARDOWN_ACTIONS = [
-  // ListUsers is authorised against user/<PathPrefix>, which the /cytoskel/* resource covers.
+  // ListUsers(PathPrefix=/cytoskel/) decides whether a person's user exists (src/aws/iam-users.ts
+  // findUser). IAM authorizes it against user/<PathPrefix>, which the /cytoskel/* resource covers: what
+  // AWS's own path examples do, though the Service Authorization Reference lists no resource type for
+  // it (not confirmable offline; if AWS denies it, revoke and expiry fail loudly with AccessDenied).
   "iam:ListUsers",
+  // Only on users known to exist (after CreateUser's EntityAlreadyExists, before a deletion): on a
+  // missing user AWS judges GetUser on user/NAME, outside this path, and answers AccessDenied.
   "iam:GetUser",
   "iam:ListGroupsForUser",
   "iam:ListAccessKeys",

@@ -21,8 +21,8 @@ import {
   ListSigningCertificatesCommand,
   ListSSHPublicKeysCommand,
   ListUserPoliciesCommand,
-  ListUsersCommand,
   PutGroupPolicyCommand,
+  paginateListUsers,
   RemoveUserFromGroupCommand,
   type User,
 } from "@aws-sdk/client-iam";
@@ -105,7 +105,12 @@ export async function createUser(iam: IAMClient, input: CreateUserInput): Promis
   }
 }
 
-/** The user with its tags; NoSuchUserError when missing. */
+/**
+ * The user with its tags; NoSuchUserError when missing. Only for a user known to exist: a role whose
+ * IAM permissions are scoped to a path (user/cytoskel/*) gets AccessDenied, not NoSuchEntity, for a
+ * missing user, because AWS can only judge the call on arn:…:user/NAME (a missing user has no path).
+ * Use findUser to ask whether a user exists.
+ */
 export async function getUser(iam: IAMClient, name: string): Promise<IamUser> {
   try {
     const out = await iam.send(new GetUserCommand({ UserName: name }));
@@ -115,13 +120,20 @@ export async function getUser(iam: IAMClient, name: string): Promise<IamUser> {
   }
 }
 
-export async function findUser(iam: IAMClient, name: string): Promise<IamUser | undefined> {
-  try {
-    return await getUser(iam, name);
-  } catch (err) {
-    if (err instanceof NoSuchUserError) return undefined;
-    throw err;
-  }
+/**
+ * The user named `name` under `pathPrefix` (default /cytoskel/), or undefined when there is none.
+ * Decided with ListUsers(PathPrefix), which a path-scoped role may call, never with GetUser's
+ * NoSuchEntity (see getUser). ListUsers returns no tags, so `tags` is empty.
+ */
+export async function findUser(
+  iam: IAMClient,
+  name: string,
+  opts: { pathPrefix?: string } = {},
+): Promise<IamUser | undefined> {
+  // IAM user names are unique regardless of case.
+  const wanted = name.toLowerCase();
+  const users = await listUsers(iam, { pathPrefix: opts.pathPrefix ?? CYTOSKEL_IAM_PATH });
+  return users.find((u) => u.userName.toLowerCase() === wanted);
 }
 
 export interface ListUsersOptions {
@@ -137,19 +149,12 @@ export interface ListUsersOptions {
 export async function listUsers(iam: IAMClient, opts: ListUsersOptions = {}): Promise<IamUser[]> {
   const users: IamUser[] = [];
   const pathPrefix = opts.all ? undefined : (opts.pathPrefix ?? CYTOSKEL_IAM_PATH);
-  let marker: string | undefined;
   try {
-    do {
-      const out = await iam.send(
-        new ListUsersCommand({
-          ...(pathPrefix ? { PathPrefix: pathPrefix } : {}),
-          ...(opts.pageSize ? { MaxItems: opts.pageSize } : {}),
-          ...(marker ? { Marker: marker } : {}),
-        }),
-      );
-      for (const u of out.Users ?? []) users.push(toUser(u, ""));
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    const pages = paginateListUsers(
+      { client: iam, ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) },
+      pathPrefix ? { PathPrefix: pathPrefix } : {},
+    );
+    for await (const page of pages) for (const u of page.Users ?? []) users.push(toUser(u, ""));
   } catch (err) {
     throw mapAwsError(err, { operation: "ListUsers" });
   }

@@ -80,7 +80,8 @@ async function expirePerson(deps: ServiceDeps, userId: string, teamId: string, n
   if (expiring.length === 0) return [];
   const keepers = requests.filter((r) => r.status === "ACTIVE" && !isDue(r));
 
-  const user = await findUser(deps.iam, iamUserNameFor(teamId, userId));
+  // ListUsers under the path, not GetUser (AccessDenied, not NoSuchEntity, once the user is gone).
+  const user = await findUser(deps.iam, iamUserNameFor(teamId, userId), { pathPrefix: deps.target.iamPath });
   const grants: Grant[] = user
     ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
     : [];

@@ -28,7 +28,7 @@ import {
 import { createAccessKey, deleteAccessKey, listAccessKeys, type NewAccessKey } from "../aws/access-keys.ts";
 import { AlreadyExistsError, NoSuchGrantError } from "../aws/errors.ts";
 import { joinScope } from "../aws/grant-scope.ts";
-import { addUserToGroup, createUser, findUser, type IamUser } from "../aws/iam-users.ts";
+import { addUserToGroup, createUser, getUser, type IamUser } from "../aws/iam-users.ts";
 import { computeExpiresAt } from "../rules/lifecycle.ts";
 import { issueSecretLink } from "../secret-link/issue.ts";
 import { TransitionConflictError } from "../store/errors.ts";
@@ -204,29 +204,32 @@ function expiryFor(deps: ServiceDeps, req: AccessRequest): { expiresAt?: string 
   return req.durationDays ? { expiresAt: computeExpiresAt(nowOf(deps), req.durationDays) } : {};
 }
 
-/** The person's IAM user: created (tagged, under the target's path) when missing; always in the uploaders group. */
+/**
+ * The person's IAM user: created (tagged, under the target's path) when missing; always in the uploaders
+ * group. CreateUser comes first: it names the path, so AWS judges it on user/<path>/NAME, which the
+ * provisioner's path-scoped role covers. Asking GetUser first would not work for a new person: for a
+ * user that does not exist AWS can only judge GetUser on user/NAME (no path) and answers AccessDenied,
+ * not NoSuchEntity. Only once CreateUser says EntityAlreadyExists is the user read with GetUser.
+ */
 export async function ensureIamUser(
   deps: ServiceDeps,
   req: Pick<AccessRequest, "requesterTeamId" | "requesterUserId">,
 ): Promise<IamUser & { created: boolean }> {
   const userName = iamUserNameFor(req.requesterTeamId, req.requesterUserId);
-  let user = await findUser(deps.iam, userName);
+  let user: IamUser;
   let created = false;
-  if (!user) {
-    try {
-      user = await createUser(deps.iam, {
-        name: userName,
-        path: deps.target.iamPath,
-        slackUserId: req.requesterUserId,
-        slackTeamId: req.requesterTeamId,
-      });
-      created = true;
-    } catch (err) {
-      // Created by someone outside our lock (e.g. the admin CLI) since findUser.
-      if (!(err instanceof AlreadyExistsError)) throw err;
-      user = await findUser(deps.iam, userName);
-      if (!user) throw err;
-    }
+  try {
+    user = await createUser(deps.iam, {
+      name: userName,
+      path: deps.target.iamPath,
+      slackUserId: req.requesterUserId,
+      slackTeamId: req.requesterTeamId,
+    });
+    created = true;
+  } catch (err) {
+    // An earlier request of this person (or the admin CLI) made it.
+    if (!(err instanceof AlreadyExistsError)) throw err;
+    user = await getUser(deps.iam, userName);
   }
   // Idempotent in IAM; without the group every GetDataAccess is denied.
   await addUserToGroup(deps.iam, { userName, groupName: deps.target.uploadersGroup });

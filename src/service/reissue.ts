@@ -13,6 +13,7 @@
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { createAccessKey, deleteAccessKey, listAccessKeys } from "../aws/access-keys.ts";
+import { findUser } from "../aws/iam-users.ts";
 import type { Target } from "../config/targets.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import { type IssuedSecretLink, issueSecretLink, type SecretLinkWriter } from "../secret-link/issue.ts";
@@ -39,7 +40,7 @@ export interface ReissueDeps {
   };
   /** put for the new link; consume to retire the person's earlier, now useless, links. */
   secrets: SecretLinkWriter & { consume(id: string, nowEpochSeconds: number): Promise<unknown> };
-  target: Pick<Target, "bucket" | "region">;
+  target: Pick<Target, "bucket" | "region" | "iamPath">;
   /** Origin of the secret-link service, e.g. https://abc.lambda-url.us-east-1.on.aws */
   secretLinkBaseUrl: string;
   secretLinkTtlSeconds?: number;
@@ -77,9 +78,21 @@ export interface ReissueResult {
 
 /** The person holds no active access, so there is no key to replace. */
 export class NothingToReissueError extends Error {
-  override readonly name = "NothingToReissueError";
+  override readonly name: string = "NothingToReissueError";
   constructor(readonly userId: string) {
     super(`${userId} has no active access, so there are no credentials to re-issue`);
+  }
+}
+
+/** The person's requests name an IAM user that no longer exists (deleted outside cytoskel). */
+export class IamUserGoneError extends NothingToReissueError {
+  override readonly name = "IamUserGoneError";
+  constructor(
+    userId: string,
+    readonly iamUserName: string,
+  ) {
+    super(userId);
+    this.message = `${userId}'s IAM user ${iamUserName} no longer exists, so there are no credentials to re-issue`;
   }
 }
 
@@ -118,6 +131,11 @@ async function reissueUnlocked(deps: ReissueDeps, input: ReissueInput): Promise<
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
   if (!anchor?.progress.iamUser) throw new NothingToReissueError(input.userId);
   const iamUserName = anchor.progress.iamUser.userName;
+  // Asked with ListUsers under the path: on a user that is gone, the key calls below would get
+  // AccessDenied from a path-scoped role (AWS cannot judge them on the missing user's path).
+  if (!(await findUser(deps.iam, iamUserName, { pathPrefix: deps.target.iamPath }))) {
+    throw new IamUserGoneError(input.userId, iamUserName);
+  }
 
   const oldKeys = await listAccessKeys(deps.iam, iamUserName);
   for (const key of oldKeys) {

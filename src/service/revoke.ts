@@ -59,7 +59,11 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
   return deps.locks.withLock(personLockName(input.userId), async () => {
     const requests = await personRequests(deps, input.userId);
     const teamId = input.teamId ?? requests[0]?.requesterTeamId ?? (await teamFromIam(deps, input.userId));
-    const user = teamId ? await findUser(deps.iam, iamUserNameFor(teamId, input.userId)) : undefined;
+    // ListUsers under the path, never GetUser: a path-scoped role gets AccessDenied from GetUser on a
+    // user that is already gone (a second revoke), not NoSuchEntity.
+    const user = teamId
+      ? await findUser(deps.iam, iamUserNameFor(teamId, input.userId), { pathPrefix: deps.target.iamPath })
+      : undefined;
     const grants = user
       ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
       : [];

@@ -4,11 +4,22 @@
  */
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import { handler, resetExpiryForTests } from "../../src/expiry/lambda.ts";
 import { runExpiry } from "../../src/service/expiry.ts";
 import { EXTEND_ACTION_ID } from "../../src/service/messages.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
-import { ADMIN_CHANNEL, type Harness, newUserId, startHarness, TEAM_ID } from "../service/harness.ts";
+import { iamUserNameFor } from "../../src/service/users.ts";
+import {
+  ADMIN_CHANNEL,
+  denyGetUserLikeAwsOnMissingUser,
+  expectGetUserFaultUnused,
+  type Harness,
+  iamCallsSince,
+  newUserId,
+  startHarness,
+  TEAM_ID,
+} from "../service/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -131,6 +142,26 @@ describe("expiry sweep", () => {
     expect(await statusOf(request.id)).toBe("EXPIRED");
     expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.text).toContain("expired without a decision");
     expect(String(h.dmsTo(userId).at(-1)?.args.text)).toContain("expired after 14 days");
+  });
+});
+
+describe("expiry of a person whose IAM user is gone", () => {
+  it("ends the requests EXPIRED without asking GetUser about the missing user, and records no error", async () => {
+    const userId = newUserId();
+    // Shorter than anything the tests above leave ACTIVE, so this sweep only touches this person.
+    const req = await activeFor(userId, "cpg0042/*", 1);
+    const userName = iamUserNameFor(TEAM_ID, userId);
+    await deleteUserCompletely({ iam: h.iam, s3control: h.s3control, accountId: h.aws.accountId }, userName);
+    denyGetUserLikeAwsOnMissingUser(h, userName);
+    const start = h.aws.state.requests.length;
+
+    const report = await runExpiry(h.deps({ now: at(2) }), OPTS);
+
+    expect(report.errors).toEqual([]);
+    expect(report.expired).toContain(req.id);
+    expect(await statusOf(req.id)).toBe("EXPIRED");
+    expect(iamCallsSince(h, start).filter((c) => c.startsWith("GetUser"))).toEqual([]);
+    await expectGetUserFaultUnused(h);
   });
 });
 

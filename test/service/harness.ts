@@ -5,9 +5,11 @@
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import { expect } from "vitest";
 import { listGrants } from "../../src/aws/access-grants.ts";
 import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
-import { ensureUploadersGroup } from "../../src/aws/iam-users.ts";
+import { AccessDeniedError } from "../../src/aws/errors.ts";
+import { ensureUploadersGroup, getUser } from "../../src/aws/iam-users.ts";
 import { getTarget } from "../../src/config/targets.ts";
 import type { ServiceDeps, ServiceHooks } from "../../src/service/deps.ts";
 import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
@@ -142,4 +144,31 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
       await Promise.all([aws.stop(), dynamo.stop(), slack.stop()]);
     },
   };
+}
+
+/** IAM calls the stand-in answered since `start` (an index into its request log), as "Operation:status". */
+export function iamCallsSince(h: Harness, start: number): string[] {
+  return h.aws.state.requests
+    .slice(start)
+    .filter((r) => r.service === "iam")
+    .map((r) => `${r.operation}:${r.status}`);
+}
+
+/**
+ * What AWS answers a role limited to user/cytoskel/* for GetUser on a user that does not exist: the call
+ * can only be judged on user/NAME (a missing user has no path), so it is AccessDenied, not NoSuchEntity.
+ * The stand-in (which does not judge the roles' policies) answers the next GetUser so.
+ */
+export function denyGetUserLikeAwsOnMissingUser(h: Harness, userName: string): void {
+  h.aws.failNext("GetUser", {
+    code: "AccessDenied",
+    status: 403,
+    message: `User: arn:aws:sts::${h.aws.accountId}:assumed-role/CytoskelBot-ProvisionerRole/fn is not authorized to perform: iam:GetUser on resource: user ${userName} because no identity-based policy allows the iam:GetUser action`,
+  });
+}
+
+/** The fault denyGetUserLikeAwsOnMissingUser injected is still pending (nothing asked GetUser); uses it up. */
+export async function expectGetUserFaultUnused(h: Harness): Promise<void> {
+  const err = await getUser(h.iam, "fault-probe").catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(AccessDeniedError);
 }

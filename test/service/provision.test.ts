@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
-import { type Harness, newUserId, SECRET_LINK_BASE, startHarness, TEAM_ID } from "./harness.ts";
+import { iamUserNameFor } from "../../src/service/users.ts";
+import {
+  denyGetUserLikeAwsOnMissingUser,
+  expectGetUserFaultUnused,
+  type Harness,
+  iamCallsSince,
+  newUserId,
+  SECRET_LINK_BASE,
+  startHarness,
+  TEAM_ID,
+} from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -137,5 +147,39 @@ describe("provisionRequest", () => {
     const stored = h.slack.messages.get(`${card.channel}:${card.ts}`);
     expect(stored?.updates).toBe(1);
     expect(stored?.text).toContain("access is active");
+  });
+});
+
+describe("the IAM user under a role scoped to the cytoskel path", () => {
+  it("a first provisioning's first IAM call is CreateUser, never GetUser on the missing user (AWS would deny it)", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    denyGetUserLikeAwsOnMissingUser(h, iamUserNameFor(TEAM_ID, userId));
+    const start = h.aws.state.requests.length;
+
+    const result = await provisionRequest(h.deps(), req.id);
+
+    expect(result.outcome).toBe("activated");
+    const calls = iamCallsSince(h, start);
+    expect(calls[0]).toBe("CreateUser:200");
+    expect(calls.filter((c) => c.startsWith("GetUser"))).toEqual([]);
+    expect(h.iamUser(userId)?.path).toBe("/cytoskel/");
+    await expectGetUserFaultUnused(h);
+  });
+
+  it("a later provisioning of the same person reads the user with GetUser only after CreateUser says it exists", async () => {
+    const userId = newUserId();
+    await provisionRequest(h.deps(), (await h.approved(userId, { subPrefix: "cpg0042/*" })).id);
+    const second = await h.approved(userId, { subPrefix: "cpg0099/*" });
+    const start = h.aws.state.requests.length;
+
+    const result = await provisionRequest(h.deps(), second.id);
+
+    expect(result.outcome).toBe("activated");
+    expect(iamCallsSince(h, start).slice(0, 2)).toEqual(["CreateUser:409", "GetUser:200"]);
+    expect((await h.stores.requests.get(second.id))?.progress.iamUser).toMatchObject({
+      userArn: h.iamUser(userId)?.arn,
+      created: false,
+    });
   });
 });

@@ -4,12 +4,13 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccessKey, listAccessKeys } from "../../src/aws/access-keys.ts";
 import { createIamClient, createStsClient } from "../../src/aws/clients.ts";
-import { createUser } from "../../src/aws/iam-users.ts";
+import { createUser, deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import { TARGETS } from "../../src/config/targets.ts";
 import { open } from "../../src/secret-link/crypto.ts";
 import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
 import {
   AUDIT_ACTION_REISSUED,
+  IamUserGoneError,
   NothingToReissueError,
   type ReissueDeps,
   reissueCredentials,
@@ -221,6 +222,21 @@ describe("reissueCredentials", () => {
       NothingToReissueError,
     );
     expect(aws.state.requests.length).toBe(before);
+  });
+
+  it("refuses, making no access-key call, when the person's IAM user was deleted outside cytoskel", async () => {
+    const { userName } = await provisioned("U0GONE", "cpg0090/*");
+    await deleteUserCompletely({ iam }, userName);
+    const before = aws.state.requests.length;
+
+    const err = await reissueCredentials(deps, { userId: "U0GONE", actor: ADMIN }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(IamUserGoneError);
+    expect(err).toBeInstanceOf(NothingToReissueError);
+    expect((err as Error).message).toContain(`IAM user ${userName} no longer exists`);
+    // Asked with ListUsers under the path: a path-scoped role gets AccessDenied, not NoSuchEntity, from
+    // ListAccessKeys on a missing user.
+    expect(aws.state.requests.slice(before).map((r) => r.operation)).toEqual(["ListUsers"]);
   });
 
   it("runs under the per-person lock when one is given", async () => {

@@ -1,8 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import type { Actor } from "../../src/rules/lifecycle.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
 import { revokeAccess } from "../../src/service/revoke.ts";
-import { ADMIN_CHANNEL, ADMIN_ID, type Harness, newUserId, startHarness, TEAM_ID } from "./harness.ts";
+import { iamUserNameFor } from "../../src/service/users.ts";
+import {
+  ADMIN_CHANNEL,
+  ADMIN_ID,
+  denyGetUserLikeAwsOnMissingUser,
+  expectGetUserFaultUnused,
+  type Harness,
+  iamCallsSince,
+  newUserId,
+  startHarness,
+  TEAM_ID,
+} from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -156,5 +168,29 @@ describe("revokeAccess", () => {
     await provisionRequest(h.deps(), req.id);
     await revokeAccess(h.deps(), { userId, actor: admin });
     expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.text).toContain(`Revoked by <@${ADMIN_ID}>`);
+  });
+
+  it("revoking a person whose IAM user is already gone ends the requests without asking GetUser about the missing user", async () => {
+    const userId = newUserId();
+    const req = await activeFor(userId, "cpg0042/*");
+    const userName = iamUserNameFor(TEAM_ID, userId);
+    // Deleted outside cytoskel (e.g. by hand in the console), grants and all.
+    await deleteUserCompletely({ iam: h.iam, s3control: h.s3control, accountId: h.aws.accountId }, userName);
+    expect(h.iamUser(userId)).toBeUndefined();
+    denyGetUserLikeAwsOnMissingUser(h, userName);
+    const start = h.aws.state.requests.length;
+
+    const result = await revokeAccess(h.deps(), { userId, actor: admin });
+
+    expect(result).toMatchObject({ outcome: "removed", endedRequestIds: [req.id], userDeleted: false });
+    expect(await statusOf(req.id)).toBe("REVOKED");
+    // And a second revoke is the usual no-op, not an AccessDenied.
+    const again = await revokeAccess(h.deps(), { userId, actor: admin });
+    expect(again.outcome).toBe("noop");
+    expect(again.text).toContain("Nothing to revoke");
+    const calls = iamCallsSince(h, start);
+    expect(calls.filter((c) => c.startsWith("GetUser"))).toEqual([]);
+    expect(calls).toContain("ListUsers:200");
+    await expectGetUserFaultUnused(h);
   });
 });
