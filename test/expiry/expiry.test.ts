@@ -53,10 +53,10 @@ describe("expiry sweep", () => {
     const req = await activeFor(userId, "cpg0042/*", 30);
     const dmsBefore = h.dmsTo(userId).length;
 
-    const early = await runExpiry(h.deps({ now: at(20) }), OPTS);
+    const early = await runExpiry(h.deps({ now: at(20) }, "expiry"), OPTS);
     expect(early.reminded).not.toContain(req.id);
 
-    const first = await runExpiry(h.deps({ now: at(28) }), OPTS);
+    const first = await runExpiry(h.deps({ now: at(28) }, "expiry"), OPTS);
     expect(first.reminded).toContain(req.id);
     const reminder = h.dmsTo(userId).at(-1);
     expect(h.dmsTo(userId)).toHaveLength(dmsBefore + 1);
@@ -66,7 +66,7 @@ describe("expiry sweep", () => {
     expect(blocks).toContain("/cytoskel request prefix cpg0042/* readwrite for 30d");
     expect((await h.stores.requests.get(req.id))?.reminderSentAt).toBeDefined();
 
-    const second = await runExpiry(h.deps({ now: at(29) }), OPTS);
+    const second = await runExpiry(h.deps({ now: at(29) }, "expiry"), OPTS);
     expect(second.reminded).not.toContain(req.id);
     expect(h.dmsTo(userId)).toHaveLength(dmsBefore + 1);
     expect(await statusOf(req.id)).toBe("ACTIVE");
@@ -75,7 +75,7 @@ describe("expiry sweep", () => {
   it("ends access past expiresAt: grant, key and user gone when nothing else is granted; EXPIRED; person and admins told", async () => {
     const userId = newUserId();
     const req = await activeFor(userId, "cpg0043/*", 7);
-    const report = await runExpiry(h.deps({ now: at(8) }), OPTS);
+    const report = await runExpiry(h.deps({ now: at(8) }, "expiry"), OPTS);
 
     expect(report.expired).toContain(req.id);
     expect(await statusOf(req.id)).toBe("EXPIRED");
@@ -90,7 +90,7 @@ describe("expiry sweep", () => {
       .at(-1);
     expect(JSON.stringify(post?.args)).toContain(userId);
 
-    const again = await runExpiry(h.deps({ now: at(9) }), OPTS);
+    const again = await runExpiry(h.deps({ now: at(9) }, "expiry"), OPTS);
     expect(again.expired).not.toContain(req.id);
   });
 
@@ -100,7 +100,7 @@ describe("expiry sweep", () => {
     const long = await activeFor(userId, "cpg0045/*", 60);
     const keys = h.iamUser(userId)?.accessKeys.map((k) => k.accessKeyId);
 
-    await runExpiry(h.deps({ now: at(8) }), OPTS);
+    await runExpiry(h.deps({ now: at(8) }, "expiry"), OPTS);
 
     expect(await statusOf(short.id)).toBe("EXPIRED");
     expect(await statusOf(long.id)).toBe("ACTIVE");
@@ -114,7 +114,7 @@ describe("expiry sweep", () => {
     const narrow = await activeFor(userId, "cpg0046/plates/*", 60, "READ");
     expect(await h.grantsOf(userId)).toHaveLength(1);
 
-    await runExpiry(h.deps({ now: at(8) }), OPTS);
+    await runExpiry(h.deps({ now: at(8) }, "expiry"), OPTS);
 
     expect(await statusOf(broad.id)).toBe("EXPIRED");
     expect(await statusOf(narrow.id)).toBe("ACTIVE");
@@ -134,10 +134,10 @@ describe("expiry sweep", () => {
     const card = await h.deps().notifier.postAdminChannel({ text: "request card" });
     await h.stores.requests.annotate(request.id, { adminMessage: card });
 
-    const tooEarly = await runExpiry(h.deps({ now: at(13) }), OPTS);
+    const tooEarly = await runExpiry(h.deps({ now: at(13) }, "expiry"), OPTS);
     expect(tooEarly.pendingExpired).not.toContain(request.id);
 
-    const report = await runExpiry(h.deps({ now: at(15) }), OPTS);
+    const report = await runExpiry(h.deps({ now: at(15) }, "expiry"), OPTS);
     expect(report.pendingExpired).toContain(request.id);
     expect(await statusOf(request.id)).toBe("EXPIRED");
     expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.text).toContain("expired without a decision");
@@ -155,7 +155,7 @@ describe("expiry of a person whose IAM user is gone", () => {
     denyGetUserLikeAwsOnMissingUser(h, userName);
     const start = h.aws.state.requests.length;
 
-    const report = await runExpiry(h.deps({ now: at(2) }), OPTS);
+    const report = await runExpiry(h.deps({ now: at(2) }, "expiry"), OPTS);
 
     expect(report.errors).toEqual([]);
     expect(report.expired).toContain(req.id);

@@ -9,7 +9,7 @@ import { expect } from "vitest";
 import { listGrants } from "../../src/aws/access-grants.ts";
 import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
 import { AccessDeniedError } from "../../src/aws/errors.ts";
-import { ensureUploadersGroup, getUser } from "../../src/aws/iam-users.ts";
+import { getUser } from "../../src/aws/iam-users.ts";
 import { getTarget } from "../../src/config/targets.ts";
 import type { ServiceDeps, ServiceHooks } from "../../src/service/deps.ts";
 import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
@@ -17,6 +17,7 @@ import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import type { AccessRequest, NewRequestInput } from "../../src/store/types.ts";
+import { deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "../support/fake-slack.ts";
 import {
@@ -40,8 +41,11 @@ export interface Harness {
   iam: IAMClient;
   s3control: S3ControlClient;
   locationId: string;
-  /** Fresh deps (same clients); `overrides` e.g. { hooks, now }. */
-  deps(overrides?: Partial<ServiceDeps>): ServiceDeps;
+  /**
+   * Deps of the code under test, signing as the provisioner's synthesized role (or the expiry job's);
+   * `overrides` e.g. { hooks, now }.
+   */
+  deps(overrides?: Partial<ServiceDeps>, as?: ServiceRole): ServiceDeps;
   /** File a request as `userId` and approve it as the admin. */
   approved(userId: string, input?: Partial<NewRequestInput>): Promise<AccessRequest>;
   /** chat.postMessage calls addressed to the user's DM. */
@@ -65,28 +69,42 @@ export function newUserId(): string {
   return `U${process.pid.toString(36).toUpperCase()}X${String(userCounter).padStart(4, "0")}`;
 }
 
+/** Which function's role the service code runs as (the provisioner's, or the expiry job's). */
+export type ServiceRole = "provisioner" | "expiry";
+
 export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise<Harness> {
-  const [aws, dynamo, slack] = await Promise.all([startLocalAws(), startDynamo(), startFakeSlack()]);
+  const [dynamo, slack] = await Promise.all([startDynamo(), startFakeSlack()]);
+  // DynamoDB goes through the local AWS, which judges each call by the caller's role.
+  const aws = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint });
+  // The admin's clients (root): seeding and inspecting, never the code under test.
   const iam = createIamClient({ env: aws.env });
   const s3control = createS3ControlClient({ env: aws.env });
   const { locationId, instanceArn } = seedAccessGrantsLocation(aws, { scope: TARGET.locationScope });
-  // What the grants stack creates in a real account.
-  await ensureUploadersGroup(iam, { groupName: TARGET.uploadersGroup, instanceArn });
+  // What the grants stack creates in a real account, then each function's synthesized role.
+  const deployment = { tableName: dynamo.tableName, instanceArn, locationId };
+  await seedUploadersGroup(iam, aws, deployment);
+  const roles = await deployRoles(aws, deployment);
   const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
   const web = createWebClient({ token: "xoxb-test-token", slackApiUrl: slack.apiUrl, retries: 0 });
   const notifier = createSlackNotifier(web, { adminChannelId: ADMIN_CHANNEL });
-  const locks = createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName, waitMs: 20_000 });
+  const asRole = (role: ServiceRole) => {
+    const doc = roles.doc(role);
+    const roleStores = createStores({ client: doc, tableName: dynamo.tableName });
+    const locks = createDynamoUserLocks({ doc, tableName: dynamo.tableName, waitMs: 20_000 });
+    return { stores: roleStores, locks, clients: roles.aws(role) };
+  };
+  const runAs = { provisioner: asRole("provisioner"), expiry: asRole("expiry") };
 
-  const deps = (overrides: Partial<ServiceDeps> = {}): ServiceDeps => ({
-    store: stores.requests,
-    secrets: stores.secrets,
-    iam,
-    s3control,
+  const deps = (overrides: Partial<ServiceDeps> = {}, as: ServiceRole = "provisioner"): ServiceDeps => ({
+    store: runAs[as].stores.requests,
+    secrets: runAs[as].stores.secrets,
+    iam: runAs[as].clients.iam,
+    s3control: runAs[as].clients.s3control,
     accountId: aws.accountId,
     target: TARGET,
     locationId,
     notifier,
-    locks,
+    locks: runAs[as].locks,
     secretLinkBaseUrl: SECRET_LINK_BASE,
     ...(opts.hooks ? { hooks: opts.hooks } : {}),
     ...overrides,
@@ -139,6 +157,7 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
       return grants.map((g) => ({ id: g.id, subPrefix: g.subPrefix, permission: g.permission }));
     },
     async stop() {
+      roles.close();
       iam.destroy();
       s3control.destroy();
       await Promise.all([aws.stop(), dynamo.stop(), slack.stop()]);
