@@ -102,6 +102,31 @@ export class DeleteConflictError extends AwsLayerError {
   }
 }
 
+/**
+ * A cytoskel user is also in a group other than the uploaders group. The bot's roles may take users
+ * out of the uploaders group only, so deleting the user would stop half-way (and DeleteUser would
+ * answer DeleteConflict): nothing was deleted, and the blocking groups are named.
+ */
+export class UserInOtherGroupError extends DeleteConflictError {
+  override name = "UserInOtherGroupError";
+  constructor(
+    readonly userName: string,
+    readonly groups: readonly string[],
+    readonly uploadersGroup: string,
+    options: Opts = {},
+  ) {
+    const these = groups.length === 1 ? "that group" : "those groups";
+    super(`IAM user ${userName}`, {
+      detail:
+        `IAM user ${userName} is also in ${groups.length === 1 ? "group" : "groups"} ${groups.join(", ")}, ` +
+        `which blocks its deletion: cytoskel may only remove it from ${uploadersGroup}, so nothing was deleted. ` +
+        `Remove it from ${these} (or delete it with the admin CLI), then retry.`,
+      code: "UserInOtherGroup",
+      ...options,
+    });
+  }
+}
+
 export class AccessDeniedError extends AwsLayerError {
   override name = "AccessDeniedError";
   constructor(detail: string, options: Opts = {}) {

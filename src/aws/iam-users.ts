@@ -35,6 +35,7 @@ import {
   NoSuchGrantError,
   NoSuchInstanceError,
   NoSuchUserError,
+  UserInOtherGroupError,
 } from "./errors.ts";
 
 export const CYTOSKEL_IAM_PATH = "/cytoskel/";
@@ -279,6 +280,12 @@ export interface DeleteUserDeps {
   /** With s3control + accountId, the user's access grants are deleted too. */
   s3control?: S3ControlClient;
   accountId?: string;
+  /**
+   * The only group the user may be in (the bot's roles may RemoveUserFromGroup on the uploaders group
+   * alone). Set: a user also in another group is refused with UserInOtherGroupError before anything
+   * is deleted. Unset (the admin CLI, whose operator may do more): every membership is removed.
+   */
+  uploadersGroup?: string;
 }
 
 export interface DeleteUserReport {
@@ -306,6 +313,16 @@ export async function deleteUserCompletely(
 ): Promise<DeleteUserReport> {
   const { iam } = deps;
   const user = await getUser(iam, userName);
+  // Checked first, so a user that cannot be deleted keeps its grants and keys (nothing half-done).
+  const groups = await listGroupsForUser(iam, userName);
+  const only = deps.uploadersGroup;
+  if (only !== undefined) {
+    // IAM group names are unique regardless of case.
+    const others = groups.filter((g) => g.toLowerCase() !== only.toLowerCase());
+    if (others.length > 0) {
+      throw new UserInOtherGroupError(userName, others, only, { operation: "DeleteUser" });
+    }
+  }
   const report: DeleteUserReport = {
     userName,
     arn: user.arn,
@@ -343,7 +360,7 @@ export async function deleteUserCompletely(
     report.deletedAccessKeyIds.push(key.accessKeyId);
   }
 
-  for (const groupName of await listGroupsForUser(iam, userName)) {
+  for (const groupName of groups) {
     await removeUserFromGroup(iam, { userName, groupName });
     report.removedFromGroups.push(groupName);
   }

@@ -12,6 +12,7 @@ import {
   NoSuchLocationError,
   ServiceUnavailableError,
   ThrottledError,
+  UserInOtherGroupError,
 } from "../aws/errors.ts";
 import { InvalidSecretLinkInputError } from "../secret-link/issue.ts";
 import { ForbiddenDataError, StoreError } from "../store/errors.ts";
@@ -48,7 +49,8 @@ export function isRetryable(err: unknown): boolean {
     err instanceof CredentialsError ||
     err instanceof InvalidSlackIdError ||
     err instanceof InvalidSecretLinkInputError ||
-    err instanceof ForbiddenDataError
+    err instanceof ForbiddenDataError ||
+    err instanceof UserInOtherGroupError
   ) {
     return false;
   }

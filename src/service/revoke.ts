@@ -199,8 +199,14 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   let userDeleted = false;
   if (plan.user && remaining.length === 0) {
     try {
+      // Only the uploaders group: the roles may take users out of no other (UserInOtherGroupError).
       await deleteUserCompletely(
-        { iam: deps.iam, s3control: deps.s3control, accountId: deps.accountId },
+        {
+          iam: deps.iam,
+          s3control: deps.s3control,
+          accountId: deps.accountId,
+          uploadersGroup: deps.target.uploadersGroup,
+        },
         plan.user.userName,
       );
     } catch (err) {

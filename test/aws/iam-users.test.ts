@@ -20,6 +20,7 @@ import {
   InvalidRequestError,
   NoSuchEntityError,
   NoSuchUserError,
+  UserInOtherGroupError,
 } from "../../src/aws/errors.ts";
 import {
   addUserToGroup,
@@ -269,6 +270,54 @@ for (const spec of [standIn, moto]) {
         .send(new GetLoginProfileCommand({ UserName: name }))
         .catch((e) => e);
       expect(loginErr).toMatchObject({ Code: "NoSuchEntity" });
+    });
+
+    it("with the uploaders group named, deletion takes the user out of that group only", async () => {
+      const name = uniqueName("leaver");
+      const uploaders = uniqueName("uploaders");
+      await createUser(b.clients.iam, { name });
+      await b.clients.iam.send(new CreateGroupCommand({ GroupName: uploaders }));
+      await addUserToGroup(b.clients.iam, { userName: name, groupName: uploaders });
+      const before = b.local?.state.requests.length ?? 0;
+
+      const report = await deleteUserCompletely({ iam: b.clients.iam, uploadersGroup: uploaders }, name);
+
+      expect(report.removedFromGroups).toEqual([uploaders]);
+      expect(await findUser(b.clients.iam, name)).toBeUndefined();
+      if (isStandIn) {
+        const removals = b.local?.state.requests
+          .slice(before)
+          .filter((r) => r.operation === "RemoveUserFromGroup");
+        expect(removals).toHaveLength(1);
+      }
+    });
+
+    it("refuses to delete a user that is also in another group, naming the group, with nothing deleted", async () => {
+      const name = uniqueName("member-elsewhere");
+      const uploaders = uniqueName("uploaders");
+      const other = uniqueName("other-team");
+      await createUser(b.clients.iam, { name });
+      for (const groupName of [uploaders, other]) {
+        await b.clients.iam.send(new CreateGroupCommand({ GroupName: groupName }));
+        await addUserToGroup(b.clients.iam, { userName: name, groupName });
+      }
+      const key = await createAccessKey(b.clients.iam, name);
+
+      const err = await deleteUserCompletely({ iam: b.clients.iam, uploadersGroup: uploaders }, name).catch(
+        (e: unknown) => e,
+      );
+
+      expect(err).toBeInstanceOf(UserInOtherGroupError);
+      expect(err).toBeInstanceOf(DeleteConflictError);
+      expect((err as UserInOtherGroupError).groups).toEqual([other]);
+      expect((err as Error).message).toContain(`is also in group ${other}, which blocks its deletion`);
+      expect((err as Error).message).toContain(`may only remove it from ${uploaders}`);
+      // Nothing half-deleted: the key, both memberships and the user are all still there.
+      expect((await listAccessKeys(b.clients.iam, name)).map((k) => k.accessKeyId)).toEqual([
+        key.accessKeyId,
+      ]);
+      expect((await listGroupsForUser(b.clients.iam, name)).sort()).toEqual([uploaders, other].sort());
+      expect(await findUser(b.clients.iam, name)).toBeDefined();
     });
 
     it("deleting a missing user completely is NoSuchUserError", async () => {
