@@ -85,6 +85,8 @@ export interface AuthorizationRecord {
   operation: string;
   action: string;
   resource: string;
+  /** The service condition keys the request carried (e.g. dynamodb:LeadingKeys). */
+  context: Record<string, string | string[]>;
   allowed: boolean;
 }
 

