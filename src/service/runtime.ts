@@ -16,7 +16,10 @@
  *   PROVISION_BACKOFF_MS          first backoff, default 1000
  *   REMINDER_DAYS                 expiry reminder lead time, default 3 (0 = no reminders)
  *   PENDING_EXPIRY_DAYS           undecided requests expire after this, default 14
- *   plus the standard AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL_* variables.
+ *   AWS_REGION (or AWS_DEFAULT_REGION)  the region of the deployment, which Lambda always sets: the
+ *                                 clients and the target's region (what DMs, secret links and the
+ *                                 get-data-access instructions name); default the target's us-east-1
+ *   plus the standard AWS_PROFILE / AWS_ENDPOINT_URL_* variables.
  */
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { getAccountId } from "../aws/account.ts";
@@ -71,8 +74,12 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   r.check("UPLOADERS_GROUP", uploadersGroup, /^[\w+=,.@-]{1,128}$/, "an IAM group name");
   const iamPath = r.optional("IAM_PATH", base.iamPath) ?? base.iamPath;
   r.check("IAM_PATH", iamPath, /^\/([\w+=,.@-]+\/)*$/, "an IAM path like /cytoskel/");
+  // The stacks deploy to the `region` setting, and the Access Grants instance lives there too.
+  const region = r.optional("AWS_REGION") ?? r.optional("AWS_DEFAULT_REGION") ?? base.region;
+  r.check("AWS_REGION", region, /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1");
   const target: Target = {
     ...base,
+    region,
     bucket,
     locationScope: bucket === base.bucket ? base.locationScope : `s3://${bucket}/`,
     uploadersGroup,
@@ -122,7 +129,7 @@ export async function createServiceRuntime(
   config: ServiceConfig,
   env: Env = process.env,
 ): Promise<ServiceRuntime> {
-  const clients = createAwsClients({ env, region: env.AWS_REGION ?? config.target.region });
+  const clients = createAwsClients({ env, region: config.target.region });
   const doc = createDocumentClient(clients.dynamodb);
   const stores = createStores({ client: doc, tableName: config.tableName });
   const token =
