@@ -33,7 +33,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "cdk/**/*.test.ts"],
     exclude: ["**/node_modules/**", ...needsJava],
-    globalSetup: ["test/support/dynamodb-global-setup.ts"],
+    globalSetup: ["test/support/dynamodb-global-setup.ts", "test/support/synth-global-setup.ts"],
     setupFiles: ["test/support/dynamodb-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
