@@ -27,7 +27,7 @@ import { auditPartition, requestKey, secretKey } from "../../src/store/keys.ts";
 import { TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CytoskelDeployConfig, missingBotSettings } from "./config.ts";
 import { CytoskelFunction } from "./functions.ts";
-import { joinUrl, SECRET_LINK_ROUTE, SLACK_EVENTS_PATH, SLASH_COMMAND } from "./routes.ts";
+import { joinUrl, ROBOTS_TXT_PATH, SECRET_LINK_ROUTE, SLACK_EVENTS_PATH, SLASH_COMMAND } from "./routes.ts";
 
 /** Absolute paths of the Lambda entry files (each exports `handler`). */
 export interface FunctionEntries {
@@ -248,10 +248,19 @@ export class BotStack extends Stack {
       methods: [apigwv2.HttpMethod.POST],
       integration: new HttpLambdaIntegration("BotIntegration", bot.fn),
     });
+    // One integration for every secret-link route (src/secret-link/handler.ts serves them all): HEAD is
+    // what link checkers send, and without the robots.txt route API Gateway answers crawlers with its
+    // own 404 instead of the function's `Disallow: /`.
+    const secretLinkIntegration = new HttpLambdaIntegration("SecretLinkIntegration", secretLink.fn);
     const linkRoutes = this.api.addRoutes({
       path: SECRET_LINK_ROUTE,
-      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
-      integration: new HttpLambdaIntegration("SecretLinkIntegration", secretLink.fn),
+      methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD, apigwv2.HttpMethod.POST],
+      integration: secretLinkIntegration,
+    });
+    const robotsRoutes = this.api.addRoutes({
+      path: ROBOTS_TXT_PATH,
+      methods: [apigwv2.HttpMethod.GET],
+      integration: secretLinkIntegration,
     });
     for (const route of slackRoutes) {
       Validations.of(route.node.defaultChild ?? route).acknowledge({
@@ -265,6 +274,13 @@ export class BotStack extends Stack {
         id: "AwsSolutions-APIG4",
         reason:
           "One-time secret link, public by design: holding the unguessable link id (128+ random bits) is the authorization, the decryption key stays in the URL fragment and never reaches the server, and POST consumes the ciphertext exactly once.",
+      });
+    }
+    for (const route of robotsRoutes) {
+      Validations.of(route.node.defaultChild ?? route).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "robots.txt must be readable by any crawler without credentials; it is a fixed `Disallow: /` answered by the secret-link function, which reads and changes nothing for this path.",
       });
     }
 

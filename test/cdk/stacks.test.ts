@@ -19,7 +19,7 @@ import {
 import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/grants-stack.ts";
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
-import { SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
+import { ROBOTS_TXT_PATH, SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
 import { TARGETS } from "../../src/config/targets.ts";
 import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
 import { queuedJob } from "../../src/provisioner/jobs.ts";
@@ -541,10 +541,16 @@ describe("bot stack", () => {
     expect(render(targets[0]?.Arn)).toBe(`<${functionNamed(botJson, "Expiry").logicalId}.Arn>`);
   });
 
-  it("routes POST /slack/events to the bot and GET/POST /s/{id} to the secret-link function", () => {
+  it("routes POST /slack/events to the bot, and GET/HEAD/POST /s/{id} and GET /robots.txt to the secret-link function", () => {
     const routes = resources(botJson, "AWS::ApiGatewayV2::Route");
     expect(routes.map((r) => r.properties.RouteKey).sort()).toEqual(
-      [`GET ${SECRET_LINK_ROUTE}`, `POST ${SECRET_LINK_ROUTE}`, `POST ${SLACK_EVENTS_PATH}`].sort(),
+      [
+        `GET ${SECRET_LINK_ROUTE}`,
+        `HEAD ${SECRET_LINK_ROUTE}`,
+        `POST ${SECRET_LINK_ROUTE}`,
+        `GET ${ROBOTS_TXT_PATH}`,
+        `POST ${SLACK_EVENTS_PATH}`,
+      ].sort(),
     );
     const integrationTarget = (routeKey: string) => {
       const route = routes.find((r) => r.properties.RouteKey === routeKey);
@@ -562,6 +568,17 @@ describe("bot stack", () => {
     );
     expect(integrationTarget(`POST ${SECRET_LINK_ROUTE}`)).toBe(
       `<${functionNamed(botJson, "SecretLink").logicalId}.Arn>`,
+    );
+    // What src/secret-link/handler.ts answers: HEAD like GET without a body, and a robots.txt.
+    for (const key of [`HEAD ${SECRET_LINK_ROUTE}`, `GET ${ROBOTS_TXT_PATH}`]) {
+      expect(integrationTarget(key), key).toBe(`<${functionNamed(botJson, "SecretLink").logicalId}.Arn>`);
+    }
+    // API Gateway may invoke the secret-link function for the robots.txt route too.
+    const permissions = resources(botJson, "AWS::Lambda::Permission").filter(
+      (p) => render(p.properties.FunctionName) === `<${functionNamed(botJson, "SecretLink").logicalId}.Arn>`,
+    );
+    expect(permissions.map((p) => render(p.properties.SourceArn)).join("\n")).toContain(
+      `/*/*${ROBOTS_TXT_PATH}`,
     );
   });
 
