@@ -512,13 +512,13 @@ export class BotStack extends Stack {
         resources: [grants.uploadersGroup.groupArn],
       }),
     );
-    const locationArn = `${grants.instanceArn}/location/${grants.locationId}`;
     const grantsArn = `${grants.instanceArn}/grant/*`;
+    // The location is named by ACCESS_GRANTS_LOCATION_ID, so no location is ever listed or read.
     f.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "GrantsInThisInstance",
-        actions: ["s3:ListAccessGrants", "s3:ListAccessGrantsLocations", "s3:GetAccessGrantsLocation"],
-        resources: [grants.instanceArn, locationArn],
+        actions: ["s3:ListAccessGrants"],
+        resources: [grants.instanceArn],
       }),
     );
     // CreateAccessGrant's only resource type is the grant (…/grant/<id>, Service Authorization
@@ -537,7 +537,8 @@ export class BotStack extends Stack {
     f.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "ExistingGrantsInThisInstance",
-        actions: ["s3:GetAccessGrant", "s3:DeleteAccessGrant"],
+        // GetAccessGrant: only the provisioner re-reads a grant it recorded before a crash.
+        actions: [...(creates.includes("user") ? ["s3:GetAccessGrant"] : []), "s3:DeleteAccessGrant"],
         resources: [grantsArn],
       }),
     );

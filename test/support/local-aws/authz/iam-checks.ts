@@ -76,5 +76,10 @@ export function iamChecks(
   // type): they are judged on "*" whatever PathPrefix asks for.
   if (action === "ListUsers" || action === "ListGroups") return [check];
   const named = vars.UserNameWithPath ?? vars.GroupNameWithPath ?? vars.PolicyNameWithPath;
-  return named === undefined ? [] : [check];
+  if (named === undefined) return [];
+  // Tagging on create is also a TagUser: IAM refuses CreateUser with Tags without iam:TagUser.
+  if (action === "CreateUser" && params.has("Tags.member.1.Key")) {
+    return [check, { action: "iam:TagUser", vars }];
+  }
+  return [check];
 }
