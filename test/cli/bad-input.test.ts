@@ -1,35 +1,47 @@
 // Bad input for every command, run in-process through runCli (the same wiring as the real entry point)
 // with real SDK clients against the local AWS stand-in: exact message, exit code, and nothing changed.
+// The CLI signs as the operator (docs/operator-policy.json); contributors with their own keys.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateUserCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
-import { runInProcess, snapshot, writesSince } from "./helpers.ts";
+import type { LocalAws } from "../support/local-aws/index.ts";
+import {
+  type CliAccount,
+  type Keys,
+  ROOT_KEYS,
+  runInProcess,
+  snapshot,
+  startCliAccount,
+  writesSince,
+} from "./helpers.ts";
 
 const ACCOUNT = "123456789012";
 const ALICE_ARN = `arn:aws:iam::${ACCOUNT}:user/cytoskel/alice`;
 const SCOPE = "s3://staging-cellpainting-gallery/";
+const OPERATOR_ARN = `arn:aws:iam::${ACCOUNT}:user/operator`;
+let account: CliAccount;
 let local: LocalAws;
 let loc = "";
-let alice = { accessKeyId: "", secretAccessKey: "" };
+let alice: Keys = { accessKeyId: "", secretAccessKey: "" };
 
 beforeAll(async () => {
-  local = await startLocalAws();
-  loc = seedAccessGrantsLocation(local).locationId;
-  const created = await runInProcess(["--json", "cpgstaging", "create", "user", "alice"], local);
+  account = await startCliAccount();
+  local = account.local;
+  loc = account.locationId;
+  const created = await runInProcess(["--json", "cpgstaging", "create", "user", "alice"], account);
   expect(created.code).toBe(0);
   const doc = JSON.parse(created.stdout);
   alice = { accessKeyId: doc.accessKeyId, secretAccessKey: doc.secretAccessKey };
-  const granted = await runInProcess(["cpgstaging", "create", "grant", ALICE_ARN, loc, "cpg0042/*"], local);
+  const granted = await runInProcess(["cpgstaging", "create", "grant", ALICE_ARN, loc, "cpg0042/*"], account);
   expect(granted.code).toBe(0);
 });
 
 afterAll(async () => {
-  await local?.stop();
+  await account?.stop();
 });
 
 // Built lazily: the location ID is only known once the stand-in is seeded.
@@ -158,7 +170,7 @@ describe("usage errors: exit 2, one stderr line naming what is allowed, no AWS r
     for (const [args, message] of usageCases()) {
       const state = snapshot(local);
       const from = local.state.requests.length;
-      const run = await runInProcess(args, local);
+      const run = await runInProcess(args, account);
       expect({ args, ...run }).toEqual({ args, code: 2, stdout: "", stderr: `Error: ${message}\n` });
       expect(local.state.requests.length, `requests sent for ${args.join(" ")}`).toBe(from);
       expect(snapshot(local)).toEqual(state);
@@ -168,7 +180,11 @@ describe("usage errors: exit 2, one stderr line naming what is allowed, no AWS r
 
 describe("failures: exit 1, one stderr line, nothing changed", () => {
   const failureCases = (): Array<
-    [args: string[], message: string, opts?: { asAlice?: boolean; env?: Record<string, string> }]
+    [
+      args: string[],
+      message: string,
+      opts?: { asAlice?: boolean; asRoot?: boolean; env?: Record<string, string> },
+    ]
   > => [
     [
       ["cpgstaging", "create", "grant", ALICE_ARN, "0d5bdb5a-0000-4000-8000-000000000000", "cpg0043"],
@@ -196,14 +212,27 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
       'IAM user "ghost" does not exist (see "cytoskel cpgstaging list user")',
     ],
     [["cpgstaging", "create", "user", "alice"], "IAM user alice already exists"],
+    // In another region the operator's and the contributor's policies (us-east-1's instance only) are
+    // what answers, as on AWS, where authorization comes before the missing instance.
+    [
+      ["--region", "eu-west-1", "cpgstaging", "list", "location"],
+      `Access denied: User: ${OPERATOR_ARN} is not authorized to perform: s3:ListAccessGrantsLocations on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:ListAccessGrantsLocations action (are you using the right AWS_PROFILE?)`,
+    ],
+    [
+      ["credentials", "--prefix", "cpg0042"],
+      `Access denied: User: ${ALICE_ARN} is not authorized to perform: s3:GetDataAccess on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:GetDataAccess action (are you using the right AWS_PROFILE?)`,
+      { asAlice: true, env: { AWS_REGION: "eu-west-1" } },
+    ],
+    // An administrator (allowed everywhere) gets the wrong-region hint.
     [
       ["--region", "eu-west-1", "cpgstaging", "list", "location"],
       `no S3 Access Grants instance for account ${ACCOUNT} in region eu-west-1: wrong region? the grants live in us-east-1 (check AWS_REGION / --region)`,
+      { asRoot: true },
     ],
     [
       ["credentials", "--prefix", "cpg0042"],
       `no S3 Access Grants instance for account ${ACCOUNT} in region eu-west-1: wrong region? the grants live in us-east-1 (check AWS_REGION / --region)`,
-      { asAlice: true, env: { AWS_REGION: "eu-west-1" } },
+      { asRoot: true, env: { AWS_REGION: "eu-west-1" } },
     ],
     [
       ["credentials", "--prefix", "cpg0043"],
@@ -216,8 +245,9 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
     for (const [args, message, opts] of failureCases()) {
       const state = snapshot(local);
       const from = local.state.requests.length;
-      const run = await runInProcess(args, local, {
+      const run = await runInProcess(args, account, {
         ...(opts?.asAlice ? { credentials: alice } : {}),
+        ...(opts?.asRoot ? { credentials: ROOT_KEYS } : {}),
         ...(opts?.env ? { env: opts.env } : {}),
       });
       expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 1, stdout: "" });
@@ -229,7 +259,9 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
 
   it("a malformed AWS_REGION is a usage error naming where it came from", async () => {
     const from = local.state.requests.length;
-    const run = await runInProcess(["cpgstaging", "list", "user"], local, { env: { AWS_REGION: "US East" } });
+    const run = await runInProcess(["cpgstaging", "list", "user"], account, {
+      env: { AWS_REGION: "US East" },
+    });
     expect(run).toEqual({
       code: 2,
       stdout: "",
@@ -241,7 +273,7 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
   it("credentials with deleted keys explains that AWS rejected them", async () => {
     const gone = { accessKeyId: "AKIAGONEGONEGONEGONE", secretAccessKey: "x".repeat(40) };
     local.state.iam.deletedAccessKeyIds.add(gone.accessKeyId);
-    const run = await runInProcess(["credentials", "--prefix", "cpg0042"], local, { credentials: gone });
+    const run = await runInProcess(["credentials", "--prefix", "cpg0042"], account, { credentials: gone });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       "Error: AWS rejected the credentials (The security token included in the request is invalid.): the keys " +
@@ -254,9 +286,13 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
 
 describe("credentials output formats", () => {
   it("env format prints shell exports on stdout and the expiry on stderr", async () => {
-    const run = await runInProcess(["credentials", "--prefix", "cpg0042/sub/", "--duration", "3600"], local, {
-      credentials: alice,
-    });
+    const run = await runInProcess(
+      ["credentials", "--prefix", "cpg0042/sub/", "--duration", "3600"],
+      account,
+      {
+        credentials: alice,
+      },
+    );
     expect(run.code).toBe(0);
     const call = local.state.dataAccessCalls.at(-1);
     expect(call).toMatchObject({
@@ -276,7 +312,7 @@ describe("credentials output formats", () => {
     for (const args of [["--format", "json"], ["--json"]]) {
       const run = await runInProcess(
         ["credentials", "--prefix", "cpg0042", "--permission", "read", ...args],
-        local,
+        account,
         {
           credentials: alice,
         },
@@ -294,24 +330,20 @@ describe("credentials output formats", () => {
     }
   });
 
-  it("list user shows managed users only (--all: every user); delete user needs --any-path outside /cytoskel/", async () => {
-    const iam = new IAMClient({
-      region: "us-east-1",
-      endpoint: local.url,
-      credentials: { accessKeyId: "AKIALOCALADMIN000000", secretAccessKey: "x" },
-    });
-    await iam.send(new CreateUserCommand({ UserName: "legacy_user" }));
-    iam.destroy();
-    const managed = await runInProcess(["cpgstaging", "list", "user"], local);
+  it("list user shows managed users only (--all: every user); delete user needs --any-path outside /cytoskel/, and an administrator", async () => {
+    // A user made outside cytoskel (e.g. by the original tool, at /), by an administrator.
+    await account.rootIam.send(new CreateUserCommand({ UserName: "legacy_user" }));
+    const managed = await runInProcess(["cpgstaging", "list", "user"], account);
     expect(managed).toEqual({ code: 0, stdout: `${ALICE_ARN}\n`, stderr: "" });
-    const all = await runInProcess(["cpgstaging", "list", "user", "--all"], local);
+    const all = await runInProcess(["cpgstaging", "list", "user", "--all"], account);
     expect(all.stdout.trimEnd().split("\n").sort()).toEqual([
       ALICE_ARN,
       `arn:aws:iam::${ACCOUNT}:user/legacy_user`,
+      OPERATOR_ARN,
     ]);
 
     // Users outside /cytoskel/ are only deleted on purpose.
-    const refused = await runInProcess(["cpgstaging", "delete", "user", "legacy_user"], local);
+    const refused = await runInProcess(["cpgstaging", "delete", "user", "legacy_user"], account);
     expect(refused).toEqual({
       code: 1,
       stdout: "",
@@ -320,18 +352,41 @@ describe("credentials output formats", () => {
         "add --any-path to delete it anyway\n",
     });
     expect(local.state.iam.users.has("legacy_user")).toBe(true);
-    const deleted = await runInProcess(["cpgstaging", "delete", "user", "legacy_user", "--any-path"], local);
+
+    // ... and not by the operator, whose policy reaches users under /cytoskel/ only: refused before any
+    // change (the first call about the user's keys or groups).
+    const state = snapshot(local);
+    const from = local.state.requests.length;
+    const denied = await runInProcess(["cpgstaging", "delete", "user", "legacy_user", "--any-path"], account);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(
+      new RegExp(
+        `^Error: Access denied: User: ${OPERATOR_ARN} is not authorized to perform: iam:\\w+ on resource: ` +
+          `arn:aws:iam::${ACCOUNT}:user/legacy_user because no identity-based policy allows the iam:\\w+ action`,
+      ),
+    );
+    expect(snapshot(local)).toEqual(state);
+    expect(writesSince(local, from, { succeededOnly: true })).toEqual([]);
+
+    // An administrator may.
+    const deleted = await runInProcess(
+      ["cpgstaging", "delete", "user", "legacy_user", "--any-path"],
+      account,
+      {
+        credentials: ROOT_KEYS,
+      },
+    );
     expect(deleted).toEqual({ code: 0, stdout: "User with username: legacy_user is deleted\n", stderr: "" });
     expect(local.state.iam.users.has("legacy_user")).toBe(false);
   });
 
   it("list commands' --json output parses", async () => {
-    const locations = await runInProcess(["cpgstaging", "list", "location", "--json"], local);
+    const locations = await runInProcess(["cpgstaging", "list", "location", "--json"], account);
     expect(JSON.parse(locations.stdout)).toEqual({
       bucket: "staging-cellpainting-gallery",
       locations: [expect.objectContaining({ id: loc, scope: SCOPE })],
     });
-    const grants = await runInProcess(["cpgstaging", "list", "grant", "--json"], local);
+    const grants = await runInProcess(["cpgstaging", "list", "grant", "--json"], account);
     expect(JSON.parse(grants.stdout).grants).toEqual([
       expect.objectContaining({ granteeArn: ALICE_ARN, scope: `${SCOPE}cpg0042/*`, permission: "READWRITE" }),
     ]);
@@ -341,7 +396,7 @@ describe("credentials output formats", () => {
 describe("up", () => {
   it("without a CDK app says the stacks are not there yet and runs nothing (exit 1)", async () => {
     const empty = mkdtempSync(join(tmpdir(), "cytoskel-no-cdk-"));
-    const run = await runInProcess(["cpgstaging", "up"], local, { repoRoot: empty });
+    const run = await runInProcess(["cpgstaging", "up"], account, { repoRoot: empty });
     expect(run).toEqual({
       code: 1,
       stdout: "",
@@ -353,7 +408,7 @@ describe("up", () => {
     const repo = mkdtempSync(join(tmpdir(), "cytoskel-cdk-"));
     writeFileSync(join(repo, "cdk.json"), "{}");
     const plans: UpPlan[] = [];
-    const run = await runInProcess(["cpgstaging", "up", "--json"], local, {
+    const run = await runInProcess(["cpgstaging", "up", "--json"], account, {
       repoRoot: repo,
       runProcess: async (plan, opts) => {
         plans.push(plan);
@@ -388,7 +443,7 @@ describe("up", () => {
   it("a failed deploy is exit 1 naming cdk's exit code", async () => {
     const repo = mkdtempSync(join(tmpdir(), "cytoskel-cdk-"));
     writeFileSync(join(repo, "cdk.json"), "{}");
-    const run = await runInProcess(["cpgstaging", "up"], local, {
+    const run = await runInProcess(["cpgstaging", "up"], account, {
       repoRoot: repo,
       runProcess: async () => 3,
     });

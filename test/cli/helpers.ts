@@ -1,17 +1,110 @@
 // Ways to run the CLI in tests: as a child process through its real entry point (bin/cytoskel.js), or
-// in-process through runCli with real SDK clients; both talk HTTP to the local AWS stand-in.
+// in-process through runCli with real SDK clients; both talk HTTP to the local AWS stand-in, which judges
+// every call. The CLI runs as the IAM user `operator`, holding docs/operator-policy.json and nothing
+// else, in an account set up the way `cdk deploy` leaves it (startCliAccount).
 
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  type IAMClient,
+} from "@aws-sdk/client-iam";
 import { createIamClient, createS3ControlClient, createStsClient } from "../../src/aws/clients.ts";
 import type { ProcessRunner } from "../../src/cli/commands/up.ts";
 import { runCli } from "../../src/cli/program.ts";
-import type { LocalAws } from "../support/local-aws/index.ts";
+import { seedUploadersGroup } from "../support/deployed-roles.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  type PolicyDocument,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../support/local-aws/index.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(REPO_ROOT, "bin/cytoskel.js");
+
+export const OPERATOR_POLICY_FILE = join(REPO_ROOT, "docs/operator-policy.json");
+export const OPERATOR_USER_NAME = "operator";
+
+/** docs/operator-policy.json for `accountId`: its ACCOUNT_ID placeholder replaced, as the README says. */
+export function operatorPolicy(accountId: string): PolicyDocument & { Statement: OperatorStatement[] } {
+  return JSON.parse(readFileSync(OPERATOR_POLICY_FILE, "utf8").replaceAll("ACCOUNT_ID", accountId));
+}
+
+export interface OperatorStatement {
+  Sid: string;
+  Effect: "Allow";
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** An account as `cdk deploy` leaves it, plus the operator who runs the admin CLI in it. */
+export interface CliAccount {
+  local: LocalAws;
+  locationId: string;
+  instanceArn: string;
+  operator: { userName: string; arn: string; credentials: Keys };
+  /** IAM signing as the account root: for seeding and for what only an administrator may do. */
+  rootIam: IAMClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * A local AWS with the Access Grants instance and the bucket's location, the uploaders group carrying
+ * the grants stack's synthesized policy (as `cdk deploy` makes them), and the IAM user `operator` (path
+ * /, outside /cytoskel/) with docs/operator-policy.json attached as a customer managed policy and one
+ * access key — all made by the root, the way an administrator would set up an operator.
+ */
+export async function startCliAccount(): Promise<CliAccount> {
+  const local = await startLocalAws();
+  const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+  const rootIam = createIamClient({ env: local.env, maxAttempts: 1 });
+  // The table name is part of the synthesized templates' inputs only; the group's policy names none.
+  await seedUploadersGroup(rootIam, local, { tableName: "cytoskel-cli-tests", instanceArn, locationId });
+  const user = await rootIam.send(new CreateUserCommand({ UserName: OPERATOR_USER_NAME }));
+  const policy = await rootIam.send(
+    new CreatePolicyCommand({
+      PolicyName: "cytoskel-operator",
+      PolicyDocument: JSON.stringify(operatorPolicy(local.accountId)),
+    }),
+  );
+  await rootIam.send(
+    new AttachUserPolicyCommand({ UserName: OPERATOR_USER_NAME, PolicyArn: policy.Policy?.Arn ?? "" }),
+  );
+  const key = await rootIam.send(new CreateAccessKeyCommand({ UserName: OPERATOR_USER_NAME }));
+  return {
+    local,
+    locationId,
+    instanceArn,
+    operator: {
+      userName: OPERATOR_USER_NAME,
+      arn: user.User?.Arn ?? "",
+      credentials: {
+        accessKeyId: key.AccessKey?.AccessKeyId ?? "",
+        secretAccessKey: key.AccessKey?.SecretAccessKey ?? "",
+      },
+    },
+    rootIam,
+    async stop() {
+      rootIam.destroy();
+      await local.stop();
+    },
+  };
+}
+
+export const ROOT_KEYS: Keys = LOCAL_ADMIN_CREDENTIALS;
 
 export interface CliRun {
   code: number;
@@ -22,9 +115,14 @@ export interface CliRun {
 /** A HOME with no ~/.aws, so a developer's own profiles never leak into a test. */
 const emptyHome = mkdtempSync(join(tmpdir(), "cytoskel-cli-home-"));
 
-/** Only what the CLI needs: PATH, an empty HOME, and the stand-in's endpoints and dummy keys. */
-export function childEnv(local: LocalAws, extra: Record<string, string> = {}): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: emptyHome, ...local.env, ...extra };
+/** Only what the CLI needs: PATH, an empty HOME, the stand-in's endpoints and the operator's keys. */
+export function childEnv(account: CliAccount, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: emptyHome,
+    ...account.local.envFor(account.operator.credentials),
+    ...extra,
+  };
 }
 
 export function runChild(args: string[], env: Record<string, string>): Promise<CliRun> {
@@ -45,12 +143,15 @@ const noDeploy: ProcessRunner = async () => {
   throw new Error("tests never deploy");
 };
 
-/** runCli in this process, with SDK clients built the way main.ts builds them but from the stand-in's env. */
+/**
+ * runCli in this process, with SDK clients built the way main.ts builds them but from the stand-in's env,
+ * signing with the operator's keys unless `credentials` says otherwise (a contributor's, ROOT_KEYS).
+ */
 export async function runInProcess(
   args: string[],
-  local: LocalAws,
+  account: CliAccount,
   opts: {
-    credentials?: { accessKeyId: string; secretAccessKey: string };
+    credentials?: Keys;
     /** Added to the stand-in's env (e.g. AWS_REGION). */
     env?: Record<string, string>;
     runProcess?: ProcessRunner;
@@ -59,11 +160,8 @@ export async function runInProcess(
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
-  const credentials = opts.credentials ?? {
-    accessKeyId: local.env.AWS_ACCESS_KEY_ID as string,
-    secretAccessKey: local.env.AWS_SECRET_ACCESS_KEY as string,
-  };
-  const env = { ...local.env, ...opts.env };
+  const credentials = opts.credentials ?? account.operator.credentials;
+  const env = { ...account.local.envFor(credentials), ...opts.env };
   const code = await runCli(args, {
     env,
     io: {

@@ -1,24 +1,44 @@
 // The original tool's walkthrough, through the CLI's real entry point (node bin/cytoskel.js) as a child
-// process against the local AWS stand-in, checking each output and the stand-in's state after it.
+// process against the local AWS stand-in, checking each output and the stand-in's state after it. The
+// CLI signs as the IAM user `operator` holding docs/operator-policy.json; the contributor's own keys are
+// judged by the uploaders group's synthesized policy. The last block checks the policy against the
+// calls the walkthrough made: each was allowed, and every action the policy grants was needed.
 
+import {
+  AttachUserPolicyCommand,
+  CreateLoginProfileCommand,
+  CreatePolicyCommand,
+  PutUserPolicyCommand,
+} from "@aws-sdk/client-iam";
+import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
-import { childEnv, runChild, snapshot, writesSince } from "./helpers.ts";
+import type { LocalAws } from "../support/local-aws/index.ts";
+import {
+  type CliAccount,
+  childEnv,
+  operatorPolicy,
+  runChild,
+  snapshot,
+  startCliAccount,
+  writesSince,
+} from "./helpers.ts";
 
 const BUCKET_SCOPE = "s3://staging-cellpainting-gallery/";
+let account: CliAccount;
 let local: LocalAws;
 let locationId: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  local = await startLocalAws();
-  // What `cytoskel cpgstaging up` (the grants stack) would have created.
-  locationId = seedAccessGrantsLocation(local).locationId;
-  env = childEnv(local);
+  // What `cytoskel cpgstaging up` (the grants stack) would have created, and the operator.
+  account = await startCliAccount();
+  local = account.local;
+  locationId = account.locationId;
+  env = childEnv(account);
 });
 
 afterAll(async () => {
-  await local?.stop();
+  await account?.stop();
 });
 
 describe("admin walkthrough: list location -> create user -> create grant -> list grant -> credentials -> delete grant -> delete user", () => {
@@ -50,18 +70,33 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
     expect(user?.accessKeys.map((k) => [k.accessKeyId, k.secretAccessKey])).toEqual([
       [accessKeyId, secretAccessKey],
     ]);
+    // Every policy on the group (the grants stack's managed one, and the inline copy `create user` still
+    // writes over it) grants s3:GetDataAccess on the instance and nothing else.
     const group = local.state.iam.groups.get("staging_cpg_uploaders");
-    const policy = JSON.parse([...(group?.inlinePolicies.values() ?? [])][0] ?? "{}");
-    expect(policy.Statement).toEqual([
-      expect.objectContaining({
-        Effect: "Allow",
-        Action: "s3:GetDataAccess",
-        Resource: `arn:aws:s3:us-east-1:${accountId}:access-grants/default`,
-      }),
-    ]);
+    const documents = [
+      ...(group?.inlinePolicies.values() ?? []),
+      ...[...(group?.attachedPolicies ?? [])].map((arn) => local.state.iam.policies.get(arn)?.document),
+    ].map((d) => JSON.parse(d ?? "{}"));
+    expect(documents.length).toBeGreaterThan(0);
+    for (const doc of documents) {
+      expect(doc.Statement).toEqual([
+        expect.objectContaining({
+          Effect: "Allow",
+          Action: "s3:GetDataAccess",
+          Resource: `arn:aws:s3:us-east-1:${accountId}:access-grants/default`,
+        }),
+      ]);
+    }
     // The secret is on stdout once and nowhere else.
     expect(run.stdout.split(secretAccessKey)).toHaveLength(2);
     expect(run.stderr).not.toContain(secretAccessKey);
+    // Known false alarm (reported, CLI unchanged): `create user` counts every attached policy as "other",
+    // so the grants stack's own GetDataAccess policy is warned about on every deployed account.
+    expect(run.stderr).toBe(
+      "Warning: group staging_cpg_uploaders has other policies besides GetDataAccess " +
+        `(arn:aws:iam::${accountId}:policy/staging_cpg_uploaders-synthesized-1); ` +
+        "its members' keys are worth more than they should be.\n",
+    );
   });
 
   it("list user prints the managed user's ARN, and --json parses", async () => {
@@ -106,7 +141,7 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
   });
 
   it("credentials (with the user's own keys) prints credential_process JSON for the granted prefix", async () => {
-    const userEnv = childEnv(local, {
+    const userEnv = childEnv(account, {
       AWS_ACCESS_KEY_ID: accessKeyId,
       AWS_SECRET_ACCESS_KEY: secretAccessKey,
     });
@@ -135,6 +170,14 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
       grantId,
     });
     expect(doc.Expiration).toBe(call?.expiration.toISOString());
+    // The contributor's keys are judged by the uploaders group's policy alone.
+    expect(local.state.authorizations.filter((a) => a.principalArn === userArn)).toEqual([
+      expect.objectContaining({
+        action: "s3:GetDataAccess",
+        resource: `arn:aws:s3:us-east-1:${accountId}:access-grants/default`,
+        allowed: true,
+      }),
+    ]);
   });
 
   it("delete grant removes it and prints the original's line", async () => {
@@ -167,13 +210,44 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
       granteeArn: userArn,
     });
 
+    // Everything else that blocks DeleteUser, put there by an administrator (the root), so that every
+    // clean-up call of `delete user` is made (and judged) once.
+    const root = account.rootIam;
+    await root.send(
+      new PutUserPolicyCommand({
+        UserName: "test_user",
+        PolicyName: "stray-inline",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }],
+        }),
+      }),
+    );
+    const stray = await root.send(
+      new CreatePolicyCommand({
+        PolicyName: "stray-managed",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Deny", Action: "*", Resource: "*" }],
+        }),
+      }),
+    );
+    await root.send(new AttachUserPolicyCommand({ UserName: "test_user", PolicyArn: stray.Policy?.Arn }));
+    await root.send(new CreateLoginProfileCommand({ UserName: "test_user", Password: "Not-used-1234567" }));
+    // The stand-in has no calls that make these; seeded the way IAM would list them.
+    const seeded = local.state.iam.users.get("test_user");
+    seeded?.mfaDevices.push(`arn:aws:iam::${accountId}:mfa/test_user`);
+    seeded?.signingCertificates.push("TESTSIGNINGCERTIFICATE0000000001");
+    seeded?.sshPublicKeys.push("APKATESTSSHPUBLICKEY01");
+
     const run = await runChild(["cpgstaging", "delete", "user", "test_user"], env);
     expect(run).toEqual({
       code: 0,
       stdout: `Deleted grant with ID: ${grant.id}\nUser with username: test_user is deleted\n`,
       stderr: "",
     });
-    expect(local.state.iam.users.size).toBe(0);
+    // Only the operator is left.
+    expect([...local.state.iam.users.values()].map((u) => u.userName)).toEqual(["operator"]);
     expect(local.state.accessGrants.get("us-east-1")?.grants.size).toBe(0);
     expect([...(local.state.iam.groups.get("staging_cpg_uploaders")?.members ?? [])]).toEqual([]);
   });
@@ -207,5 +281,100 @@ describe("exit codes through the real entry point", () => {
     expect(rest.join("\n")).toMatch(/NoSuchGrantError[\s\S]*at /);
     expect(snapshot(local)).toEqual(state);
     expect(writesSince(local, from)).toEqual(["DeleteAccessGrant"]);
+  });
+});
+
+// Runs after the blocks above (a file's tests run in order), so the stand-in's authorization log holds
+// every call the walkthrough made.
+describe("docs/operator-policy.json against the walkthrough's calls", () => {
+  const operatorCalls = () =>
+    local.state.authorizations.filter((a) => a.principalArn === account.operator.arn);
+  /** Grant IDs are made at run time. */
+  const shown = (resource: string) => resource.replace(/\/grant\/[0-9a-f-]+$/, "/grant/<id>");
+
+  it("every call the CLI made as the operator was allowed, on exactly these actions and resources", () => {
+    const calls = operatorCalls();
+    expect(calls.filter((c) => !c.allowed)).toEqual([]);
+    const instance = "arn:aws:s3:us-east-1:123456789012:access-grants/default";
+    const user = "arn:aws:iam::123456789012:user/cytoskel/test_user";
+    const group = "arn:aws:iam::123456789012:group/staging_cpg_uploaders";
+    expect([...new Set(calls.map((c) => `${c.action} ${shown(c.resource)}`))].sort()).toEqual(
+      [
+        // list location / list grant / create grant / delete user
+        `s3:ListAccessGrantsLocations ${instance}`,
+        `s3:ListAccessGrants ${instance}`,
+        // create user
+        `s3:GetAccessGrantsInstance ${instance}`,
+        `iam:CreateUser ${user}`,
+        `iam:TagUser ${user}`,
+        `iam:GetGroup ${group}`,
+        `iam:PutGroupPolicy ${group}`,
+        `iam:ListGroupPolicies ${group}`,
+        `iam:ListAttachedGroupPolicies ${group}`,
+        `iam:AddUserToGroup ${group}`,
+        `iam:CreateAccessKey ${user}`,
+        // list user
+        "iam:ListUsers *",
+        // create grant
+        `iam:GetUser ${user}`,
+        `s3:CreateAccessGrant ${instance}/grant/<id>`,
+        // delete grant (also the one that does not exist)
+        `s3:DeleteAccessGrant ${instance}/grant/<id>`,
+        // delete user
+        `iam:ListGroupsForUser ${user}`,
+        `iam:ListAccessKeys ${user}`,
+        `iam:DeleteAccessKey ${user}`,
+        `iam:RemoveUserFromGroup ${group}`,
+        `iam:ListUserPolicies ${user}`,
+        `iam:DeleteUserPolicy ${user}`,
+        `iam:ListAttachedUserPolicies ${user}`,
+        `iam:DetachUserPolicy ${user}`,
+        `iam:ListMFADevices ${user}`,
+        `iam:DeactivateMFADevice ${user}`,
+        `iam:ListSigningCertificates ${user}`,
+        `iam:DeleteSigningCertificate ${user}`,
+        `iam:ListSSHPublicKeys ${user}`,
+        `iam:DeleteSSHPublicKey ${user}`,
+        `iam:DeleteLoginProfile ${user}`,
+        `iam:DeleteUser ${user}`,
+      ].sort(),
+    );
+    // Grants were made inside the bucket only (what the policy's s3:AccessGrantScope condition allows).
+    expect(
+      calls.filter((c) => c.action === "s3:CreateAccessGrant").map((c) => c.context["s3:AccessGrantScope"]),
+    ).toEqual([`${BUCKET_SCOPE}cpg0042/*`, `${BUCKET_SCOPE}cpg0042/sub/*`]);
+  });
+
+  it("needs every action of every statement: without any one of them a recorded call is denied", () => {
+    const calls = operatorCalls();
+    const policy = operatorPolicy(local.accountId);
+    const judge = (statements: object[], call: (typeof calls)[number]) =>
+      runUnsafeSimulation(
+        {
+          request: {
+            principal: account.operator.arn,
+            action: call.action,
+            resource: { resource: call.resource, accountId: local.accountId },
+            contextVariables: call.context,
+          },
+          identityPolicies: [{ name: "operator", policy: { Version: "2012-10-17", Statement: statements } }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+    // The re-judging agrees with the stand-in on the whole policy.
+    for (const call of calls) expect(judge(policy.Statement, call), call.action).toBe("Allowed");
+    const unneeded: string[] = [];
+    for (const [i, statement] of policy.Statement.entries()) {
+      for (const action of [statement.Action].flat()) {
+        const rest = [statement.Action].flat().filter((a) => a !== action);
+        const without = policy.Statement.flatMap((st, k) =>
+          k !== i ? [st] : rest.length > 0 ? [{ ...st, Action: rest }] : [],
+        );
+        if (!calls.some((c) => judge(without, c) !== "Allowed")) unneeded.push(`${statement.Sid}: ${action}`);
+      }
+    }
+    expect(unneeded).toEqual([]);
   });
 });

@@ -1,0 +1,234 @@
+// What docs/operator-policy.json must not allow: each call below is made with the operator's keys (real
+// SDK clients, the stand-in judging them as AWS would) and must be refused with AWS's AccessDenied,
+// naming the action and the resource, with nothing changed. The walkthrough (walkthrough.test.ts)
+// shows the other side: everything the CLI needs is allowed, and nothing more is granted.
+
+import {
+  AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  DeleteUserCommand,
+  type IAMClient,
+  PutUserPolicyCommand,
+  UpdateAccessKeyCommand,
+} from "@aws-sdk/client-iam";
+import {
+  CreateAccessGrantCommand,
+  CreateAccessGrantsLocationCommand,
+  DeleteAccessGrantsLocationCommand,
+  GetDataAccessCommand,
+  type S3ControlClient,
+} from "@aws-sdk/client-s3-control";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
+import { seedAccessGrantsLocation } from "../support/local-aws/index.ts";
+import { type CliAccount, runInProcess, snapshot, startCliAccount, writesSince } from "./helpers.ts";
+
+const ACCOUNT = "123456789012";
+const OPERATOR_ARN = `arn:aws:iam::${ACCOUNT}:user/operator`;
+const INSTANCE = `arn:aws:s3:us-east-1:${ACCOUNT}:access-grants/default`;
+const ALLOW_ALL = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+});
+
+let account: CliAccount;
+let iam: IAMClient;
+let s3control: S3ControlClient;
+let carolKeyId = "";
+let otherLocationId = "";
+
+beforeAll(async () => {
+  account = await startCliAccount();
+  const { local, rootIam } = account;
+  // A contributor the operator made through the CLI, an administrator's own user and group, and a
+  // location for another bucket (registered by an administrator).
+  const created = await runInProcess(["--json", "cpgstaging", "create", "user", "carol"], account);
+  expect(created.code).toBe(0);
+  carolKeyId = JSON.parse(created.stdout).accessKeyId;
+  await rootIam.send(new CreateUserCommand({ UserName: "admin_user" }));
+  await rootIam.send(new CreateGroupCommand({ GroupName: "admins" }));
+  otherLocationId = seedAccessGrantsLocation(local, { scope: "s3://other-bucket/" }).locationId;
+  const base = { env: local.envFor(account.operator.credentials), maxAttempts: 1 };
+  iam = createIamClient(base);
+  s3control = createS3ControlClient(base);
+});
+
+afterAll(async () => {
+  iam?.destroy();
+  s3control?.destroy();
+  await account?.stop();
+});
+
+describe("the operator policy refuses what the admin CLI never needs", () => {
+  const cases = (): Array<
+    [what: string, call: () => Promise<unknown>, action: string, resource: string | RegExp]
+  > => [
+    [
+      "a key for a user outside /cytoskel/ (an administrator's)",
+      () => iam.send(new CreateAccessKeyCommand({ UserName: "admin_user" })),
+      "iam:CreateAccessKey",
+      `arn:aws:iam::${ACCOUNT}:user/admin_user`,
+    ],
+    [
+      "a second key for itself",
+      () => iam.send(new CreateAccessKeyCommand({})),
+      "iam:CreateAccessKey",
+      OPERATOR_ARN,
+    ],
+    [
+      "an inline policy on a contributor",
+      () =>
+        iam.send(
+          new PutUserPolicyCommand({ UserName: "carol", PolicyName: "more", PolicyDocument: ALLOW_ALL }),
+        ),
+      "iam:PutUserPolicy",
+      `arn:aws:iam::${ACCOUNT}:user/cytoskel/carol`,
+    ],
+    [
+      "a managed policy on a contributor",
+      () =>
+        iam.send(
+          new AttachUserPolicyCommand({
+            UserName: "carol",
+            PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+          }),
+        ),
+      "iam:AttachUserPolicy",
+      `arn:aws:iam::${ACCOUNT}:user/cytoskel/carol`,
+    ],
+    [
+      "reactivating or deactivating a contributor's key (only create, list, delete)",
+      () =>
+        iam.send(
+          new UpdateAccessKeyCommand({ UserName: "carol", AccessKeyId: carolKeyId, Status: "Inactive" }),
+        ),
+      "iam:UpdateAccessKey",
+      `arn:aws:iam::${ACCOUNT}:user/cytoskel/carol`,
+    ],
+    [
+      "a managed policy on the uploaders group",
+      () =>
+        iam.send(
+          new AttachGroupPolicyCommand({
+            GroupName: "staging_cpg_uploaders",
+            PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+          }),
+        ),
+      "iam:AttachGroupPolicy",
+      `arn:aws:iam::${ACCOUNT}:group/staging_cpg_uploaders`,
+    ],
+    [
+      "a user outside /cytoskel/",
+      () => iam.send(new CreateUserCommand({ UserName: "sneaky" })),
+      "iam:CreateUser",
+      `arn:aws:iam::${ACCOUNT}:user/sneaky`,
+    ],
+    [
+      "membership of another group",
+      () => iam.send(new AddUserToGroupCommand({ UserName: "carol", GroupName: "admins" })),
+      "iam:AddUserToGroup",
+      `arn:aws:iam::${ACCOUNT}:group/admins`,
+    ],
+    [
+      "deleting a user outside /cytoskel/",
+      () => iam.send(new DeleteUserCommand({ UserName: "admin_user" })),
+      "iam:DeleteUser",
+      `arn:aws:iam::${ACCOUNT}:user/admin_user`,
+    ],
+    [
+      "a new managed policy",
+      () => iam.send(new CreatePolicyCommand({ PolicyName: "escalate", PolicyDocument: ALLOW_ALL })),
+      "iam:CreatePolicy",
+      `arn:aws:iam::${ACCOUNT}:policy/escalate`,
+    ],
+    [
+      "a grant outside the staging bucket (s3:AccessGrantScope)",
+      () =>
+        s3control.send(
+          new CreateAccessGrantCommand({
+            AccountId: ACCOUNT,
+            AccessGrantsLocationId: otherLocationId,
+            AccessGrantsLocationConfiguration: { S3SubPrefix: "data/*" },
+            Grantee: { GranteeType: "IAM", GranteeIdentifier: `arn:aws:iam::${ACCOUNT}:user/cytoskel/carol` },
+            Permission: "READWRITE",
+          }),
+        ),
+      "s3:CreateAccessGrant",
+      new RegExp(`^${INSTANCE}/grant/[0-9a-f-]+$`),
+    ],
+    [
+      "registering a location (that is `cdk deploy`'s)",
+      () =>
+        s3control.send(
+          new CreateAccessGrantsLocationCommand({
+            AccountId: ACCOUNT,
+            LocationScope: "s3://other-bucket/more/",
+            IAMRoleArn: `arn:aws:iam::${ACCOUNT}:role/cytoskel-access-grants-location`,
+          }),
+        ),
+      "s3:CreateAccessGrantsLocation",
+      new RegExp(`^${INSTANCE}/location/[0-9a-f-]+$`),
+    ],
+    [
+      "removing the bucket's location",
+      () =>
+        s3control.send(
+          new DeleteAccessGrantsLocationCommand({
+            AccountId: ACCOUNT,
+            AccessGrantsLocationId: account.locationId,
+          }),
+        ),
+      "s3:DeleteAccessGrantsLocation",
+      `${INSTANCE}/location/${account.locationId}`,
+    ],
+    [
+      "temporary credentials for the bucket (the operator holds no grant and needs none)",
+      () =>
+        s3control.send(
+          new GetDataAccessCommand({
+            AccountId: ACCOUNT,
+            Target: "s3://staging-cellpainting-gallery/*",
+            Permission: "READ",
+          }),
+        ),
+      "s3:GetDataAccess",
+      INSTANCE,
+    ],
+  ];
+
+  it("each refused with AccessDenied naming the action and the resource; nothing changed", async () => {
+    const { local } = account;
+    const state = snapshot(local);
+    const from = local.state.requests.length;
+    for (const [what, call, action, resource] of cases()) {
+      const decisions = local.state.authorizations.length;
+      const err = (await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { name?: string; message?: string } | undefined;
+      expect(err?.name, what).toBe("AccessDenied");
+      const [, said] =
+        /^User: (?:\S+) is not authorized to perform: (?:\S+) on resource: (\S+) because /.exec(
+          err?.message ?? "",
+        ) ?? [];
+      expect(err?.message, what).toBe(
+        `User: ${OPERATOR_ARN} is not authorized to perform: ${action} on resource: ${said} because no ` +
+          `identity-based policy allows the ${action} action`,
+      );
+      if (typeof resource === "string") expect(said, what).toBe(resource);
+      else expect(said, what).toMatch(resource);
+      expect(local.state.authorizations.slice(decisions).at(-1), what).toMatchObject({
+        principalArn: OPERATOR_ARN,
+        action,
+        allowed: false,
+      });
+    }
+    expect(snapshot(local)).toEqual(state);
+    expect(writesSince(local, from, { succeededOnly: true })).toEqual([]);
+  });
+});
