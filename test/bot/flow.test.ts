@@ -4,6 +4,9 @@
  * with a one-time link → status → revoke.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { open } from "../../src/secret-link/crypto.ts";
+import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
+import type { AuthorizationRecord } from "../support/local-aws/index.ts";
 import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
 import { blockActionBody, signedEvent, slashCommandBody } from "../support/slack-requests.ts";
 import { toReply } from "./harness.ts";
@@ -124,5 +127,66 @@ describe("request → approve → provision → DM → status → revoke", () =>
   it("a non-admin's revoke changes nothing", async () => {
     const reply = await slash("UMALLORY", `revoke <@${USER}>`);
     expect(reply.json.text).toContain("Only cytoskel admins");
+  });
+});
+
+describe("every function runs as its own synthesized role", () => {
+  it("request → approve → provision → reveal: the bot, the provisioner and the secret link each call AWS as itself, and nothing is denied", async () => {
+    const user = "UFLOW2";
+    const start = p.localAws.state.authorizations.length;
+    const reply = await slash(user, "request prefix cpg0077/* read for 7d roles check");
+    const id = /Request `([^`]+)` filed/.exec(reply.json.text ?? "")?.[1] ?? "";
+    expect(id).not.toBe("");
+    const c = card(id);
+    await click(ADMIN, "cytoskel_approve", c.value, c);
+    await p.stream.drain();
+    expect((await p.stores.requests.get(id))?.status).toBe("ACTIVE");
+
+    // The one-time link from the DM: the page, then the reveal (what the page's button does).
+    const dm = p.slack.callsTo("chat.postMessage").find((call) => call.args.channel === user);
+    const link = new RegExp(`${p.secretLinkUrl}/s/([A-Za-z0-9_-]+)#([A-Za-z0-9_-]+)`).exec(
+      JSON.stringify(dm?.args),
+    );
+    const [, linkId = "", key = ""] = link ?? [];
+    expect(linkId).not.toBe("");
+    expect((await fetch(`${p.secretLinkUrl}/s/${linkId}`)).status).toBe(200);
+    const revealed = await fetch(`${p.secretLinkUrl}/s/${linkId}`, {
+      method: "POST",
+      headers: { [REVEAL_HEADER]: REVEAL_HEADER_VALUE },
+    });
+    expect(revealed.status).toBe(200);
+    const credentials = JSON.parse(await open(await revealed.json(), key, linkId)) as { accessKeyId: string };
+    const iamUser = [...p.localAws.state.iam.users.values()].find((u) => u.userName.endsWith(user));
+    expect(iamUser?.accessKeys.map((k) => k.accessKeyId)).toEqual([credentials.accessKeyId]);
+    // The secret-link function told the requester the link was opened (and appended the audit event).
+    const opened = p.slack.callsTo("chat.postMessage").filter((call) => call.args.channel === user);
+    expect(String(opened.at(-1)?.args.text)).toContain("link was opened");
+    expect((await p.stores.audit.listForRequest(id)).items.map((e) => e.action)).toContain("secret.consumed");
+
+    const decisions = p.localAws.state.authorizations.slice(start);
+    const by = (fn: "bot" | "provisioner" | "secretLink") =>
+      decisions.filter((d) => d.principalArn === p.roles.functions[fn].sessionArn);
+    const show = (ds: AuthorizationRecord[]) => ds.map((d) => `${d.principalArn} ${d.action} ${d.resource}`);
+    expect(show(decisions.filter((d) => !d.allowed))).toEqual([]);
+    // Transactions are judged item by item, so the bot's file and approve show as PutItem / UpdateItem.
+    expect(by("bot").map((d) => d.action)).toEqual(
+      expect.arrayContaining(["dynamodb:PutItem", "dynamodb:UpdateItem"]),
+    );
+    expect(by("provisioner").map((d) => d.action)).toEqual(
+      expect.arrayContaining([
+        "iam:CreateUser",
+        "iam:AddUserToGroup",
+        "iam:CreateAccessKey",
+        "s3:CreateAccessGrant",
+        "dynamodb:UpdateItem",
+      ]),
+    );
+    expect(by("secretLink").map((d) => d.action)).toEqual(
+      expect.arrayContaining(["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem"]),
+    );
+    // Nobody else acted for the functions (the admin's root key is only the test's own inspection).
+    const functions = new Set(Object.values(p.roles.functions).map((f) => f.sessionArn));
+    const others = decisions.filter((d) => !functions.has(d.principalArn));
+    expect(others.every((d) => d.principalArn === `arn:aws:iam::${p.localAws.accountId}:root`)).toBe(true);
   });
 });

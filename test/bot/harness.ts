@@ -1,6 +1,9 @@
 /**
- * One bot wired to real edges for a test file: a table on the run's DynamoDB Local, the local fake
- * Slack Web API, and the Lambda handler that verifies real HMAC signatures.
+ * One bot wired to real edges for a test file: a table on the run's DynamoDB Local, served through the
+ * local AWS stand-in (which judges each call by the caller's IAM policies), the local fake Slack Web
+ * API, and the Lambda handler that verifies real HMAC signatures. The handler's store signs as the
+ * bot's synthesized role (test/support/deployed-roles.ts), so a DynamoDB call cdk/ does not grant the
+ * bot fails here as on AWS; `stores` is the admin's, for the tests' seeding and inspecting.
  */
 
 import type { JobQueue } from "../../src/bot/app.ts";
@@ -9,8 +12,10 @@ import { createBotHandler } from "../../src/bot/handler.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
+import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 import {
   blockActionBody,
   type EventFormat,
@@ -28,7 +33,12 @@ export const USERGROUP = "SADMINS";
 
 export interface Harness {
   dynamo: LocalDynamo;
+  /** The local AWS the bot's DynamoDB calls go through (and are judged by). */
+  aws: LocalAws;
+  /** Each function's synthesized role; the handler's store signs as `roles.doc("bot")`. */
+  roles: DeployedRoles;
   slack: FakeSlack;
+  /** The admin's stores (straight to the engine): seeding and inspecting, never the code under test. */
   stores: Stores;
   config: ResolvedBotConfig;
   handler: LambdaHttpHandler;
@@ -70,6 +80,9 @@ export async function startHarness(
 ): Promise<Harness> {
   const dynamo = await startDynamo();
   const slack = await startFakeSlack({ usergroups: { [USERGROUP]: [GROUP_ADMIN] } });
+  const aws = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint });
+  const { locationId, instanceArn } = seedAccessGrantsLocation(aws);
+  const roles = await deployRoles(aws, { tableName: dynamo.tableName, instanceArn, locationId });
   const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
   const config = await resolveBotConfig(
     loadBotConfig({
@@ -87,7 +100,7 @@ export async function startHarness(
   );
   const handler = createBotHandler({
     config,
-    store: stores.requests,
+    store: createStores({ client: roles.doc("bot"), tableName: dynamo.tableName }).requests,
     clientOptions: { retryConfig: { retries: 0 } },
     logger: silentLogger,
     receiverLogger: silentLogger,
@@ -97,6 +110,8 @@ export async function startHarness(
     toReply(await handler(signedEvent(SIGNING_SECRET, body, eventOpts)));
   return {
     dynamo,
+    aws,
+    roles,
     slack,
     stores,
     config,
@@ -124,7 +139,9 @@ export async function startHarness(
         }),
       ),
     stop: async () => {
+      roles.close();
       await slack.stop();
+      await aws.stop();
       await dynamo.stop();
     },
   };

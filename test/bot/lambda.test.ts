@@ -1,17 +1,43 @@
+// The Lambda entry as deployed: configured only through its environment, which carries the bot role's
+// session credentials (its synthesized policy, test/support/deployed-roles.ts) and the local AWS
+// stand-in's endpoints; DynamoDB goes through the stand-in, which judges each call by that policy.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SecretResolutionError } from "../../src/bot/config.ts";
+import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 import { signedEvent, slashCommandBody } from "../support/slack-requests.ts";
 
 const SECRET = "lambda-entry-test-secret";
+const SM_SIGNING = "sm-lambda-signing-secret-5e6f7a";
+const SM_TOKEN = "xoxb-sm-lambda-bot-token-1b2c3d";
 let dynamo: LocalDynamo;
 let slack: FakeSlack;
+let local: LocalAws;
+let signingArn: string;
+let tokenArn: string;
+const deployed: DeployedRoles[] = [];
+
+/**
+ * Deploy the stack with these Slack secret ARNs: the bot role's policy names them (as grantRead does),
+ * and the function gets a fresh session's environment (a deployment restarts it).
+ */
+async function deploy(secrets: { signingSecretArn: string; botTokenArn: string }): Promise<void> {
+  const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+  const roles = await deployRoles(local, { tableName: dynamo.tableName, instanceArn, locationId, secrets });
+  deployed.push(roles);
+  for (const [k, v] of Object.entries(roles.functions.bot.env)) vi.stubEnv(k, v);
+}
 
 beforeAll(async () => {
   dynamo = await startDynamo();
   slack = await startFakeSlack();
+  local = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint });
+  signingArn = local.putSecret("cytoskel/slack-signing-secret", SM_SIGNING);
+  tokenArn = local.putSecret("cytoskel/slack-bot-token", JSON.stringify({ SLACK_BOT_TOKEN: SM_TOKEN }));
+  vi.stubEnv("AWS_PROFILE", undefined);
+  await deploy({ signingSecretArn: signingArn, botTokenArn: tokenArn });
   const env: Record<string, string> = {
     SLACK_SIGNING_SECRET: SECRET,
     SLACK_BOT_TOKEN: "xoxb-lambda-test",
@@ -21,18 +47,15 @@ beforeAll(async () => {
     ADMIN_USER_IDS: "UADMIN1",
     ADMIN_CHANNEL_ID: "CADMINS",
     TABLE_NAME: dynamo.tableName,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
   };
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
-  vi.stubEnv("AWS_PROFILE", undefined);
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
+  for (const roles of deployed) roles.close();
   await slack?.stop();
+  await local?.stop();
   await dynamo?.stop();
 });
 
@@ -62,25 +85,16 @@ describe("Lambda entry (src/bot/lambda.ts)", () => {
 // The deployed shape: both Slack secrets live in Secrets Manager and the entry reads them by ARN on its
 // cold start, through the real SDK client, from the local AWS stand-in.
 describe("Lambda entry with Slack secrets in Secrets Manager", () => {
-  const SM_SIGNING = "sm-lambda-signing-secret-5e6f7a";
-  const SM_TOKEN = "xoxb-sm-lambda-bot-token-1b2c3d";
   const MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/absent-AbCdEf";
-  let local: LocalAws;
-  let signingArn: string;
   const printed: string[] = [];
 
   beforeAll(async () => {
-    local = await startLocalAws();
-    signingArn = local.putSecret("cytoskel/slack-signing-secret", SM_SIGNING);
-    const tokenArn = local.putSecret(
-      "cytoskel/slack-bot-token",
-      JSON.stringify({ SLACK_BOT_TOKEN: SM_TOKEN }),
-    );
+    // Deployed pointing at a signing secret that does not exist (the role may read it; it is not there).
+    await deploy({ signingSecretArn: MISSING_ARN, botTokenArn: tokenArn });
     vi.stubEnv("SLACK_SIGNING_SECRET", undefined);
     vi.stubEnv("SLACK_BOT_TOKEN", undefined);
     vi.stubEnv("SLACK_SIGNING_SECRET_ARN", MISSING_ARN);
     vi.stubEnv("SLACK_BOT_TOKEN_ARN", tokenArn);
-    vi.stubEnv("AWS_ENDPOINT_URL_SECRETS_MANAGER", local.url);
     for (const level of ["log", "info", "warn", "error", "debug"] as const) {
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
         printed.push(args.map(String).join(" "));
@@ -90,9 +104,8 @@ describe("Lambda entry with Slack secrets in Secrets Manager", () => {
     vi.resetModules();
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     vi.restoreAllMocks();
-    await local?.stop();
   });
 
   it("fails a cold start on a missing secret naming the variable, then retries it on the next call", async () => {
@@ -114,6 +127,8 @@ describe("Lambda entry with Slack secrets in Secrets Manager", () => {
     expect(shown).not.toContain(SM_SIGNING);
     expect(shown).not.toContain(SM_TOKEN);
 
+    // The operator points the stack at the right secret and deploys again (policy and variable).
+    await deploy({ signingSecretArn: signingArn, botTokenArn: tokenArn });
     vi.stubEnv("SLACK_SIGNING_SECRET_ARN", signingArn);
     const res = await handler(signedEvent(SM_SIGNING, body), {});
     expect(res.statusCode).toBe(200);

@@ -2,7 +2,10 @@
  * Admin revoke / re-issue off the Slack listener: the bot queues ONE job item and answers; the
  * provisioner runs it from the stream. Real edges throughout: signed requests to the bot's Lambda
  * handler, the fake Slack Web API (and response_url hooks), the local AWS stand-in, the store on the
- * local DynamoDB engine, and the local stream stand-in delivering every write.
+ * local DynamoDB engine (served through the stand-in), and the local stream stand-in delivering every
+ * write. Each function runs as its synthesized role (test/support/deployed-roles.ts): the bot's store
+ * and job queue sign as the bot, the provisioner's deps as the provisioner; the tests' own seeding and
+ * inspecting use the admin's clients.
  *
  * The bot has its own DynamoDB client (as its own Lambda would), so its calls are counted apart from
  * the provisioner's; the stream stand-in's before/after reads of each write go through the same
@@ -12,7 +15,6 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
-import { ensureUploadersGroup } from "../../src/aws/iam-users.ts";
 import { loadBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
 import { createBotHandler } from "../../src/bot/handler.ts";
 import type { LambdaHttpHandler } from "../../src/bot/receiver.ts";
@@ -21,12 +23,12 @@ import { handleProvisionerEvent } from "../../src/provisioner/handler.ts";
 import { personLockName, type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
 import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
-import { createDocumentClient } from "../../src/store/client.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { JobStore } from "../../src/store/jobs.ts";
 import type { AccessRequest } from "../../src/store/types.ts";
 import { toReply } from "../bot/harness.ts";
-import { createLocalDynamoClient, type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
+import { type DeployedRoles, deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 import { signedEvent, slashCommandBody, viewSubmissionBody } from "../support/slack-requests.ts";
@@ -46,7 +48,9 @@ const WRITES = new Set([
 
 let dynamo: LocalDynamo;
 let localAws: LocalAws;
+/** The admin's (root) clients: seeding only. */
 let aws: AwsClients;
+let roles: DeployedRoles;
 let slack: FakeSlack;
 let stores: Stores;
 let jobs: JobStore;
@@ -61,18 +65,27 @@ let gate: Promise<void> = Promise.resolve();
 
 beforeAll(async () => {
   dynamo = await startDynamo();
-  localAws = await startLocalAws({});
+  // DynamoDB goes through the local AWS, which judges each call by the caller's role.
+  localAws = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint });
   const seeded = seedAccessGrantsLocation(localAws, { scope: TARGET.locationScope, region: TARGET.region });
   aws = createAwsClients({ env: localAws.env, region: TARGET.region });
-  await ensureUploadersGroup(aws.iam, { groupName: TARGET.uploadersGroup, instanceArn: seeded.instanceArn });
+  const deployment = {
+    tableName: dynamo.tableName,
+    instanceArn: seeded.instanceArn,
+    locationId: seeded.locationId,
+  };
+  await seedUploadersGroup(aws.iam, localAws, deployment);
+  roles = await deployRoles(localAws, deployment);
   slack = await startFakeSlack({ teamId: TEAM });
   stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
   jobs = new JobStore({ client: dynamo.doc, tableName: dynamo.tableName });
+  const provisionerDoc = roles.doc("provisioner");
+  const provisionerStores = createStores({ client: provisionerDoc, tableName: dynamo.tableName });
   deps = {
-    store: stores.requests,
-    secrets: stores.secrets,
-    iam: aws.iam,
-    s3control: aws.s3control,
+    store: provisionerStores.requests,
+    secrets: provisionerStores.secrets,
+    iam: roles.aws("provisioner").iam,
+    s3control: roles.aws("provisioner").s3control,
     accountId: localAws.accountId,
     target: TARGET,
     locationId: seeded.locationId,
@@ -82,8 +95,8 @@ beforeAll(async () => {
         adminChannelId: ADMIN_CHANNEL,
       },
     ),
-    locks: createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName }),
-    jobs,
+    locks: createDynamoUserLocks({ doc: provisionerDoc, tableName: dynamo.tableName }),
+    jobs: new JobStore({ client: provisionerDoc, tableName: dynamo.tableName }),
     secretLinkBaseUrl: "http://127.0.0.1:9/links",
     log: silentLogger,
   };
@@ -97,7 +110,9 @@ beforeAll(async () => {
     onWarning: () => {},
   });
 
-  botClient = createLocalDynamoClient(dynamo.endpoint);
+  // The provisioner's own writes (job claims, progress) reach the stream too, as on AWS.
+  stream.attach(roles.aws("provisioner").dynamodb);
+  botClient = roles.aws("bot").dynamodb;
   let insideWrite = 0;
   botClient.middlewareStack.add(
     (next, context) => async (args) => {
@@ -114,7 +129,7 @@ beforeAll(async () => {
     { step: "initialize", name: "countBotCalls" },
   );
   stream.attach(botClient);
-  const botDoc = createDocumentClient(botClient);
+  const botDoc = roles.doc("bot");
   const config = await resolveBotConfig(
     loadBotConfig({
       SLACK_SIGNING_SECRET: SECRET,
@@ -139,7 +154,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stream?.stop();
-  botClient?.destroy();
+  roles?.close();
   for (const client of Object.values(aws ?? {})) (client as { destroy(): void }).destroy();
   await slack?.stop();
   await localAws?.stop();
@@ -200,13 +215,15 @@ describe("revoke runs from the stream, not in the Slack listener", () => {
     });
     botCalls.length = 0;
     const slackBefore = slack.calls.length;
-    const awsBefore = localAws.state.requests.length;
+    // DynamoDB goes through the stand-in too; the listener's one write is counted above.
+    const awsCalls = () => localAws.state.requests.filter((r) => r.service !== "dynamodb").length;
+    const awsBefore = awsCalls();
     const url = slack.responseUrl();
     const reply = await slash(ADMIN, `revoke <@${user}|someone>`, url);
     const counted = {
       dynamo: [...botCalls],
       slack: slack.calls.length - slackBefore,
-      aws: localAws.state.requests.length - awsBefore,
+      aws: awsCalls() - awsBefore,
     };
     open();
 
@@ -325,7 +342,11 @@ describe("redelivered and failed jobs", () => {
     const jobId = jobIdIn(reply.json.text);
     const impatient = {
       ...deps,
-      locks: createDynamoUserLocks({ doc: dynamo.doc, tableName: dynamo.tableName, waitMs: 50 }),
+      locks: createDynamoUserLocks({
+        doc: roles.doc("provisioner"),
+        tableName: dynamo.tableName,
+        waitMs: 50,
+      }),
     };
     const returned = await deps.locks.withLock(personLockName(user), () =>
       handleProvisionerEvent(

@@ -1,6 +1,7 @@
 /**
  * The Lambda entry itself: configured only through environment variables (pointing at the local
- * stand-ins), fed the stream records the table produces, answering with batchItemFailures.
+ * stand-ins, with the provisioner role's session credentials as Lambda would give them), fed the
+ * stream records the table produces, answering with batchItemFailures.
  */
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,9 +16,11 @@ import {
   startHarness,
   TEAM_ID,
 } from "../service/harness.ts";
+import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
 import { type LocalStream, startLocalStream } from "../support/stream.ts";
 
 let h: Harness;
+let roles: DeployedRoles;
 let stream: LocalStream;
 const savedEnv = { ...process.env };
 const responses: { batchItemFailures: { itemIdentifier: string }[] }[] = [];
@@ -25,14 +28,18 @@ const context = { getRemainingTimeInMillis: () => 120_000 } as unknown as Contex
 
 beforeAll(async () => {
   h = await startHarness();
-  Object.assign(process.env, h.aws.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: h.dynamo.endpoint,
+  // The provisioner's synthesized role as the harness seeded it; the entry gets its session's env.
+  const instanceArn = h.aws.state.accessGrants.get("us-east-1")?.arn ?? "";
+  roles = await deployRoles(h.aws, { tableName: h.dynamo.tableName, instanceArn, locationId: h.locationId });
+  Object.assign(process.env, roles.functions.provisioner.env, {
     TABLE_NAME: h.dynamo.tableName,
     ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
     SLACK_BOT_TOKEN: "xoxb-lambda-test",
     SLACK_API_URL: h.slack.apiUrl,
     SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
     PROVISION_BACKOFF_MS: "1",
+    // As the stack sets it: the role may not list or read locations (cdk/lib/bot-stack.ts).
+    ACCESS_GRANTS_LOCATION_ID: h.locationId,
   });
   resetProvisionerForTests();
   stream = startLocalStream({
@@ -49,6 +56,7 @@ afterAll(async () => {
   await stream?.stop();
   process.env = savedEnv;
   resetProvisionerForTests();
+  roles?.close();
   await h?.stop();
 });
 
@@ -70,7 +78,7 @@ describe("provisioner Lambda entry", () => {
     await stream.drain();
     const done = await h.stores.requests.get(request.id);
     expect(done?.status).toBe("ACTIVE");
-    // Location found by its scope (no ACCESS_GRANTS_LOCATION_ID), account from STS.
+    // Location from ACCESS_GRANTS_LOCATION_ID, account from STS (no AWS_ACCOUNT_ID).
     expect(await h.grantsOf(userId)).toEqual([
       { id: expect.any(String), subPrefix: "cpg0042/*", permission: "READ" },
     ]);

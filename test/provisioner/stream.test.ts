@@ -10,9 +10,12 @@ import { personLockName } from "../../src/service/deps.ts";
 import { RETRY_ACTION_ID } from "../../src/service/messages.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { ADMIN_ID, type Harness, newUserId, startHarness, TEAM_ID } from "../service/harness.ts";
+import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
 import { type LocalStream, startLocalStream } from "../support/stream.ts";
 
 let h: Harness;
+/** The functions' roles as the harness seeded them (same policies; clients of our own). */
+let roles: DeployedRoles;
 let stream: LocalStream;
 /** Per-test knobs the handler reads on each batch. */
 let depsOverride: Partial<ServiceDeps> = {};
@@ -21,6 +24,8 @@ const batches: { sequenceNumbers: string[]; failures: string[] }[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
+  const instanceArn = h.aws.state.accessGrants.get("us-east-1")?.arn ?? "";
+  roles = await deployRoles(h.aws, { tableName: h.dynamo.tableName, instanceArn, locationId: h.locationId });
   stream = startLocalStream({
     client: h.dynamo.client,
     tableName: h.dynamo.tableName,
@@ -41,6 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stream?.stop();
+  roles?.close();
   await h?.stop();
 });
 
@@ -175,7 +181,11 @@ describe("provisioner on the stream", () => {
   it("a person's lock held elsewhere: the record goes back to Lambda (batchItemFailures) and succeeds on redelivery", async () => {
     const userId = newUserId();
     const req = await file(userId);
-    const otherLocks = createDynamoUserLocks({ doc: h.dynamo.doc, tableName: h.dynamo.tableName });
+    // Another provisioner invocation holds it.
+    const otherLocks = createDynamoUserLocks({
+      doc: roles.doc("provisioner"),
+      tableName: h.dynamo.tableName,
+    });
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -190,7 +200,11 @@ describe("provisioner on the stream", () => {
     });
     await isHeld;
     depsOverride = {
-      locks: createDynamoUserLocks({ doc: h.dynamo.doc, tableName: h.dynamo.tableName, waitMs: 30 }),
+      locks: createDynamoUserLocks({
+        doc: roles.doc("provisioner"),
+        tableName: h.dynamo.tableName,
+        waitMs: 30,
+      }),
     };
     policy = { maxAttempts: 1 };
     const batchesBefore = batches.length;

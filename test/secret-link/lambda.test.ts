@@ -1,5 +1,7 @@
-// The Lambda entry end to end: config from the environment, DynamoDB client to DynamoDB Local, WebClient
-// to the local fake Slack; events shaped like API Gateway HTTP API v2 and Lambda Function URL events.
+// The Lambda entry end to end: config from the environment (with the secret-link role's session
+// credentials, test/support/deployed-roles.ts), DynamoDB through the local AWS stand-in (which judges each
+// call by that role's synthesized policy) to DynamoDB Local, WebClient to the local fake Slack; events
+// shaped like API Gateway HTTP API v2 and Lambda Function URL events.
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../src/config/env.ts";
@@ -8,9 +10,10 @@ import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/
 import { createHandleFromEnv, fromLambdaEvent, handler } from "../../src/secret-link/lambda.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
+import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 
 const payload: CredentialsPayload = {
   accessKeyId: "AKIALAMBDAEXAMPLE001",
@@ -21,9 +24,28 @@ const payload: CredentialsPayload = {
 };
 
 let dynamo: LocalDynamo;
+let local: LocalAws;
+/** The admin's stores (straight to the engine): the tests issue links with them, as the provisioner would. */
 let stores: Stores;
 let slack: FakeSlack;
 let env: Record<string, string>;
+const deployed: DeployedRoles[] = [];
+
+/**
+ * Deploy the stack with this bot-token secret ARN (the role's policy names it, as grantRead does) and
+ * return the secret-link function's environment: its fresh session and the stand-in's endpoints.
+ */
+async function deploySecretLink(botTokenArn?: string): Promise<Record<string, string>> {
+  const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+  const roles = await deployRoles(local, {
+    tableName: dynamo.tableName,
+    instanceArn,
+    locationId,
+    ...(botTokenArn ? { secrets: { botTokenArn } } : {}),
+  });
+  deployed.push(roles);
+  return roles.functions.secretLink.env;
+}
 
 function event(
   method: string,
@@ -65,20 +87,20 @@ async function issue(requestId: string) {
 
 beforeAll(async () => {
   [dynamo, slack] = await Promise.all([startDynamo(), startFakeSlack()]);
+  local = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint });
   stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
   env = {
+    ...(await deploySecretLink()),
     TABLE_NAME: dynamo.tableName,
     SLACK_BOT_TOKEN: "xoxb-lambda-test",
     SLACK_API_URL: slack.apiUrl,
-    AWS_REGION: "us-east-1",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
   };
 });
 
 afterAll(async () => {
+  for (const roles of deployed) roles.close();
   await slack?.stop();
+  await local?.stop();
   await dynamo?.stop();
 });
 
@@ -165,23 +187,16 @@ describe("secret-link config", () => {
 describe("secret-link Lambda entry with the bot token in Secrets Manager", () => {
   const SM_TOKEN = "xoxb-sm-secret-link-token-4d5e6f";
   const MISSING_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/absent-AbCdEf";
-  let local: LocalAws;
-  let smEnv: Record<string, string>;
-
-  beforeAll(async () => {
-    local = await startLocalAws();
+  /** The function's environment when the stack was deployed with the token in secret `arn`. */
+  const smEnv = async (arn: string) => {
     const { SLACK_BOT_TOKEN: _plain, ...rest } = env;
-    smEnv = { ...rest, AWS_ENDPOINT_URL_SECRETS_MANAGER: local.url };
-  });
-
-  afterAll(async () => {
-    await local?.stop();
-  });
+    return { ...rest, ...(await deploySecretLink(arn)), SLACK_BOT_TOKEN_ARN: arn };
+  };
 
   it("reads the token by ARN and serves a one-time reveal that DMs the requester", async () => {
     const arn = local.putSecret("cytoskel/secret-link-token", JSON.stringify({ SLACK_BOT_TOKEN: SM_TOKEN }));
     const path = await issue("lambda-req-sm");
-    const handle = await createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn });
+    const handle = await createHandleFromEnv(await smEnv(arn));
     expect(local.state.requests.filter((r) => r.operation === "GetSecretValue")).toEqual([
       expect.objectContaining({ service: "secretsmanager", status: 200 }),
     ]);
@@ -197,7 +212,8 @@ describe("secret-link Lambda entry with the bot token in Secrets Manager", () =>
     local.putSecret("cytoskel/other-token", SM_TOKEN);
     let err: unknown;
     try {
-      await createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: MISSING_ARN });
+      // Deployed pointing at a secret that does not exist: the role may read it, but it is not there.
+      await createHandleFromEnv(await smEnv(MISSING_ARN));
     } catch (e) {
       err = e;
     }
@@ -211,10 +227,11 @@ describe("secret-link Lambda entry with the bot token in Secrets Manager", () =>
 
   it("refuses a JSON secret without a token key, without echoing what it holds", async () => {
     const arn = local.putSecret("cytoskel/wrong-key", JSON.stringify({ signingSecret: SM_TOKEN }));
-    const start = createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn });
+    const deployedEnv = await smEnv(arn);
+    const start = createHandleFromEnv(deployedEnv);
     await expect(start).rejects.toThrow(
       "the secret in SLACK_BOT_TOKEN_ARN is empty or lacks key SLACK_BOT_TOKEN",
     );
-    await expect(createHandleFromEnv({ ...smEnv, SLACK_BOT_TOKEN_ARN: arn })).rejects.not.toThrow(SM_TOKEN);
+    await expect(createHandleFromEnv(deployedEnv)).rejects.not.toThrow(SM_TOKEN);
   });
 });
