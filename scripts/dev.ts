@@ -8,12 +8,14 @@
  * With real SLACK_BOT_TOKEN + SLACK_APP_TOKEN (+ SLACK_BOT_ID, SLACK_BOT_USER_ID, ADMIN_USER_IDS,
  * ADMIN_CHANNEL_ID) the same app runs in Socket Mode against a real workspace; AWS and DynamoDB stay local.
  */
+
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SocketModeReceiver } from "@slack/bolt";
 import { createBotApp } from "../src/bot/app.ts";
 import { loadBotConfig, SLACK_API_DEFAULT } from "../src/bot/config.ts";
+import { createStores } from "../src/store/index.ts";
 import { javaMissingReason } from "../test/support/dynamodb.ts";
 import type { SlackCall } from "../test/support/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../test/support/playground.ts";
@@ -83,7 +85,8 @@ if (socketMode) {
   });
   const app = createBotApp({
     config: pg.config,
-    store: pg.stores.requests,
+    // The bot's store signs as the bot's synthesized role, as in the HTTP front.
+    store: createStores({ client: pg.roles.doc("bot"), tableName: pg.dynamo.tableName }).requests,
     jobs: pg.jobs,
     receiver: new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN ?? "" }),
   });
