@@ -1,7 +1,13 @@
 // IAM backends the IAM adapter suite runs against: our stand-in always, moto when installed.
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
-import { findMotoServer, MOTO_MISSING_REASON, startMoto } from "../support/moto.ts";
+import {
+  findMotoPython,
+  findMotoServer,
+  MOTO_MISSING_REASON,
+  MOTO_PYTHON_MISSING_REASON,
+  startMoto,
+} from "../support/moto.ts";
 
 export interface Backend {
   clients: AwsClients;
@@ -15,12 +21,18 @@ export interface BackendSpec {
   name: "stand-in" | "moto";
   /** Why this backend is skipped, or undefined when it runs. */
   skipReason: string | undefined;
+  /**
+   * Why IAM policies naming S3 Access Grants ARNs (arn:aws:s3:<region>:<account>:access-grants/…, which
+   * IAM accepts) cannot be put here, or undefined when they can (moto: through test/support/moto-server.py).
+   */
+  accessGrantsArnsSkipReason: string | undefined;
   start(): Promise<Backend>;
 }
 
 export const standIn: BackendSpec = {
   name: "stand-in",
   skipReason: undefined,
+  accessGrantsArnsSkipReason: undefined,
   async start() {
     const local = await startLocalAws();
     const clients = createAwsClients({ env: local.env, maxAttempts: 1 });
@@ -36,9 +48,16 @@ export const standIn: BackendSpec = {
   },
 };
 
+const motoInstalled = findMotoServer() !== undefined;
+
 export const moto: BackendSpec = {
   name: "moto",
-  skipReason: findMotoServer() ? undefined : MOTO_MISSING_REASON,
+  skipReason: motoInstalled ? undefined : MOTO_MISSING_REASON,
+  accessGrantsArnsSkipReason: !motoInstalled
+    ? MOTO_MISSING_REASON
+    : findMotoPython()
+      ? undefined
+      : MOTO_PYTHON_MISSING_REASON,
   async start() {
     const server = await startMoto();
     if (!server) throw new Error(MOTO_MISSING_REASON);

@@ -1,13 +1,20 @@
 // Start moto_server (when installed) on a free 127.0.0.1 port, so adapter tests can also run against an
 // AWS imitation we did not write. Returns null when moto_server is not on PATH: callers skip visibly.
-import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+// Where the Python that has moto can be found, moto runs through test/support/moto-server.py, which
+// relaxes one check of moto's IAM policy validator so that it accepts S3 Access Grants ARNs (they carry
+// a region) in policies, as IAM does; everything else is moto's own server.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
+
+const LAUNCHER = join(import.meta.dirname, "moto-server.py");
 
 export interface Moto {
   url: string;
   port: number;
+  /** Started through moto-server.py: IAM policies may name arn:aws:s3:<region>:<account>:access-grants/…. */
+  acceptsAccessGrantsArns: boolean;
   /** Forget all state (moto's /moto-api/reset). */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -30,6 +37,54 @@ export function findMotoServer(env: NodeJS.ProcessEnv = process.env): string | u
 
 export const MOTO_MISSING_REASON =
   "moto_server is not on PATH (pip install 'moto[server]'); moto variants skipped";
+
+export const MOTO_PYTHON_MISSING_REASON =
+  "no Python that imports moto.server was found (moto_server's interpreter, python3), so moto runs " +
+  "unpatched and refuses S3 Access Grants ARNs in IAM policies";
+
+/** The interpreter named by a script's #! line when it is a Python, e.g. ["/usr/bin/env", "python3"]. */
+function pythonShebang(script: string): string[] | undefined {
+  let head = "";
+  try {
+    const fd = openSync(script, "r");
+    try {
+      const buf = Buffer.alloc(256);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const line = /^#!(.*)/.exec(head)?.[1]?.trim();
+  return line && /python/.test(line) ? line.split(/\s+/) : undefined;
+}
+
+let motoPython: string[] | null | undefined;
+
+/**
+ * The command that runs a Python with moto importable: moto_server's own interpreter (its #! line), else
+ * python3 (e.g. a pyenv shim, whose moto_server is a shell script). Looked up once; undefined when none.
+ */
+export function findMotoPython(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  if (motoPython !== undefined) return motoPython ?? undefined;
+  const executable = findMotoServer(env);
+  const candidates = [executable ? pythonShebang(executable) : undefined, ["python3"]];
+  motoPython = null;
+  for (const candidate of candidates) {
+    if (!candidate?.[0]) continue;
+    const probe = spawnSync(candidate[0], [...candidate.slice(1), "-c", "import moto.server"], {
+      stdio: "ignore",
+      timeout: 30_000,
+      env,
+    });
+    if (probe.status === 0) {
+      motoPython = candidate;
+      break;
+    }
+  }
+  return motoPython ?? undefined;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,7 +118,10 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
   if (!executable) return null;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(executable, ["-H", "127.0.0.1", "-p", String(port)], {
+  const serverArgs = ["-H", "127.0.0.1", "-p", String(port)];
+  const python = findMotoPython();
+  const [command, ...args] = python ? [...python, LAUNCHER, ...serverArgs] : [executable, ...serverArgs];
+  const child = spawn(command as string, args, {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, MOTO_CALL_RESET_API: "true" },
   });
@@ -81,6 +139,7 @@ export async function startMoto(opts: { timeoutMs?: number } = {}): Promise<Moto
   return {
     url,
     port,
+    acceptsAccessGrantsArns: python !== undefined,
     async reset() {
       const res = await fetch(`${url}/moto-api/reset`, { method: "POST" });
       await res.arrayBuffer();
