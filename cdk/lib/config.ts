@@ -14,7 +14,16 @@ export interface CytoskelDeployConfig {
   readonly createBucket: boolean;
   /** false when the account already has an S3 Access Grants instance in this region (one per region). */
   readonly createAccessGrantsInstance: boolean;
+  /**
+   * ID of a location already registered for s3://<bucket>/ in the existing instance: the stack then
+   * registers none and creates no location role (the existing location keeps its own role).
+   */
+  readonly existingAccessGrantsLocationId: string | undefined;
   readonly uploadersGroupName: string;
+  /** false: the group `uploadersGroupName` exists already; it is imported by name, not created. */
+  readonly createUploadersGroup: boolean;
+  /** Customer KMS key of the bucket's default encryption (SSE-KMS); the location role may use it. */
+  readonly bucketKmsKeyArn: string | undefined;
   /** Path of the IAM users the bot creates; the provisioner may touch users under this path only. */
   readonly iamUserPath: string;
   readonly adminUserIds: readonly string[];
@@ -42,7 +51,10 @@ export const CONFIG_KEYS = [
   "bucketName",
   "createBucket",
   "createAccessGrantsInstance",
+  "existingAccessGrantsLocationId",
   "uploadersGroupName",
+  "createUploadersGroup",
+  "bucketKmsKeyArn",
   "iamUserPath",
   "adminUserIds",
   "adminUserGroupId",
@@ -78,6 +90,10 @@ const LOG_RETENTION_DAYS = [
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+// A key ARN, not an alias: IAM matches kms: actions against the key's ARN, never an alias's.
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]+$/;
+// What `cytoskel cpgstaging list location` shows: "default" for s3://, else an ID S3 generated.
+const ACCESS_GRANTS_LOCATION_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /** Reads and validates every setting; throws ConfigError naming the first malformed one. */
 export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDeployConfig {
@@ -134,17 +150,57 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     throw new ConfigError("iamUserPath", 'expected an IAM path below "/" such as "/cytoskel/"');
   }
 
+  const region =
+    matching("region", /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1") ?? TARGET.region;
+  const createBucket = bool("createBucket", false);
+  const createAccessGrantsInstance = bool("createAccessGrantsInstance", true);
+  const existingAccessGrantsLocationId = matching(
+    "existingAccessGrantsLocationId",
+    ACCESS_GRANTS_LOCATION_ID,
+    "an Access Grants location ID as `cytoskel cpgstaging list location` shows it (letters, digits, -)",
+  );
+  if (existingAccessGrantsLocationId !== undefined && createAccessGrantsInstance) {
+    throw new ConfigError(
+      "existingAccessGrantsLocationId",
+      "an existing location belongs to an existing Access Grants instance: set createAccessGrantsInstance=false too",
+    );
+  }
+  if (existingAccessGrantsLocationId !== undefined && createBucket) {
+    throw new ConfigError(
+      "existingAccessGrantsLocationId",
+      "an existing location is registered for an existing bucket: it cannot be combined with createBucket=true",
+    );
+  }
+  const bucketKmsKeyArn = matching(
+    "bucketKmsKeyArn",
+    KMS_KEY_ARN,
+    "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias",
+  );
+  if (bucketKmsKeyArn !== undefined && bucketKmsKeyArn.split(":")[3] !== region) {
+    throw new ConfigError("bucketKmsKeyArn", `the key must be in the bucket's region (${region})`);
+  }
+  if (bucketKmsKeyArn !== undefined && existingAccessGrantsLocationId !== undefined) {
+    throw new ConfigError(
+      "bucketKmsKeyArn",
+      "with existingAccessGrantsLocationId the stack creates no location role to give the key to; " +
+        "allow kms:Decrypt and kms:GenerateDataKey on the key to the existing location's role instead",
+    );
+  }
+
   return {
     account: matching("account", /^\d{12}$/, "a 12-digit AWS account ID"),
-    region: matching("region", /^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1") ?? TARGET.region,
+    region,
     bucketName:
       matching("bucketName", /^(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a valid S3 bucket name") ??
       TARGET.bucket,
-    createBucket: bool("createBucket", false),
-    createAccessGrantsInstance: bool("createAccessGrantsInstance", true),
+    createBucket,
+    createAccessGrantsInstance,
+    existingAccessGrantsLocationId,
     uploadersGroupName:
       matching("uploadersGroupName", /^[A-Za-z0-9_+=,.@-]{1,128}$/, "a valid IAM group name") ??
       TARGET.uploadersGroup,
+    createUploadersGroup: bool("createUploadersGroup", true),
+    bucketKmsKeyArn,
     iamUserPath,
     adminUserIds: list("adminUserIds", SLACK_USER_ID, "a Slack user ID (U…/W…)"),
     adminUserGroupId: matching("adminUserGroupId", /^S[A-Z0-9]{2,}$/, "a Slack user group ID (S…)"),

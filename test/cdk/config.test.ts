@@ -53,6 +53,13 @@ describe("deploy config from CDK context", () => {
     [{ logRetentionDays: 42 }, "logRetentionDays"],
     [{ iamUserPath: "cytoskel" }, "iamUserPath"],
     [{ slackBotTokenArn: "arn:aws:s3:::bucket" }, "slackBotTokenArn"],
+    [
+      { createAccessGrantsInstance: false, existingAccessGrantsLocationId: "loc/1" },
+      "existingAccessGrantsLocationId",
+    ],
+    [{ createUploadersGroup: "no" }, "createUploadersGroup"],
+    [{ bucketKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:alias/staging" }, "bucketKmsKeyArn"],
+    [{ bucketKmsKeyArn: "1234abcd-12ab-34cd-56ef-1234567890ab" }, "bucketKmsKeyArn"],
   ] as const)("names the malformed setting: %o", (context, setting) => {
     const err = errorOf(context);
     expect(err.setting).toBe(setting);
@@ -76,5 +83,67 @@ describe("deploy config from CDK context", () => {
         }),
       ),
     ).toEqual([]);
+  });
+
+  it("takes the existing instance, location and group of an account the original tool set up", () => {
+    const config = read({
+      createAccessGrantsInstance: "false",
+      existingAccessGrantsLocationId: "635f1139-1af2-4e43-8131-a4de006eb456",
+      createUploadersGroup: "false",
+    });
+    expect(config).toMatchObject({
+      createAccessGrantsInstance: false,
+      existingAccessGrantsLocationId: "635f1139-1af2-4e43-8131-a4de006eb456",
+      createUploadersGroup: false,
+      uploadersGroupName: "staging_cpg_uploaders",
+      bucketKmsKeyArn: undefined,
+    });
+    // Defaults: the stacks create the location and the group, and assume no customer key.
+    expect(read({})).toMatchObject({
+      existingAccessGrantsLocationId: undefined,
+      createUploadersGroup: true,
+      bucketKmsKeyArn: undefined,
+    });
+  });
+
+  it.each([
+    [
+      "an existing location without the existing instance",
+      { existingAccessGrantsLocationId: "default" },
+      "existingAccessGrantsLocationId",
+      "set createAccessGrantsInstance=false too",
+    ],
+    [
+      "an existing location for a bucket the stack would create",
+      { createAccessGrantsInstance: false, existingAccessGrantsLocationId: "default", createBucket: true },
+      "existingAccessGrantsLocationId",
+      "cannot be combined with createBucket=true",
+    ],
+    [
+      "a key in another region than the bucket",
+      { bucketKmsKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab" },
+      "bucketKmsKeyArn",
+      "must be in the bucket's region (us-east-1)",
+    ],
+    [
+      "a key for a location role the stack does not create",
+      {
+        createAccessGrantsInstance: false,
+        existingAccessGrantsLocationId: "default",
+        bucketKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      },
+      "bucketKmsKeyArn",
+      "the existing location's role instead",
+    ],
+    [
+      "an alias instead of a key ARN",
+      { bucketKmsKeyArn: "arn:aws:kms:us-east-1:111122223333:alias/staging" },
+      "bucketKmsKeyArn",
+      "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias",
+    ],
+  ] as const)("refuses %s, saying what to do", (_what, context, setting, hint) => {
+    const err = errorOf(context);
+    expect(err.setting).toBe(setting);
+    expect(err.message).toContain(hint);
   });
 });
