@@ -130,6 +130,14 @@ _cytoskel_explain() {
       echo "  -> No Access Grants here: wrong region or wrong account. The staging bucket's grants are in" \
         "us-east-1; check CYTOSKEL_REGION, CYTOSKEL_ACCOUNT_ID and which keys are in use." >&2
       ;;
+    *"not authorized to perform"*":access-grants/default "*)
+      # IAM judges before the instance is looked up: outside us-east-1 this is the answer too.
+      if [[ "$text" != *":s3:us-east-1:"* ]]; then
+        echo "  -> Wrong region: the staging bucket's grants are in us-east-1; check CYTOSKEL_REGION." >&2
+      else
+        echo "  -> These keys may not call s3:GetDataAccess: ask an admin to add the user to the uploaders group." >&2
+      fi
+      ;;
     *"not authorized to perform"*)
       echo "  -> These keys may not call s3:GetDataAccess: ask an admin to add the user to the uploaders group." >&2
       ;;

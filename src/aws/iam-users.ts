@@ -283,7 +283,7 @@ export interface DeleteUserDeps {
   /**
    * The only group the user may be in (the bot's roles may RemoveUserFromGroup on the uploaders group
    * alone). Set: a user also in another group is refused with UserInOtherGroupError before anything
-   * is deleted. Unset (the admin CLI, whose operator may do more): every membership is removed.
+   * is deleted. Unset (the admin CLI's --any-path, an administrator's job): every membership is removed.
    */
   uploadersGroup?: string;
 }

@@ -126,6 +126,11 @@ function describeAwsError(err: AwsLayerError, cmd: string, hints: ErrorHints): s
     );
   }
   if (err instanceof AccessDeniedError) {
+    // IAM judges a call before the service looks anything up, so in the wrong region the answer is
+    // AccessDenied on that region's instance ARN, not "no instance".
+    if (hints.targetRegion && hints.region && hints.region !== hints.targetRegion) {
+      return `${err.message} (wrong region? the grants live in ${hints.targetRegion}: check AWS_REGION / --region)`;
+    }
     return `${err.message} (are you using the right AWS_PROFILE?)`;
   }
   if (err instanceof AlreadyExistsError) return `${err.resource} already exists`;

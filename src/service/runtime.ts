@@ -10,7 +10,7 @@
  *   SECRET_LINK_TTL_HOURS         lifetime of a one-time link, default 24 (1..168)
  *   TARGET, BUCKET                default cpgstaging and its bucket
  *   UPLOADERS_GROUP, IAM_PATH     default the target's (staging_cpg_uploaders, /cytoskel/)
- *   ACCESS_GRANTS_LOCATION_ID     optional; looked up by the target's location scope when unset
+ *   ACCESS_GRANTS_LOCATION_ID     required: the stack sets it, and the roles may not list locations
  *   AWS_ACCOUNT_ID                optional; else STS GetCallerIdentity once per cold start
  *   PROVISION_MAX_ATTEMPTS        in-process tries before FAILED, default 3 (1..10)
  *   PROVISION_BACKOFF_MS          first backoff, default 1000
@@ -42,7 +42,7 @@ export interface ServiceConfig {
   slack: { botToken: { value: string } | { arn: string }; apiUrl: string };
   secretLink: { baseUrl: string; ttlSeconds: number };
   target: Target;
-  locationId?: string;
+  locationId: string;
   accountId?: string;
   provision: { maxAttempts: number; backoffMs: number };
   expiry: { reminderDays: number; pendingExpiryDays: number };
@@ -85,7 +85,12 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     uploadersGroup,
     iamPath,
   };
-  const locationId = r.optional("ACCESS_GRANTS_LOCATION_ID");
+  // Required: the functions' roles are not granted s3:ListAccessGrantsLocations, so a lookup by scope
+  // could only fail with AccessDenied after approval.
+  const locationId = r.require(
+    "ACCESS_GRANTS_LOCATION_ID",
+    "the bucket's Access Grants location ID; the bot stack sets it",
+  );
   const accountId = r.optional("AWS_ACCOUNT_ID");
   r.check("AWS_ACCOUNT_ID", accountId, /^\d{12}$/, "a 12-digit account ID");
 
@@ -104,7 +109,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     },
     secretLink: { baseUrl, ttlSeconds: ttlHours * 3600 },
     target,
-    ...(locationId ? { locationId } : {}),
+    locationId,
     ...(accountId ? { accountId } : {}),
     provision: { maxAttempts, backoffMs },
     expiry: { reminderDays, pendingExpiryDays },
@@ -145,7 +150,7 @@ export async function createServiceRuntime(
     s3control: clients.s3control,
     accountId,
     target: config.target,
-    ...(config.locationId ? { locationId: config.locationId } : {}),
+    locationId: config.locationId,
     notifier: createSlackNotifier(web, { adminChannelId: config.adminChannelId }),
     locks: createDynamoUserLocks({ doc, tableName: config.tableName }),
     jobs: new JobStore({ client: doc, tableName: config.tableName }),

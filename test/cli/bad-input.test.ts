@@ -5,7 +5,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateUserCommand } from "@aws-sdk/client-iam";
+import {
+  AddUserToGroupCommand,
+  CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreateUserCommand,
+} from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
 import type { LocalAws } from "../support/local-aws/index.ts";
@@ -213,14 +218,14 @@ describe("failures: exit 1, one stderr line, nothing changed", () => {
     ],
     [["cpgstaging", "create", "user", "alice"], "IAM user alice already exists"],
     // In another region the operator's and the contributor's policies (us-east-1's instance only) are
-    // what answers, as on AWS, where authorization comes before the missing instance.
+    // what answers, as on AWS, where authorization comes before the missing instance: the hint says so.
     [
       ["--region", "eu-west-1", "cpgstaging", "list", "location"],
-      `Access denied: User: ${OPERATOR_ARN} is not authorized to perform: s3:ListAccessGrantsLocations on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:ListAccessGrantsLocations action (are you using the right AWS_PROFILE?)`,
+      `Access denied: User: ${OPERATOR_ARN} is not authorized to perform: s3:ListAccessGrantsLocations on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:ListAccessGrantsLocations action (wrong region? the grants live in us-east-1: check AWS_REGION / --region)`,
     ],
     [
       ["credentials", "--prefix", "cpg0042"],
-      `Access denied: User: ${ALICE_ARN} is not authorized to perform: s3:GetDataAccess on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:GetDataAccess action (are you using the right AWS_PROFILE?)`,
+      `Access denied: User: ${ALICE_ARN} is not authorized to perform: s3:GetDataAccess on resource: arn:aws:s3:eu-west-1:${ACCOUNT}:access-grants/default because no identity-based policy allows the s3:GetDataAccess action (wrong region? the grants live in us-east-1: check AWS_REGION / --region)`,
       { asAlice: true, env: { AWS_REGION: "eu-west-1" } },
     ],
     // An administrator (allowed everywhere) gets the wrong-region hint.
@@ -378,6 +383,23 @@ describe("credentials output formats", () => {
     );
     expect(deleted).toEqual({ code: 0, stdout: "User with username: legacy_user is deleted\n", stderr: "" });
     expect(local.state.iam.users.has("legacy_user")).toBe(false);
+  });
+
+  it("delete user refuses a cytoskel user who is also in another group, before deleting anything", async () => {
+    // Set up by an administrator: a managed user someone also put in another team's group.
+    await account.rootIam.send(new CreateUserCommand({ UserName: "grouped_user", Path: "/cytoskel/" }));
+    await account.rootIam.send(new CreateGroupCommand({ GroupName: "other-team" }));
+    await account.rootIam.send(
+      new AddUserToGroupCommand({ UserName: "grouped_user", GroupName: "other-team" }),
+    );
+    await account.rootIam.send(new CreateAccessKeyCommand({ UserName: "grouped_user" }));
+    const state = snapshot(local);
+    const from = local.state.requests.length;
+    const refused = await runInProcess(["cpgstaging", "delete", "user", "grouped_user"], account);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("other-team");
+    expect(snapshot(local)).toEqual(state);
+    expect(writesSince(local, from, { succeededOnly: true })).toEqual([]);
   });
 
   it("list commands' --json output parses", async () => {

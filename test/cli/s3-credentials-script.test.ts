@@ -136,6 +136,18 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(run.stderr).not.toContain(bob.secretAccessKey);
   });
 
+  it("in the wrong region names the region (IAM denies there before any instance is looked up)", async () => {
+    const run = await source("cpg0042", {
+      CYTOSKEL_REGION: "eu-west-1",
+      CYTOSKEL_ACCOUNT_ID: "123456789012",
+    });
+    expect(run.stdout).toBe(`--- rc=1\nAWS_ACCESS_KEY_ID=${bob.accessKeyId}\n`);
+    expect(run.stderr).toContain("arn:aws:s3:eu-west-1:123456789012:access-grants/default");
+    expect(run.stderr).toContain(
+      "  -> Wrong region: the staging bucket's grants are in us-east-1; check CYTOSKEL_REGION.\n",
+    );
+  });
+
   it("refuses a bad prefix or permission before calling AWS, and refuses to run unsourced", async () => {
     const requests = local.state.requests.length;
     const bad = await source("cpg0042/../x");

@@ -146,6 +146,7 @@ describe("provisioner config", () => {
       "SECRET_LINK_BASE_URL",
       "SLACK_BOT_TOKEN",
       "PROVISION_MAX_ATTEMPTS",
+      "ACCESS_GRANTS_LOCATION_ID",
     ]) {
       expect(message).toContain(name);
     }
@@ -158,6 +159,7 @@ describe("provisioner config", () => {
       ADMIN_CHANNEL_ID: "C0ADMIN",
       SLACK_BOT_TOKEN_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel-slack-AbCdEf",
       SECRET_LINK_BASE_URL: "https://links.example.org",
+      ACCESS_GRANTS_LOCATION_ID: "a1b2c3d4-0000-4000-8000-000000000001",
     });
     expect(config.slack.botToken).toEqual({
       arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel-slack-AbCdEf",
@@ -173,6 +175,7 @@ describe("provisioner config", () => {
       ADMIN_CHANNEL_ID: "C0ADMIN",
       SLACK_BOT_TOKEN: "xoxb-1",
       SECRET_LINK_BASE_URL: "https://links.example.org",
+      ACCESS_GRANTS_LOCATION_ID: "a1b2c3d4-0000-4000-8000-000000000001",
       UPLOADERS_GROUP: "cytoskel-uploaders",
       IAM_PATH: "/cytoskel/staging/",
     });

@@ -12,6 +12,7 @@ const REQUIRED = {
   ADMIN_CHANNEL_ID: "C0ADMIN",
   SLACK_BOT_TOKEN: "xoxb-1",
   SECRET_LINK_BASE_URL: "https://links.example.org",
+  ACCESS_GRANTS_LOCATION_ID: "a1b2c3d4-0000-4000-8000-000000000001",
 };
 
 describe("service config region", () => {

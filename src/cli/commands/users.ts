@@ -133,7 +133,15 @@ export async function deleteUserCommand(
   }
   const accountId = await ctx.accountId();
   const report = await deleteUserCompletely(
-    { iam: ctx.clients.iam, s3control: ctx.clients.s3control, accountId },
+    // A cytoskel user may be in the uploaders group only: one in another group is refused before anything
+    // is deleted (the operator policy may remove members from the uploaders group alone). --any-path
+    // (legacy users, an administrator's job) removes every membership.
+    {
+      iam: ctx.clients.iam,
+      s3control: ctx.clients.s3control,
+      accountId,
+      ...(args.anyPath ? {} : { uploadersGroup: ctx.target.uploadersGroup }),
+    },
     name,
   );
   return {
