@@ -95,6 +95,8 @@ export class GrantsStack extends Stack {
     }
 
     this.getDataAccessPolicy = new iam.ManagedPolicy(this, "GetDataAccessPolicy", {
+      // Under cytoskel's path, so the operator policy can read it (the CLI checks the group) by path.
+      path: config.iamUserPath,
       description:
         "Lets cytoskel users exchange their keys for grant-scoped temporary credentials, nothing else.",
       statements: [

@@ -11,6 +11,9 @@ import {
   DeleteUserPolicyCommand,
   DetachUserPolicyCommand,
   GetGroupCommand,
+  GetGroupPolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetUserCommand,
   type IAMClient,
   ListAttachedGroupPoliciesCommand,
@@ -22,6 +25,8 @@ import {
   ListSSHPublicKeysCommand,
   ListUserPoliciesCommand,
   PutGroupPolicyCommand,
+  paginateListAttachedGroupPolicies,
+  paginateListGroupPolicies,
   paginateListUsers,
   RemoveUserFromGroupCommand,
   type User,
@@ -224,6 +229,97 @@ export async function ensureUploadersGroup(
     return { groupName: opts.groupName, arn, created, otherPolicies };
   } catch (err) {
     throw mapAwsError(err, { operation: "PutGroupPolicy", ...ctx });
+  }
+}
+
+/** What one policy document lets the group's members do, as far as the uploaders group goes. */
+export function dataAccessOf(
+  document: string,
+  instanceArn: string,
+): { grantsDataAccess: boolean; grantsMore: boolean } {
+  let statements: unknown[] = [];
+  try {
+    const parsed = JSON.parse(document) as { Statement?: unknown };
+    statements = Array.isArray(parsed.Statement)
+      ? parsed.Statement
+      : parsed.Statement
+        ? [parsed.Statement]
+        : [];
+  } catch {
+    return { grantsDataAccess: false, grantsMore: true };
+  }
+  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(String);
+  let grantsDataAccess = false;
+  let grantsMore = false;
+  for (const raw of statements) {
+    const st = raw as { Effect?: string; Action?: unknown; NotAction?: unknown; Resource?: unknown };
+    if (st.Effect !== "Allow") continue;
+    const actions = list(st.Action);
+    if (st.NotAction !== undefined || actions.some((a) => a.toLowerCase() !== "s3:getdataaccess"))
+      grantsMore = true;
+    if (actions.some((a) => a.toLowerCase() === "s3:getdataaccess")) {
+      if (list(st.Resource).some((r) => r === instanceArn || r === "*")) grantsDataAccess = true;
+    }
+  }
+  return { grantsDataAccess, grantsMore };
+}
+
+export interface UploadersGroupCheck {
+  groupName: string;
+  arn: string;
+  /** Some policy of the group allows s3:GetDataAccess on the instance (what the grants stack attaches). */
+  grantsDataAccess: boolean;
+  /** Policies that allow anything more: members' keys would be worth stealing, so callers warn. */
+  otherPolicies: string[];
+}
+
+/**
+ * Read — never write — the uploaders group the grants stack owns: each inline and attached policy's
+ * document, whether one grants s3:GetDataAccess on the instance, and which grant more. NoSuchEntityError
+ * when the group does not exist (the stack is not deployed).
+ */
+export async function inspectUploadersGroup(
+  iam: IAMClient,
+  opts: { groupName: string; instanceArn: string },
+): Promise<UploadersGroupCheck> {
+  const GroupName = opts.groupName;
+  let operation = "GetGroup";
+  try {
+    const group = await iam.send(new GetGroupCommand({ GroupName, MaxItems: 1 }));
+    const documents: { name: string; document: string }[] = [];
+    operation = "ListGroupPolicies";
+    for await (const page of paginateListGroupPolicies({ client: iam }, { GroupName })) {
+      for (const PolicyName of page.PolicyNames ?? []) {
+        operation = "GetGroupPolicy";
+        const out = await iam.send(new GetGroupPolicyCommand({ GroupName, PolicyName }));
+        documents.push({ name: PolicyName, document: decodeURIComponent(out.PolicyDocument ?? "") });
+      }
+    }
+    operation = "ListAttachedGroupPolicies";
+    for await (const page of paginateListAttachedGroupPolicies({ client: iam }, { GroupName })) {
+      for (const attached of page.AttachedPolicies ?? []) {
+        const PolicyArn = attached.PolicyArn ?? "";
+        operation = "GetPolicy";
+        const policy = await iam.send(new GetPolicyCommand({ PolicyArn }));
+        operation = "GetPolicyVersion";
+        const version = await iam.send(
+          new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId ?? "v1" }),
+        );
+        documents.push({
+          name: PolicyArn,
+          document: decodeURIComponent(version.PolicyVersion?.Document ?? ""),
+        });
+      }
+    }
+    const judged = documents.map((d) => ({ name: d.name, ...dataAccessOf(d.document, opts.instanceArn) }));
+    return {
+      groupName: GroupName,
+      arn: group.Group?.Arn ?? "",
+      grantsDataAccess: judged.some((d) => d.grantsDataAccess),
+      otherPolicies: judged.filter((d) => d.grantsMore).map((d) => d.name),
+    };
+  } catch (err) {
+    throw mapAwsError(err, { operation, entity: "group", groupName: GroupName });
   }
 }
 

@@ -8,10 +8,13 @@ import {
   AttachUserPolicyCommand,
   CreateLoginProfileCommand,
   CreatePolicyCommand,
+  DeleteGroupPolicyCommand,
+  PutGroupPolicyCommand,
   PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import type { LocalAws } from "../support/local-aws/index.ts";
 import {
   type CliAccount,
@@ -70,33 +73,54 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
     expect(user?.accessKeys.map((k) => [k.accessKeyId, k.secretAccessKey])).toEqual([
       [accessKeyId, secretAccessKey],
     ]);
-    // Every policy on the group (the grants stack's managed one, and the inline copy `create user` still
-    // writes over it) grants s3:GetDataAccess on the instance and nothing else.
+    // The group is the grants stack's: `create user` only reads it. Its one policy is still the managed
+    // GetDataAccess-only policy, and nothing was written onto the group.
     const group = local.state.iam.groups.get("staging_cpg_uploaders");
-    const documents = [
-      ...(group?.inlinePolicies.values() ?? []),
-      ...[...(group?.attachedPolicies ?? [])].map((arn) => local.state.iam.policies.get(arn)?.document),
-    ].map((d) => JSON.parse(d ?? "{}"));
-    expect(documents.length).toBeGreaterThan(0);
-    for (const doc of documents) {
-      expect(doc.Statement).toEqual([
-        expect.objectContaining({
-          Effect: "Allow",
-          Action: "s3:GetDataAccess",
-          Resource: `arn:aws:s3:us-east-1:${accountId}:access-grants/default`,
-        }),
-      ]);
-    }
-    // The secret is on stdout once and nowhere else.
-    expect(run.stdout.split(secretAccessKey)).toHaveLength(2);
-    expect(run.stderr).not.toContain(secretAccessKey);
-    // Known false alarm (reported, CLI unchanged): `create user` counts every attached policy as "other",
-    // so the grants stack's own GetDataAccess policy is warned about on every deployed account.
-    expect(run.stderr).toBe(
-      "Warning: group staging_cpg_uploaders has other policies besides GetDataAccess " +
-        `(arn:aws:iam::${accountId}:policy/staging_cpg_uploaders-synthesized-1); ` +
-        "its members' keys are worth more than they should be.\n",
+    expect(group?.inlinePolicies.size).toBe(0);
+    const documents = [...(group?.attachedPolicies ?? [])].map((arn) =>
+      JSON.parse(local.state.iam.policies.get(arn)?.document ?? "{}"),
     );
+    expect(documents).toEqual([
+      expect.objectContaining({
+        Statement: [
+          expect.objectContaining({
+            Effect: "Allow",
+            Action: "s3:GetDataAccess",
+            Resource: `arn:aws:s3:us-east-1:${accountId}:access-grants/default`,
+          }),
+        ],
+      }),
+    ]);
+    // The secret is on stdout once and nowhere else; a clean group gets no warning.
+    expect(run.stdout.split(secretAccessKey)).toHaveLength(2);
+    expect(run.stderr).toBe("");
+  });
+
+  it("create user warns when someone gave the uploaders group more than GetDataAccess, naming that policy", async () => {
+    // By hand, as an administrator: an inline policy that makes members' keys worth stealing.
+    await account.rootIam.send(
+      new PutGroupPolicyCommand({
+        GroupName: "staging_cpg_uploaders",
+        PolicyName: "added-by-hand",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }],
+        }),
+      }),
+    );
+    try {
+      const run = await runChild(["cpgstaging", "create", "user", "warned_user"], env);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe(
+        "Warning: group staging_cpg_uploaders has other policies besides GetDataAccess (added-by-hand); " +
+          "its members' keys are worth more than they should be.\n",
+      );
+    } finally {
+      await account.rootIam.send(
+        new DeleteGroupPolicyCommand({ GroupName: "staging_cpg_uploaders", PolicyName: "added-by-hand" }),
+      );
+      await deleteUserCompletely({ iam: account.rootIam }, "warned_user");
+    }
   });
 
   it("list user prints the managed user's ARN, and --json parses", async () => {
@@ -298,6 +322,8 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
     const instance = "arn:aws:s3:us-east-1:123456789012:access-grants/default";
     const user = "arn:aws:iam::123456789012:user/cytoskel/test_user";
     const group = "arn:aws:iam::123456789012:group/staging_cpg_uploaders";
+    const policy = "arn:aws:iam::123456789012:policy/cytoskel/staging_cpg_uploaders-synthesized-1";
+    const warned = "arn:aws:iam::123456789012:user/cytoskel/warned_user";
     expect([...new Set(calls.map((c) => `${c.action} ${shown(c.resource)}`))].sort()).toEqual(
       [
         // list location / list grant / create grant / delete user
@@ -308,11 +334,17 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
         `iam:CreateUser ${user}`,
         `iam:TagUser ${user}`,
         `iam:GetGroup ${group}`,
-        `iam:PutGroupPolicy ${group}`,
         `iam:ListGroupPolicies ${group}`,
+        `iam:GetGroupPolicy ${group}`,
         `iam:ListAttachedGroupPolicies ${group}`,
+        `iam:GetPolicy ${policy}`,
+        `iam:GetPolicyVersion ${policy}`,
         `iam:AddUserToGroup ${group}`,
         `iam:CreateAccessKey ${user}`,
+        // create user, with a warning about the group
+        `iam:CreateUser ${warned}`,
+        `iam:TagUser ${warned}`,
+        `iam:CreateAccessKey ${warned}`,
         // list user
         "iam:ListUsers *",
         // create grant

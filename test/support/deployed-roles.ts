@@ -87,17 +87,27 @@ export async function seedUploadersGroup(
   opts: DeployOptions,
 ): Promise<void> {
   const deployment = localDeployment(local, opts);
-  const documents = uploadersGroupPolicies(await synthesizedTemplates(), deployment);
+  const templates = await synthesizedTemplates();
+  const documents = uploadersGroupPolicies(templates, deployment);
+  // The stack's managed policy lives under a path (the operator policy reads it by that path).
+  const resources = Object.values(
+    templates.grants.Resources as Record<string, { Type: string; Properties?: { Path?: string } }>,
+  );
+  const path = resources.find((r) => r.Type === "AWS::IAM::ManagedPolicy")?.Properties?.Path ?? "/";
   const groupName = deployment.uploadersGroupName;
   if (!local.state.iam.groups.has(groupName.toLowerCase())) {
     await admin.send(new CreateGroupCommand({ GroupName: groupName }));
   }
   for (const [i, document] of documents.entries()) {
     const policyName = `${groupName}-synthesized-${i + 1}`;
-    const arn = `arn:aws:iam::${local.accountId}:policy/${policyName}`;
+    const arn = `arn:aws:iam::${local.accountId}:policy${path}${policyName}`;
     if (!local.state.iam.policies.has(arn)) {
       await admin.send(
-        new CreatePolicyCommand({ PolicyName: policyName, PolicyDocument: JSON.stringify(document) }),
+        new CreatePolicyCommand({
+          PolicyName: policyName,
+          Path: path,
+          PolicyDocument: JSON.stringify(document),
+        }),
       );
     }
     await admin.send(new AttachGroupPolicyCommand({ GroupName: groupName, PolicyArn: arn }));

@@ -1,11 +1,12 @@
 import { getInstance } from "../../aws/access-grants.ts";
 import { createAccessKey } from "../../aws/access-keys.ts";
+import { NoSuchEntityError } from "../../aws/errors.ts";
 import {
   addUserToGroup,
   createUser,
   deleteUserCompletely,
-  ensureUploadersGroup,
   getUser,
+  inspectUploadersGroup,
   listUsers,
 } from "../../aws/iam-users.ts";
 import type { AdminContext } from "../context.ts";
@@ -75,8 +76,28 @@ export async function createUserCommand(
   const name = parseUserName(args.name);
   const { iam, s3control } = ctx.clients;
   const accountId = await ctx.accountId();
-  // Read-only check first: without an Access Grants instance the keys would be useless.
+  // Read-only checks first: without an Access Grants instance, or an uploaders group that grants
+  // s3:GetDataAccess, the keys would be useless. The group is the grants stack's: never written here.
   const instance = await getInstance(s3control, accountId);
+  const group = await inspectUploadersGroup(iam, {
+    groupName: ctx.target.uploadersGroup,
+    instanceArn: instance.arn,
+  }).catch((err: unknown) => {
+    if (err instanceof NoSuchEntityError) {
+      throw new CliFailure(
+        `the uploaders group ${ctx.target.uploadersGroup} does not exist in this account; nothing changed; ` +
+          `deploy the grants stack first ("cytoskel ${ctx.target.name} up")`,
+        { cause: err },
+      );
+    }
+    throw err;
+  });
+  if (!group.grantsDataAccess) {
+    throw new CliFailure(
+      `the uploaders group ${group.groupName} does not grant s3:GetDataAccess on ${instance.arn}; ` +
+        `nothing changed; redeploy the grants stack ("cytoskel ${ctx.target.name} up")`,
+    );
+  }
 
   const user = await createUser(iam, {
     name,
@@ -84,10 +105,6 @@ export async function createUserCommand(
     tags: { "cytoskel:created-by": "cli" },
   });
   try {
-    const group = await ensureUploadersGroup(iam, {
-      groupName: ctx.target.uploadersGroup,
-      instanceArn: instance.arn,
-    });
     await addUserToGroup(iam, { userName: name, groupName: group.groupName });
     const key = await createAccessKey(iam, name);
     return {

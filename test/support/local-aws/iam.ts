@@ -578,6 +578,51 @@ const handlers: Record<string, Handler> = {
     };
   },
 
+  // Customer managed policies keep one version (v1) here: CreatePolicyVersion is not served.
+  GetPolicy(state, params) {
+    const arn = required(params, "PolicyArn");
+    const policy = state.iam.policies.get(arn);
+    if (!policy) throw new AwsFault("NoSuchEntity", 404, `Policy ${arn} was not found.`);
+    const attachments =
+      [...state.iam.users.values()].filter((u) => u.attachedPolicies.has(arn)).length +
+      [...state.iam.groups.values()].filter((g) => g.attachedPolicies.has(arn)).length;
+    return {
+      Policy: {
+        PolicyName: policy.policyName,
+        PolicyId: policy.policyId,
+        Arn: arn,
+        Path: policy.path,
+        DefaultVersionId: "v1",
+        AttachmentCount: attachments,
+        IsAttachable: true,
+        CreateDate: policy.createDate,
+        UpdateDate: policy.createDate,
+      },
+    };
+  },
+
+  GetPolicyVersion(state, params) {
+    const arn = required(params, "PolicyArn");
+    const versionId = required(params, "VersionId");
+    const policy = state.iam.policies.get(arn);
+    if (!policy) throw new AwsFault("NoSuchEntity", 404, `Policy ${arn} was not found.`);
+    if (versionId !== "v1")
+      throw new AwsFault(
+        "NoSuchEntity",
+        404,
+        `Policy ${arn} version ${versionId} does not exist or is not attachable.`,
+      );
+    return {
+      // IAM returns policy documents URL-encoded.
+      PolicyVersion: {
+        Document: encodeURIComponent(policy.document),
+        VersionId: "v1",
+        IsDefaultVersion: true,
+        CreateDate: policy.createDate,
+      },
+    };
+  },
+
   DeletePolicy(state, params) {
     const arn = required(params, "PolicyArn");
     if (!state.iam.policies.has(arn)) throw new AwsFault("NoSuchEntity", 404, `Policy ${arn} was not found.`);

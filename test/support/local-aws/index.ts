@@ -4,7 +4,8 @@
 // IAM: Create/Get/List/Delete User (ListUsers pages with MaxItems/Marker), Tag/Untag/ListUserTags,
 //   Create/List/Update/DeleteAccessKey (2 per user), Create/Get/List/DeleteGroup, Add/RemoveUserFromGroup,
 //   ListGroupsForUser, Put/Get/List/DeleteGroupPolicy, Attach/Detach/ListAttachedGroupPolicies,
-//   Put/Get/List/DeleteUserPolicy, Attach/Detach/ListAttachedUserPolicies, Create/DeletePolicy,
+//   Put/Get/List/DeleteUserPolicy, Attach/Detach/ListAttachedUserPolicies, Create/Get/DeletePolicy,
+//   GetPolicyVersion,
 //   Create/Get/DeleteLoginProfile, ListMFADevices/DeactivateMFADevice, List/DeleteSigningCertificate(s),
 //   List/DeleteSSHPublicKey(s). DeleteUser answers DeleteConflict while anything is attached, like AWS.
 // STS: GetCallerIdentity (the caller is the IAM user owning the request's access key, else the root).

@@ -68,6 +68,11 @@ export function iamChecks(
     PolicyNameWithPath: policyNameWithPath(action, params),
     MfaTokenIdWithPath: undefined,
   };
+  // An AWS managed policy's ARN names the account "aws" (only for calls about the policy itself).
+  const policyArnParam = params.get("PolicyArn") ?? "";
+  if (/^(Get|Delete)Policy(Version)?$/.test(action) && policyArnParam.includes(":iam::aws:policy/")) {
+    Object.assign(vars, { Account: "aws" });
+  }
   const context: Record<string, string> = {};
   const policyArn = params.get("PolicyArn");
   if (policyArn && /^(Attach|Detach)(User|Group)Policy$/.test(action)) context["iam:PolicyARN"] = policyArn;
