@@ -1,7 +1,6 @@
 // IAM users managed by cytoskel (path /cytoskel/), the uploaders group, and complete user deletion.
 import {
   AddUserToGroupCommand,
-  CreateGroupCommand,
   CreateUserCommand,
   DeactivateMFADeviceCommand,
   DeleteLoginProfileCommand,
@@ -16,15 +15,12 @@ import {
   GetPolicyVersionCommand,
   GetUserCommand,
   type IAMClient,
-  ListAttachedGroupPoliciesCommand,
   ListAttachedUserPoliciesCommand,
-  ListGroupPoliciesCommand,
   ListGroupsForUserCommand,
   ListMFADevicesCommand,
   ListSigningCertificatesCommand,
   ListSSHPublicKeysCommand,
   ListUserPoliciesCommand,
-  PutGroupPolicyCommand,
   paginateListAttachedGroupPolicies,
   paginateListGroupPolicies,
   paginateListUsers,
@@ -47,7 +43,6 @@ export const CYTOSKEL_IAM_PATH = "/cytoskel/";
 export const TAG_MANAGED_BY = "cytoskel:managed-by";
 export const TAG_SLACK_USER_ID = "cytoskel:slack-user-id";
 export const TAG_SLACK_TEAM_ID = "cytoskel:slack-team-id";
-export const UPLOADERS_POLICY_NAME = "cytoskel-get-data-access";
 
 export interface IamUser {
   userName: string;
@@ -165,71 +160,6 @@ export async function listUsers(iam: IAMClient, opts: ListUsersOptions = {}): Pr
     throw mapAwsError(err, { operation: "ListUsers" });
   }
   return users;
-}
-
-/** The only permission uploaders hold: s3:GetDataAccess on the Access Grants instance. */
-export function uploadersPolicyDocument(instanceArn: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "GetDataAccessOnly", Effect: "Allow", Action: "s3:GetDataAccess", Resource: instanceArn },
-    ],
-  });
-}
-
-export interface UploadersGroup {
-  groupName: string;
-  arn: string;
-  created: boolean;
-  /** Policies on the group other than ours: the group should hold nothing else, so callers warn. */
-  otherPolicies: string[];
-}
-
-/**
- * Make sure the uploaders group exists and carries the GetDataAccess-only inline policy
- * (rewritten every time, so a drifted document is repaired).
- */
-export async function ensureUploadersGroup(
-  iam: IAMClient,
-  opts: { groupName: string; instanceArn: string; path?: string },
-): Promise<UploadersGroup> {
-  const ctx = { entity: "group", groupName: opts.groupName } as const;
-  let arn: string;
-  let created = false;
-  try {
-    const out = await iam.send(new GetGroupCommand({ GroupName: opts.groupName, MaxItems: 1 }));
-    arn = out.Group?.Arn ?? "";
-  } catch (err) {
-    const mapped = mapAwsError(err, { operation: "GetGroup", ...ctx });
-    if (!(mapped instanceof NoSuchEntityError)) throw mapped;
-    try {
-      const out = await iam.send(
-        new CreateGroupCommand({ GroupName: opts.groupName, Path: opts.path ?? "/" }),
-      );
-      arn = out.Group?.Arn ?? "";
-      created = true;
-    } catch (createErr) {
-      throw mapAwsError(createErr, { operation: "CreateGroup", ...ctx });
-    }
-  }
-  try {
-    await iam.send(
-      new PutGroupPolicyCommand({
-        GroupName: opts.groupName,
-        PolicyName: UPLOADERS_POLICY_NAME,
-        PolicyDocument: uploadersPolicyDocument(opts.instanceArn),
-      }),
-    );
-    const inline = await iam.send(new ListGroupPoliciesCommand({ GroupName: opts.groupName }));
-    const attached = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: opts.groupName }));
-    const otherPolicies = [
-      ...(inline.PolicyNames ?? []).filter((n) => n !== UPLOADERS_POLICY_NAME),
-      ...(attached.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? p.PolicyName ?? ""),
-    ];
-    return { groupName: opts.groupName, arn, created, otherPolicies };
-  } catch (err) {
-    throw mapAwsError(err, { operation: "PutGroupPolicy", ...ctx });
-  }
 }
 
 /** What one policy document lets the group's members do, as far as the uploaders group goes. */

@@ -13,7 +13,8 @@ import {
   NoMatchingGrantError,
   NoSuchInstanceError,
 } from "../../src/aws/errors.ts";
-import { addUserToGroup, createUser, ensureUploadersGroup, listUsers } from "../../src/aws/iam-users.ts";
+import { addUserToGroup, createUser, listUsers } from "../../src/aws/iam-users.ts";
+import { seedUploadersGroup } from "../support/deployed-roles.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
@@ -47,7 +48,8 @@ beforeAll(async () => {
   accountId = local.accountId;
   admin = createAwsClients({ env: local.env, maxAttempts: 1 });
   const { locationId, instanceArn } = seedAccessGrantsLocation(local);
-  await ensureUploadersGroup(admin.iam, { groupName: "staging_cpg_uploaders", instanceArn });
+  // The group as the grants stack makes it (its synthesized GetDataAccess-only policy).
+  await seedUploadersGroup(admin.iam, local, { tableName: "unused", instanceArn, locationId });
 
   const user = await createUser(admin.iam, { name: "contributor", slackUserId: "U1", slackTeamId: "T1" });
   await addUserToGroup(admin.iam, { userName: user.userName, groupName: "staging_cpg_uploaders" });

@@ -3,11 +3,11 @@
 // run only against the stand-in, which models AWS there. moto runs through test/support/moto-server.py,
 // so its policy validator accepts the uploaders group's Access Grants ARN as IAM does.
 import {
+  AttachGroupPolicyCommand,
   AttachUserPolicyCommand,
   CreateGroupCommand,
   CreateLoginProfileCommand,
   CreatePolicyCommand,
-  GetGroupPolicyCommand,
   GetLoginProfileCommand,
   PutGroupPolicyCommand,
   PutUserPolicyCommand,
@@ -29,14 +29,13 @@ import {
   createUser,
   deleteUser,
   deleteUserCompletely,
-  ensureUploadersGroup,
   findUser,
   getUser,
+  inspectUploadersGroup,
   listGroupsForUser,
   listUsers,
   TAG_SLACK_TEAM_ID,
   TAG_SLACK_USER_ID,
-  UPLOADERS_POLICY_NAME,
 } from "../../src/aws/iam-users.ts";
 import { type Backend, moto, standIn, uniqueName } from "./backends.ts";
 
@@ -171,32 +170,50 @@ for (const spec of [standIn, moto]) {
     // The Access Grants instance ARN carries a region; AWS accepts it in identity policies, and so does
     // moto through test/support/moto-server.py (its validator alone refuses it).
     const canPutAccessGrantsArns = spec.accessGrantsArnsSkipReason === undefined;
+    /** An uploaders group as the grants stack makes it: a managed GetDataAccess-only policy attached. */
+    async function stackGroup(groupName: string): Promise<void> {
+      await b.clients.iam.send(new CreateGroupCommand({ GroupName: groupName }));
+      const policy = await b.clients.iam.send(
+        new CreatePolicyCommand({
+          PolicyName: `${groupName}-get-data-access`,
+          Path: "/cytoskel/",
+          PolicyDocument: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "GetDataAccessOnly",
+                Effect: "Allow",
+                Action: "s3:GetDataAccess",
+                Resource: INSTANCE_ARN,
+              },
+            ],
+          }),
+        }),
+      );
+      await b.clients.iam.send(
+        new AttachGroupPolicyCommand({ GroupName: groupName, PolicyArn: policy.Policy?.Arn }),
+      );
+    }
+
     it.skipIf(!canPutAccessGrantsArns)(
-      "makes the uploaders group whose only permission is s3:GetDataAccess on the instance",
+      "reads the stack's uploaders group: it grants s3:GetDataAccess on the instance and nothing more",
       async () => {
         const groupName = uniqueName("staging_cpg_uploaders");
-        const first = await ensureUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
-        expect(first.created).toBe(true);
-        expect(first.otherPolicies).toEqual([]);
-
-        const again = await ensureUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
-        expect(again.created).toBe(false);
-
-        const policy = await b.clients.iam.send(
-          new GetGroupPolicyCommand({ GroupName: groupName, PolicyName: UPLOADERS_POLICY_NAME }),
-        );
-        const doc = JSON.parse(decodeURIComponent(policy.PolicyDocument ?? ""));
-        expect(doc.Statement).toEqual([
-          { Sid: "GetDataAccessOnly", Effect: "Allow", Action: "s3:GetDataAccess", Resource: INSTANCE_ARN },
-        ]);
+        await stackGroup(groupName);
+        const result = await inspectUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
+        expect(result).toMatchObject({ groupName, grantsDataAccess: true, otherPolicies: [] });
+        // Another instance's ARN is not this instance's data access.
+        const elsewhere = "arn:aws:s3:eu-west-1:123456789012:access-grants/default";
+        const other = await inspectUploadersGroup(b.clients.iam, { groupName, instanceArn: elsewhere });
+        expect(other.grantsDataAccess).toBe(false);
       },
     );
 
     it.skipIf(!canPutAccessGrantsArns)(
-      "reports policies on the uploaders group other than its own",
+      "names each policy on the uploaders group that grants more than GetDataAccess",
       async () => {
         const groupName = uniqueName("uploaders-extra");
-        await ensureUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
+        await stackGroup(groupName);
         await b.clients.iam.send(
           new PutGroupPolicyCommand({
             GroupName: groupName,
@@ -207,10 +224,19 @@ for (const spec of [standIn, moto]) {
             }),
           }),
         );
-        const result = await ensureUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
+        const result = await inspectUploadersGroup(b.clients.iam, { groupName, instanceArn: INSTANCE_ARN });
         expect(result.otherPolicies).toEqual(["too-much"]);
+        expect(result.grantsDataAccess).toBe(true);
       },
     );
+
+    it("inspecting a missing uploaders group is NoSuchEntityError", async () => {
+      const err = await inspectUploadersGroup(b.clients.iam, {
+        groupName: uniqueName("absent"),
+        instanceArn: INSTANCE_ARN,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NoSuchEntityError);
+    });
 
     it("adds a user to the group; an unknown group is NoSuchEntityError", async () => {
       const name = uniqueName("member");

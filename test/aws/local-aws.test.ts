@@ -9,8 +9,9 @@ import { createGrant, listLocations } from "../../src/aws/access-grants.ts";
 import { createAccessKey } from "../../src/aws/access-keys.ts";
 import { getAccountId } from "../../src/aws/account.ts";
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
-import { addUserToGroup, createUser, ensureUploadersGroup } from "../../src/aws/iam-users.ts";
+import { addUserToGroup, createUser } from "../../src/aws/iam-users.ts";
 import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
+import { seedUploadersGroup } from "../support/deployed-roles.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
@@ -206,7 +207,12 @@ describe.skipIf(awsCliUnusable !== undefined)("the AWS CLI (botocore) against th
     const admin = createAwsClients({ env: local.env, maxAttempts: 1 });
     let key: { accessKeyId: string; secretAccessKey: string };
     try {
-      await ensureUploadersGroup(admin.iam, { groupName: "cli-uploaders", instanceArn });
+      await seedUploadersGroup(admin.iam, local, {
+        tableName: "unused",
+        instanceArn,
+        locationId,
+        uploadersGroupName: "cli-uploaders",
+      });
       const user = await createUser(admin.iam, { name: "cli-user" });
       await addUserToGroup(admin.iam, { userName: user.userName, groupName: "cli-uploaders" });
       key = await createAccessKey(admin.iam, user.userName);
