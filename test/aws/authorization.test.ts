@@ -117,6 +117,14 @@ describe("IAM authorization", () => {
     );
   });
 
+  it("refuses a role session's temporary credentials once they expired (ExpiredToken)", async () => {
+    const role = asRole("ShortLived", {});
+    const session = local.state.iam.roleSessions.get(role.credentials.accessKeyId);
+    if (!session) throw new Error("no session");
+    session.expiresAt = new Date(Date.now() - 1000);
+    expect((await caught(role.aws.sts.send(new GetCallerIdentityCommand({})))).name).toBe("ExpiredToken");
+  });
+
   it("answers GetCallerIdentity to any valid principal, with the assumed-role ARN for a role session", async () => {
     const role = asRole("NothingAllowed", {});
     const me = await role.aws.sts.send(new GetCallerIdentityCommand({}));

@@ -212,10 +212,11 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(last?.operation).toBe("GetCallerIdentity");
     expect(last?.accessKeyId).toMatch(/^ASIA/);
     expect(last?.accessKeyId).not.toBe(bob.accessKeyId);
-    // Known stand-in gap (reported): it does not recognise the credentials its GetDataAccess vends (on
-    // AWS, a session of the location's role, which GetCallerIdentity names), so it refuses them like any
-    // unknown key. Once it does, expect `out.err` null and Account 123456789012 here.
-    expect(last?.errorCode).toBe("InvalidClientTokenId");
-    expect(out.stderr).toContain("(InvalidClientTokenId) when calling the GetCallerIdentity operation");
+    // The vended credentials are a session of the location's role, which GetCallerIdentity names.
+    expect(last?.errorCode).toBeUndefined();
+    expect(out.err).toBeNull();
+    const me = JSON.parse(out.stdout) as { Account: string; Arn: string };
+    expect(me.Account).toBe("123456789012");
+    expect(me.Arn).toMatch(/^arn:aws:sts::123456789012:assumed-role\/[\w+=,.@-]+\/bob$/);
   });
 });

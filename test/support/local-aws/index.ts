@@ -170,10 +170,16 @@ type Protocol = "query" | "s3control" | "json11" | "dynamodb";
 /** Each protocol's answer for a key AWS does not know, a bad signature, or a denied call. */
 const FAULTS: Record<
   Protocol,
-  { unknownKey: [string, number, string]; badSignature: [string, number]; denied: [string, number] }
+  {
+    unknownKey: [string, number, string];
+    expired: [string, number, string];
+    badSignature: [string, number];
+    denied: [string, number];
+  }
 > = {
   query: {
     unknownKey: ["InvalidClientTokenId", 403, "The security token included in the request is invalid."],
+    expired: ["ExpiredToken", 403, "The security token included in the request is expired"],
     badSignature: ["SignatureDoesNotMatch", 403],
     denied: ["AccessDenied", 403],
   },
@@ -183,6 +189,7 @@ const FAULTS: Record<
       403,
       "The AWS Access Key Id you provided does not exist in our records.",
     ],
+    expired: ["ExpiredToken", 400, "The provided token has expired."],
     badSignature: ["SignatureDoesNotMatch", 403],
     denied: ["AccessDenied", 403],
   },
@@ -192,6 +199,7 @@ const FAULTS: Record<
       400,
       "The security token included in the request is invalid.",
     ],
+    expired: ["ExpiredTokenException", 400, "The security token included in the request is expired"],
     badSignature: ["InvalidSignatureException", 400],
     denied: ["AccessDeniedException", 400],
   },
@@ -201,6 +209,7 @@ const FAULTS: Record<
       400,
       "The security token included in the request is invalid.",
     ],
+    expired: ["ExpiredTokenException", 400, "The security token included in the request is expired"],
     badSignature: ["InvalidSignatureException", 400],
     denied: ["AccessDeniedException", 400],
   },
@@ -243,6 +252,8 @@ function authenticate(
     secret = principal.session.secretAccessKey;
     if (req.headers["x-amz-security-token"] !== principal.session.sessionToken)
       throw new AwsFault(...faults.unknownKey);
+    if (principal.session.expiresAt && principal.session.expiresAt.getTime() <= Date.now())
+      throw new AwsFault(...faults.expired);
   }
   if (
     verifySignatures &&

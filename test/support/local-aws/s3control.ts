@@ -141,6 +141,39 @@ function fakeCredentials(seconds: number) {
   };
 }
 
+/**
+ * The vended credentials are, on AWS, a session of the location's IAM role (Access Grants assumes it and
+ * scopes it down to the grant), so STS GetCallerIdentity names that role. The stand-in records them as
+ * such a session so clients signing with them are recognised; the session name AWS uses is not
+ * confirmed offline (here: the grantee's user name). The S3 data plane is not served here, so the
+ * session carries no policies of its own.
+ */
+function registerVendedSession(
+  state: LocalAwsState,
+  location: LocalLocation | undefined,
+  credentials: ReturnType<typeof fakeCredentials>,
+  caller: Caller,
+): void {
+  const roleArn = location?.iamRoleArn ?? "";
+  const i = roleArn.indexOf(":role/");
+  if (i < 0) return;
+  const withPath = roleArn.slice(i + ":role/".length);
+  const roleName = withPath.split("/").pop() ?? withPath;
+  const key = roleName.toLowerCase();
+  if (!state.iam.roles.has(key)) {
+    const path = `/${withPath.slice(0, withPath.length - roleName.length)}`.replace(/\/\/$/, "/");
+    state.iam.roles.set(key, { roleName, roleId: iamId("AROA"), arn: roleArn, path, policies: new Map() });
+  }
+  state.iam.roleSessions.set(credentials.AccessKeyId, {
+    accessKeyId: credentials.AccessKeyId,
+    secretAccessKey: credentials.SecretAccessKey,
+    sessionToken: credentials.SessionToken,
+    roleName,
+    sessionName: caller.arn.split("/").pop() ?? "access-grants",
+    expiresAt: credentials.Expiration,
+  });
+}
+
 type Route = {
   method: string;
   path: RegExp;
@@ -465,6 +498,7 @@ const routes: Route[] = [
         );
       }
       const credentials = fakeCredentials(duration);
+      registerVendedSession(state, instance.locations.get(best.locationId), credentials, caller);
       const matchedGrantTarget = privilege === "Minimal" ? target : best.scope;
       state.dataAccessCalls.push({
         callerArn: caller.arn,

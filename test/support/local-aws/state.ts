@@ -76,6 +76,8 @@ export interface LocalRoleSession {
   sessionToken: string;
   roleName: string;
   sessionName: string;
+  /** Temporary credentials vended by GetDataAccess expire; seeded Lambda sessions do not. */
+  expiresAt?: Date;
 }
 
 /** One authorization decision, recorded for contract tables. */
