@@ -1,20 +1,23 @@
-// Local AWS stand-in: one node:http server on 127.0.0.1 answering IAM and STS (query protocol) and
-// S3 Control Access Grants (REST-XML) in the wire formats the AWS SDK v3 clients (and the AWS CLI) use.
+// Local AWS stand-in: one node:http server on 127.0.0.1 answering IAM and STS (query protocol), S3
+// Control Access Grants (REST-XML), Secrets Manager (JSON 1.1) and — forwarded to a DynamoDB engine —
+// DynamoDB, in the wire formats the AWS SDK v3 clients (and the AWS CLI) use.
 //
 // IAM: Create/Get/List/Delete User (ListUsers pages with MaxItems/Marker), Tag/Untag/ListUserTags,
 //   Create/List/Update/DeleteAccessKey (2 per user), Create/Get/List/DeleteGroup, Add/RemoveUserFromGroup,
 //   ListGroupsForUser, Put/Get/List/DeleteGroupPolicy, Attach/Detach/ListAttachedGroupPolicies,
 //   Put/Get/List/DeleteUserPolicy, Attach/Detach/ListAttachedUserPolicies, Create/Get/DeletePolicy,
-//   GetPolicyVersion,
-//   Create/Get/DeleteLoginProfile, ListMFADevices/DeactivateMFADevice, List/DeleteSigningCertificate(s),
+//   GetPolicyVersion, Create/Get/DeleteLoginProfile, ListMFADevices/DeactivateMFADevice, List/DeleteSigningCertificate(s),
 //   List/DeleteSSHPublicKey(s). DeleteUser answers DeleteConflict while anything is attached, like AWS.
-// STS: GetCallerIdentity (the caller is the IAM user owning the request's access key, else the root).
+// STS: GetCallerIdentity (the IAM user, the assumed role session, or the root behind the key).
 // S3 Control: Create/Get/Delete/ListAccessGrantsInstance(s), Create/Get/List/DeleteAccessGrantsLocation,
 //   Create/Get/List/DeleteAccessGrant (NextToken/MaxResults, grantee/permission/scope filters),
 //   GetDataAccess (caller from the SigV4 key; needs s3:GetDataAccess in the caller's IAM policies).
 // Secrets Manager (JSON 1.1): GetSecretValue (by name, ARN or partial ARN; VersionId/VersionStage);
 //   secrets are seeded with putSecret(name, value). ResourceNotFoundException 400 like AWS.
-// Requests signed with keys issued here are SigV4-verified; unknown keys act as the account's admin.
+// Authorization as AWS does it (authz/): every request's principal comes from its SigV4 key (IAM users
+// made here, role sessions seeded with addRole or vended by GetDataAccess, the admin key as the root;
+// unknown, deleted, inactive or expired keys are refused), signatures are verified, and each call is
+// judged by the principal's identity policies before anything is done.
 // Error codes, messages and statuses follow AWS's documentation (e.g. NoSuchEntity 404,
 // EntityAlreadyExists 409, DeleteConflict 409, AccessGrantsInstanceNotExistsError 404,
 // NoSuchAccessGrantError 404, AccessGrantAlreadyExists 409, InvalidAccessGrant 400, AccessDenied 403).
