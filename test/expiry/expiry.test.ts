@@ -169,11 +169,12 @@ describe("expiry Lambda entry", () => {
   it("runs the sweep with config from the environment and returns counts", async () => {
     const saved = { ...process.env };
     try {
-      Object.assign(process.env, h.aws.env, {
-        AWS_ENDPOINT_URL_DYNAMODB: h.dynamo.endpoint,
+      // As deployed: the expiry role's credentials, the bot token read by ARN, the location by ID.
+      Object.assign(process.env, h.roles.functions.expiry.env, {
         TABLE_NAME: h.dynamo.tableName,
         ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
-        SLACK_BOT_TOKEN: "xoxb-expiry-test",
+        SLACK_BOT_TOKEN_ARN: h.botTokenArn,
+        ACCESS_GRANTS_LOCATION_ID: h.locationId,
         SLACK_API_URL: h.slack.apiUrl,
         SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
         AWS_ACCOUNT_ID: h.aws.accountId,

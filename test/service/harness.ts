@@ -17,7 +17,7 @@ import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import type { AccessRequest, NewRequestInput } from "../../src/store/types.ts";
-import { deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
+import { type DeployedRoles, deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "../support/fake-slack.ts";
 import {
@@ -35,6 +35,9 @@ export const TARGET = getTarget("cpgstaging");
 
 export interface Harness {
   aws: LocalAws;
+  /** Each function's synthesized role as seeded in `aws` (the Slack bot token lives at `botTokenArn`). */
+  roles: DeployedRoles;
+  botTokenArn: string;
   dynamo: LocalDynamo;
   slack: FakeSlack;
   stores: Stores;
@@ -81,7 +84,9 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
   const s3control = createS3ControlClient({ env: aws.env });
   const { locationId, instanceArn } = seedAccessGrantsLocation(aws, { scope: TARGET.locationScope });
   // What the grants stack creates in a real account, then each function's synthesized role.
-  const deployment = { tableName: dynamo.tableName, instanceArn, locationId };
+  // The bot token in (local) Secrets Manager, as deployed: the roles' policies name it.
+  const botTokenArn = aws.putSecret("cytoskel/slack-bot-token", "xoxb-test-token");
+  const deployment = { tableName: dynamo.tableName, instanceArn, locationId, secrets: { botTokenArn } };
   await seedUploadersGroup(iam, aws, deployment);
   const roles = await deployRoles(aws, deployment);
   const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
@@ -116,6 +121,8 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
 
   return {
     aws,
+    roles,
+    botTokenArn,
     dynamo,
     slack,
     stores,
