@@ -18,18 +18,13 @@ import { startDynamo } from "../test/support/dynamodb.ts";
 import { startFakeSlack } from "../test/support/fake-slack.ts";
 import { seedAccessGrantsLocation, startLocalAws } from "../test/support/local-aws/index.ts";
 import { blockActionBody, signedEvent, slashCommandBody } from "../test/support/slack-requests.ts";
-import type { BenchFigure, BenchSection } from "./section.ts";
+import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const ACKS = 300;
 const PROVISIONS = 30;
 const SECRET = "bench-authz-signing-secret";
 const ADMIN = "UAUTHZADMIN";
 const TEAM = "T0BENCHAZ";
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
-}
 
 export const section: BenchSection = {
   name: "authz",

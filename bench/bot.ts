@@ -23,7 +23,7 @@ import {
   slashCommandBody,
   viewSubmissionBody,
 } from "../test/support/slack-requests.ts";
-import type { BenchFigure, BenchSection } from "./section.ts";
+import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const N = 500;
 const COLD_STARTS = 5;
@@ -31,10 +31,6 @@ const FLOW_RUNS = 30;
 const SECRET = "bench-signing-secret";
 const ADMIN = "UBENCHADMIN";
 const CHANNEL = "CBENCHADMINS";
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 function dynamoCounter(client: DynamoDBClient) {
   const seen: string[] = [];

@@ -6,16 +6,10 @@ import { handleProvisionerEvent } from "../src/provisioner/handler.ts";
 import { provisionRequest } from "../src/service/provision.ts";
 import { type Harness, newUserId, startHarness, TEAM_ID } from "../test/service/harness.ts";
 import { startLocalStream } from "../test/support/stream.ts";
-import type { BenchFigure, BenchSection } from "./section.ts";
+import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const RUNS = 50;
 const ADMIN = { kind: "admin" as const, id: "UBENCHADMIN" };
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
-}
 
 async function file(h: Harness, userId: string, subPrefix: string) {
   const { request } = await h.stores.requests.create({

@@ -12,3 +12,10 @@ export interface BenchFigure {
   value: number;
   unit: string;
 }
+
+/** The p-th percentile (nearest rank) of an ascending list; NaN when empty. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? Number.NaN;
+}

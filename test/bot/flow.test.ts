@@ -8,8 +8,7 @@ import { open } from "../../src/secret-link/crypto.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
 import type { AuthorizationRecord } from "../support/local-aws/index.ts";
 import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
-import { blockActionBody, signedEvent, slashCommandBody } from "../support/slack-requests.ts";
-import { toReply } from "./harness.ts";
+import { playgroundSlack } from "../support/playground-slack.ts";
 
 let p: Playground;
 const ADMIN = PLAYGROUND_DEFAULTS.adminUserId;
@@ -22,44 +21,13 @@ afterAll(async () => {
   await p?.stop();
 });
 
-const send = async (body: string) =>
-  toReply(await p.handler(signedEvent(PLAYGROUND_DEFAULTS.signingSecret, body), {}));
-const slash = (user: string, text: string) =>
-  send(
-    slashCommandBody({
-      userId: user,
-      text,
-      teamId: PLAYGROUND_DEFAULTS.teamId,
-      responseUrl: p.slack.responseUrl(),
-    }),
-  );
+const slash = (user: string, text: string) => playgroundSlack(p).slash(user, text);
+const card = (id: string) => playgroundSlack(p).card(id);
+const click = (user: string, actionId: string, value: string, c: { channel: string; ts: string }) =>
+  playgroundSlack(p).click(user, actionId, value, c);
 
 /** What the last queued admin job answered through its command's response_url. */
 const lastAnswer = () => String(p.slack.callsTo("response_url").at(-1)?.args.text ?? "");
-
-function card(id: string) {
-  const msg = [...p.slack.messages.values()].find(
-    (m) => m.channel === PLAYGROUND_DEFAULTS.adminChannelId && JSON.stringify(m.blocks).includes(id),
-  );
-  if (!msg) throw new Error(`no card for ${id}`);
-  const blocks = msg.blocks as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
-  const value =
-    blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === "cytoskel_approve")?.value ?? "";
-  return { channel: msg.channel, ts: msg.ts, value, msg };
-}
-
-const click = (user: string, actionId: string, value: string, c: { channel: string; ts: string }) =>
-  send(
-    blockActionBody({
-      userId: user,
-      teamId: PLAYGROUND_DEFAULTS.teamId,
-      actionId,
-      value,
-      channelId: c.channel,
-      messageTs: c.ts,
-      responseUrl: p.slack.responseUrl(),
-    }),
-  );
 
 describe("request → approve → provision → DM → status → revoke", () => {
   it("runs the whole flow with one IAM user, one key, one grant and exactly one DM", async () => {

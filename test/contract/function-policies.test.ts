@@ -17,13 +17,12 @@ import { runExpiry } from "../../src/service/expiry.ts";
 import { readBotToken } from "../../src/service/runtime.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores } from "../../src/store/index.ts";
-import { toReply } from "../bot/harness.ts";
 import { FUNCTION_NAMES, type FunctionName } from "../support/deployed-roles.ts";
 import { type Check, evaluateCheck } from "../support/local-aws/authz/evaluate.ts";
 import { type NamedPolicy, userPolicies } from "../support/local-aws/authz/principals.ts";
 import type { AuthorizationRecord } from "../support/local-aws/index.ts";
 import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
-import { blockActionBody, signedEvent, slashCommandBody } from "../support/slack-requests.ts";
+import { playgroundSlack } from "../support/playground-slack.ts";
 
 /**
  * Actions only a recovery path calls, each exercised (as the same synthesized role) by the named suite.
@@ -100,46 +99,15 @@ function stepOf(index: number): string {
   return [...steps].reverse().find((s) => s.from <= index)?.name ?? "setup";
 }
 
-const send = async (body: string) =>
-  toReply(await p.handler(signedEvent(PLAYGROUND_DEFAULTS.signingSecret, body), {}));
-const slash = (user: string, text: string) =>
-  send(
-    slashCommandBody({
-      userId: user,
-      text,
-      teamId: PLAYGROUND_DEFAULTS.teamId,
-      responseUrl: p.slack.responseUrl(),
-    }),
-  );
-
-function approveButton(id: string) {
-  const msg = [...p.slack.messages.values()].find(
-    (m) => m.channel === PLAYGROUND_DEFAULTS.adminChannelId && JSON.stringify(m.blocks).includes(id),
-  );
-  const blocks = (msg?.blocks ?? []) as Array<{ elements?: Array<{ action_id?: string; value?: string }> }>;
-  const value = blocks
-    .flatMap((b) => b.elements ?? [])
-    .find((e) => e.action_id === "cytoskel_approve")?.value;
-  return { channel: msg?.channel ?? "", ts: msg?.ts ?? "", value: value ?? "" };
-}
+const slash = (user: string, text: string) => playgroundSlack(p).slash(user, text);
 
 async function fileAndApprove(text: string, who = USER): Promise<string> {
   step(`bot: /cytoskel ${text}`);
   const reply = await slash(who, text);
   const id = /Request `([^`]+)` filed/.exec(reply.json.text ?? "")?.[1] ?? "";
-  const card = approveButton(id);
+  const card = playgroundSlack(p).card(id);
   step("bot: admin clicks Approve");
-  await send(
-    blockActionBody({
-      userId: ADMIN,
-      teamId: PLAYGROUND_DEFAULTS.teamId,
-      actionId: "cytoskel_approve",
-      value: card.value,
-      channelId: card.channel,
-      messageTs: card.ts,
-      responseUrl: p.slack.responseUrl(),
-    }),
-  );
+  await playgroundSlack(p).click(ADMIN, "cytoskel_approve", card.value, card);
   step("provisioner: provision the approved request");
   await p.stream.drain();
   return id;

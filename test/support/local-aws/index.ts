@@ -172,7 +172,7 @@ type Protocol = "query" | "s3control" | "json11" | "dynamodb";
 
 /** Each protocol's answer for a key AWS does not know, a bad signature, or a denied call. */
 const FAULTS: Record<
-  Protocol,
+  Exclude<Protocol, "dynamodb">,
   {
     unknownKey: [string, number, string];
     expired: [string, number, string];
@@ -197,16 +197,6 @@ const FAULTS: Record<
     denied: ["AccessDenied", 403],
   },
   json11: {
-    unknownKey: [
-      "UnrecognizedClientException",
-      400,
-      "The security token included in the request is invalid.",
-    ],
-    expired: ["ExpiredTokenException", 400, "The security token included in the request is expired"],
-    badSignature: ["InvalidSignatureException", 400],
-    denied: ["AccessDeniedException", 400],
-  },
-  dynamodb: {
     unknownKey: [
       "UnrecognizedClientException",
       400,
@@ -241,7 +231,8 @@ function authenticate(
   region: string,
   verifySignatures: boolean,
 ): Authenticated {
-  const faults = FAULTS[protocol];
+  // DynamoDB's JSON 1.0 protocol answers these as Secrets Manager's JSON 1.1 does.
+  const faults = FAULTS[protocol === "dynamodb" ? "json11" : protocol];
   const sig = parseSigV4(req.headers.authorization);
   const principal = principalFor(state, sig.accessKeyId);
   const user = principal?.kind === "user" ? principal.user : undefined;
