@@ -129,6 +129,7 @@ if (socketMode) {
   secret links              ${pg.secretLinkUrl}/s/<id>#<key>
   DynamoDB Local            ${pg.dynamo.endpoint}   table ${pg.dynamo.tableName}
   local AWS (IAM/STS/S3C)   ${pg.localAws.url}   account ${pg.localAws.accountId}, location ${pg.locationId}
+                            judges every call by IAM policy; each function signs as its synthesized role
 
 Try, in another shell:
   npm run slack -- --user U123 "/cytoskel request prefix cpg0042/* write for 30d new plates"
