@@ -7,9 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   AddUserToGroupCommand,
+  AttachGroupPolicyCommand,
   CreateAccessKeyCommand,
   CreateGroupCommand,
   CreateUserCommand,
+  DetachGroupPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
@@ -383,6 +385,34 @@ describe("credentials output formats", () => {
     );
     expect(deleted).toEqual({ code: 0, stdout: "User with username: legacy_user is deleted\n", stderr: "" });
     expect(local.state.iam.users.has("legacy_user")).toBe(false);
+  });
+
+  it("create user refuses, creating nothing, when the uploaders group does not grant s3:GetDataAccess", async () => {
+    const group = local.state.iam.groups.get("staging_cpg_uploaders");
+    const attached = [...(group?.attachedPolicies ?? [])];
+    for (const PolicyArn of attached) {
+      await account.rootIam.send(
+        new DetachGroupPolicyCommand({ GroupName: "staging_cpg_uploaders", PolicyArn }),
+      );
+    }
+    try {
+      const state = snapshot(local);
+      const refused = await runInProcess(["cpgstaging", "create", "user", "keyless_user"], account);
+      expect(refused).toEqual({
+        code: 1,
+        stdout: "",
+        stderr:
+          `Error: the uploaders group staging_cpg_uploaders does not grant s3:GetDataAccess on arn:aws:s3:us-east-1:${ACCOUNT}:access-grants/default; ` +
+          'nothing changed; redeploy the grants stack ("cytoskel cpgstaging up")\n',
+      });
+      expect(snapshot(local)).toEqual(state);
+    } finally {
+      for (const PolicyArn of attached) {
+        await account.rootIam.send(
+          new AttachGroupPolicyCommand({ GroupName: "staging_cpg_uploaders", PolicyArn }),
+        );
+      }
+    }
   });
 
   it("delete user refuses a cytoskel user who is also in another group, before deleting anything", async () => {
