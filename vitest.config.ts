@@ -16,7 +16,7 @@ const needsJava = (() => {
       if (entry.isDirectory()) walk(path);
       else if (
         entry.name.endsWith(".test.ts") &&
-        /startDynamo\(|\/harness\.ts"|support\/playground\.ts"/.test(readFileSync(path, "utf8"))
+        /startDynamo\(|harness\.ts"|dev\/playground\.ts"/.test(readFileSync(path, "utf8"))
       )
         files.push(path);
     }

@@ -3,6 +3,11 @@
 // through the judging local AWS, beside the same code talking to DynamoDB Local and the stand-in as the
 // account root (nothing judged). Runs are interleaved so machine noise falls on both alike.
 
+import { deployRoles, seedUploadersGroup } from "../dev/deployed-roles.ts";
+import { startDynamo } from "../dev/dynamodb.ts";
+import { startFakeSlack } from "../dev/fake-slack.ts";
+import { seedAccessGrantsLocation, startLocalAws } from "../dev/local-aws/index.ts";
+import { blockActionBody, signedEvent, slashCommandBody } from "../dev/slack-requests.ts";
 import { createIamClient, createS3ControlClient } from "../src/aws/clients.ts";
 import { loadBotConfig, resolveBotConfig } from "../src/bot/config.ts";
 import { createBotHandler } from "../src/bot/handler.ts";
@@ -13,11 +18,6 @@ import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts
 import { provisionRequest } from "../src/service/provision.ts";
 import { createDynamoUserLocks } from "../src/service/user-lock.ts";
 import { createStores } from "../src/store/index.ts";
-import { deployRoles, seedUploadersGroup } from "../test/support/deployed-roles.ts";
-import { startDynamo } from "../test/support/dynamodb.ts";
-import { startFakeSlack } from "../test/support/fake-slack.ts";
-import { seedAccessGrantsLocation, startLocalAws } from "../test/support/local-aws/index.ts";
-import { blockActionBody, signedEvent, slashCommandBody } from "../test/support/slack-requests.ts";
 import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const ACKS = 300;

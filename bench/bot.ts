@@ -10,19 +10,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { build } from "esbuild";
+import { startDynamo } from "../dev/dynamodb.ts";
+import { startFakeSlack } from "../dev/fake-slack.ts";
+import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
+import { blockActionBody, signedEvent, slashCommandBody, viewSubmissionBody } from "../dev/slack-requests.ts";
 import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
 import { createBotHandler } from "../src/bot/handler.ts";
 import { silentLogger } from "../src/log.ts";
 import { createStores } from "../src/store/index.ts";
-import { startDynamo } from "../test/support/dynamodb.ts";
-import { startFakeSlack } from "../test/support/fake-slack.ts";
-import { PLAYGROUND_DEFAULTS, startPlayground } from "../test/support/playground.ts";
-import {
-  blockActionBody,
-  signedEvent,
-  slashCommandBody,
-  viewSubmissionBody,
-} from "../test/support/slack-requests.ts";
 import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const N = 500;

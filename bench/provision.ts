@@ -2,10 +2,11 @@
 // provisioner handler → IAM/S3 Control on the local AWS stand-in → DM on the fake Slack API), against
 // in-process stand-ins. Also counts the calls one provision makes to each service, measured on the wire
 // (stand-in logs and a client middleware), so they are what the code sends.
+
+import { type Harness, newUserId, startHarness, TEAM_ID } from "../dev/service-harness.ts";
+import { startLocalStream } from "../dev/stream.ts";
 import { handleProvisionerEvent } from "../src/provisioner/handler.ts";
 import { provisionRequest } from "../src/service/provision.ts";
-import { type Harness, newUserId, startHarness, TEAM_ID } from "../test/service/harness.ts";
-import { startLocalStream } from "../test/support/stream.ts";
 import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const RUNS = 50;

@@ -1,11 +1,11 @@
 // Store bench against DynamoDB Local (the store writes with TransactWriteItems, which dynalite lacks; one
-// JVM for the whole bench run, see test/support/dynamodb.ts). Figures: requests created per second,
+// JVM for the whole bench run, see dev/dynamodb.ts). Figures: requests created per second,
 // transitions per second, and DynamoDB calls per operation — counted by a middleware on the real client,
 // so they are what the code sends, not what we hope it sends.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { startDynamo } from "../dev/dynamodb.ts";
 import type { Actor } from "../src/rules/lifecycle.ts";
 import { createStores } from "../src/store/index.ts";
-import { startDynamo } from "../test/support/dynamodb.ts";
 import type { BenchFigure, BenchSection } from "./section.ts";
 
 const REQUESTS = 300;

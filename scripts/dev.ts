@@ -13,12 +13,12 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SocketModeReceiver } from "@slack/bolt";
+import { javaMissingReason } from "../dev/dynamodb.ts";
+import type { SlackCall } from "../dev/fake-slack.ts";
+import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
 import { createBotApp } from "../src/bot/app.ts";
 import { loadBotConfig, SLACK_API_DEFAULT } from "../src/bot/config.ts";
 import { createStores } from "../src/store/index.ts";
-import { javaMissingReason } from "../test/support/dynamodb.ts";
-import type { SlackCall } from "../test/support/fake-slack.ts";
-import { PLAYGROUND_DEFAULTS, startPlayground } from "../test/support/playground.ts";
 
 export const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");
 

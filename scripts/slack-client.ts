@@ -13,15 +13,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SlackCall, StoredMessage } from "../test/support/fake-slack.ts";
-import { PLAYGROUND_DEFAULTS } from "../test/support/playground.ts";
-import {
-  blockActionBody,
-  FORM,
-  slashCommandBody,
-  viewSubmissionBody,
-} from "../test/support/slack-requests.ts";
-import { signSlackRequest } from "../test/support/slack-signing.ts";
+import type { SlackCall, StoredMessage } from "../dev/fake-slack.ts";
+import { PLAYGROUND_DEFAULTS } from "../dev/playground.ts";
+import { blockActionBody, FORM, slashCommandBody, viewSubmissionBody } from "../dev/slack-requests.ts";
+import { signSlackRequest } from "../dev/slack-signing.ts";
 
 const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");
 const state = existsSync(STATE_FILE)

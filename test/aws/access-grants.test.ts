@@ -2,6 +2,12 @@
 // S3 Control clients built by our client factory.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  allGrants,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../../dev/local-aws/index.ts";
+import {
   createGrant,
   createLocation,
   deleteGrant,
@@ -23,12 +29,6 @@ import {
   NoSuchLocationError,
 } from "../../src/aws/errors.ts";
 import { createUser, deleteUserCompletely } from "../../src/aws/iam-users.ts";
-import {
-  allGrants,
-  type LocalAws,
-  seedAccessGrantsLocation,
-  startLocalAws,
-} from "../support/local-aws/index.ts";
 
 const BUCKET_SCOPE = "s3://staging-cellpainting-gallery/";
 const ROLE = "arn:aws:iam::123456789012:role/cytoskel-location";

@@ -7,11 +7,11 @@ import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
 import { createAwsClients } from "../../src/aws/clients.ts";
 import { createDocumentClient } from "../../src/store/client.ts";
 import { INDEX } from "../../src/store/table.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 
 let local: LocalAws;
 let dynamo: LocalDynamo;

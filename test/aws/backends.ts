@@ -1,13 +1,14 @@
 // IAM backends the IAM adapter suite runs against: our stand-in always, moto when installed.
-import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
-import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
+
+import { type LocalAws, startLocalAws } from "../../dev/local-aws/index.ts";
 import {
   findMotoPython,
   findMotoServer,
   MOTO_MISSING_REASON,
   MOTO_PYTHON_MISSING_REASON,
   startMoto,
-} from "../support/moto.ts";
+} from "../../dev/moto.ts";
+import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 
 export interface Backend {
   clients: AwsClients;
@@ -23,7 +24,7 @@ export interface BackendSpec {
   skipReason: string | undefined;
   /**
    * Why IAM policies naming S3 Access Grants ARNs (arn:aws:s3:<region>:<account>:access-grants/…, which
-   * IAM accepts) cannot be put here, or undefined when they can (moto: through test/support/moto-server.py).
+   * IAM accepts) cannot be put here, or undefined when they can (moto: through dev/moto-server.py).
    */
   accessGrantsArnsSkipReason: string | undefined;
   start(): Promise<Backend>;

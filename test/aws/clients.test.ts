@@ -2,6 +2,12 @@
 // custom endpoint exactly as given instead of prefixing the account ID to its host.
 import { GetUserCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../../dev/local-aws/index.ts";
 import { listLocations } from "../../src/aws/access-grants.ts";
 import { getAccountId } from "../../src/aws/account.ts";
 import {
@@ -11,12 +17,6 @@ import {
   createStsClient,
 } from "../../src/aws/clients.ts";
 import { ServiceUnavailableError } from "../../src/aws/errors.ts";
-import {
-  LOCAL_ADMIN_CREDENTIALS,
-  type LocalAws,
-  seedAccessGrantsLocation,
-  startLocalAws,
-} from "../support/local-aws/index.ts";
 
 let local: LocalAws;
 const creds = {

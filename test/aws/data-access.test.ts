@@ -1,6 +1,13 @@
 // GetDataAccess through a contributor's own access key: the stand-in identifies the caller from the
 // SigV4 access key id, checks the IAM permission s3:GetDataAccess, then matches the caller's grants.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedUploadersGroup } from "../../dev/deployed-roles.ts";
+import {
+  LOCAL_ADMIN_CREDENTIALS,
+  type LocalAws,
+  seedAccessGrantsLocation,
+  startLocalAws,
+} from "../../dev/local-aws/index.ts";
 import { createGrant, listGrants } from "../../src/aws/access-grants.ts";
 import { createAccessKey, deleteAccessKey } from "../../src/aws/access-keys.ts";
 import { getAccountId, getCallerIdentity } from "../../src/aws/account.ts";
@@ -14,13 +21,6 @@ import {
   NoSuchInstanceError,
 } from "../../src/aws/errors.ts";
 import { addUserToGroup, createUser, listUsers } from "../../src/aws/iam-users.ts";
-import { seedUploadersGroup } from "../support/deployed-roles.ts";
-import {
-  LOCAL_ADMIN_CREDENTIALS,
-  type LocalAws,
-  seedAccessGrantsLocation,
-  startLocalAws,
-} from "../support/local-aws/index.ts";
 
 const TARGET = "s3://staging-cellpainting-gallery/cpg0042/*";
 

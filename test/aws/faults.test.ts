@@ -1,15 +1,15 @@
 // Injected AWS faults (local.failNext): how the adapters and the SDK's own retries meet them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGrant, listGrants } from "../../src/aws/access-grants.ts";
-import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
-import { ServiceUnavailableError, ThrottledError } from "../../src/aws/errors.ts";
-import { createUser, findUser } from "../../src/aws/iam-users.ts";
 import {
   allGrants,
   type LocalAws,
   seedAccessGrantsLocation,
   startLocalAws,
-} from "../support/local-aws/index.ts";
+} from "../../dev/local-aws/index.ts";
+import { createGrant, listGrants } from "../../src/aws/access-grants.ts";
+import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
+import { ServiceUnavailableError, ThrottledError } from "../../src/aws/errors.ts";
+import { createUser, findUser } from "../../src/aws/iam-users.ts";
 
 let local: LocalAws;
 let once: AwsClients;

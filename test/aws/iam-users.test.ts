@@ -1,6 +1,6 @@
 // IAM adapter suite, run against the local stand-in and (when installed) moto. Assertions that touch
 // moto's known gaps (it deletes users that still have keys; it ignores MaxItems/Marker on ListUsers)
-// run only against the stand-in, which models AWS there. moto runs through test/support/moto-server.py,
+// run only against the stand-in, which models AWS there. moto runs through dev/moto-server.py,
 // so its policy validator accepts the uploaders group's Access Grants ARN as IAM does.
 import {
   AttachGroupPolicyCommand,
@@ -168,7 +168,7 @@ for (const spec of [standIn, moto]) {
     });
 
     // The Access Grants instance ARN carries a region; AWS accepts it in identity policies, and so does
-    // moto through test/support/moto-server.py (its validator alone refuses it).
+    // moto through dev/moto-server.py (its validator alone refuses it).
     const canPutAccessGrantsArns = spec.accessGrantsArnsSkipReason === undefined;
     /** An uploaders group as the grants stack makes it: a managed GetDataAccess-only policy attached. */
     async function stackGroup(groupName: string): Promise<void> {

@@ -5,20 +5,20 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGrant, listLocations } from "../../src/aws/access-grants.ts";
-import { createAccessKey } from "../../src/aws/access-keys.ts";
-import { getAccountId } from "../../src/aws/account.ts";
-import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
-import { addUserToGroup, createUser } from "../../src/aws/iam-users.ts";
-import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
-import { seedUploadersGroup } from "../support/deployed-roles.ts";
+import { awsCliUnusableReason, proxyEnvTo } from "../../dev/aws-cli.ts";
+import { seedUploadersGroup } from "../../dev/deployed-roles.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
   seedAccessGrantsLocation,
   startLocalAws,
-} from "../support/local-aws/index.ts";
-import { signedHeaders } from "../support/local-aws/sigv4.ts";
+} from "../../dev/local-aws/index.ts";
+import { signedHeaders } from "../../dev/local-aws/sigv4.ts";
+import { createGrant, listLocations } from "../../src/aws/access-grants.ts";
+import { createAccessKey } from "../../src/aws/access-keys.ts";
+import { getAccountId } from "../../src/aws/account.ts";
+import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
+import { addUserToGroup, createUser } from "../../src/aws/iam-users.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 let local: LocalAws;
@@ -144,7 +144,7 @@ describe("npm run local-aws", () => {
 
   it("prints the environment that points the SDK at a seeded stand-in", async () => {
     // Same module the npm script runs, loaded through tsx's hook so there is one process to stop.
-    child = spawn(process.execPath, ["--import", "tsx", "test/support/local-aws-main.ts"], {
+    child = spawn(process.execPath, ["--import", "tsx", "dev/local-aws-main.ts"], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -6,16 +6,16 @@ import {
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { configuredEndpoint, createSecretsManagerClient } from "../../src/aws/clients.ts";
-import { loadBotConfig, resolveBotConfig, SecretResolutionError } from "../../src/bot/config.ts";
-import { readBotToken } from "../../src/service/runtime.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
   SECRET_NOT_FOUND,
   startLocalAws,
-} from "../support/local-aws/index.ts";
-import { signedHeaders } from "../support/local-aws/sigv4.ts";
+} from "../../dev/local-aws/index.ts";
+import { signedHeaders } from "../../dev/local-aws/sigv4.ts";
+import { configuredEndpoint, createSecretsManagerClient } from "../../src/aws/clients.ts";
+import { loadBotConfig, resolveBotConfig, SecretResolutionError } from "../../src/bot/config.ts";
+import { readBotToken } from "../../src/service/runtime.ts";
 
 const SIGNING_SECRET = "sm-test-signing-secret-0f1e2d";
 const BOT_TOKEN = "xoxb-sm-test-bot-token-9a8b7c";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlackCall } from "../../dev/fake-slack.ts";
 import { decodeButtonValue } from "../../src/bot/views.ts";
-import type { SlackCall } from "../support/fake-slack.ts";
 import {
   ADMIN,
   ADMIN_CHANNEL,

@@ -4,11 +4,11 @@
  * with a one-time link → status → revoke.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuthorizationRecord } from "../../dev/local-aws/index.ts";
+import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../../dev/playground.ts";
+import { playgroundSlack } from "../../dev/playground-slack.ts";
 import { open } from "../../src/secret-link/crypto.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
-import type { AuthorizationRecord } from "../support/local-aws/index.ts";
-import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
-import { playgroundSlack } from "../support/playground-slack.ts";
 
 let p: Playground;
 const ADMIN = PLAYGROUND_DEFAULTS.adminUserId;

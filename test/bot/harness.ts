@@ -2,27 +2,29 @@
  * One bot wired to real edges for a test file: a table on the run's DynamoDB Local, served through the
  * local AWS stand-in (which judges each call by the caller's IAM policies), the local fake Slack Web
  * API, and the Lambda handler that verifies real HMAC signatures. The handler's store signs as the
- * bot's synthesized role (test/support/deployed-roles.ts), so a DynamoDB call cdk/ does not grant the
+ * bot's synthesized role (dev/deployed-roles.ts), so a DynamoDB call cdk/ does not grant the
  * bot fails here as on AWS; `stores` is the admin's, for the tests' seeding and inspecting.
  */
 
-import type { JobQueue } from "../../src/bot/app.ts";
-import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
-import { createBotHandler } from "../../src/bot/handler.ts";
-import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createStores, type Stores } from "../../src/store/index.ts";
-import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
+import { type DeployedRoles, deployRoles } from "../../dev/deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
 import {
   blockActionBody,
   type EventFormat,
+  type Reply,
   signedEvent,
   slashCommandBody,
+  toReply,
   viewSubmissionBody,
-} from "../support/slack-requests.ts";
+} from "../../dev/slack-requests.ts";
+import type { JobQueue } from "../../src/bot/app.ts";
+import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
+import { createBotHandler } from "../../src/bot/handler.ts";
+import type { LambdaHttpHandler } from "../../src/bot/receiver.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createStores, type Stores } from "../../src/store/index.ts";
 
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 export const ADMIN = "UADMIN1";
@@ -51,28 +53,6 @@ export interface Harness {
   ): Promise<Reply>;
   submitDeny(userId: string, metadata: string, reason?: string): Promise<Reply>;
   stop(): Promise<void>;
-}
-
-export interface Reply {
-  status: number;
-  /** Parsed JSON body, or the raw text. */
-  json: {
-    text?: string;
-    response_type?: string;
-    response_action?: string;
-    errors?: Record<string, string>;
-  } & Record<string, unknown>;
-  raw: HttpLambdaResult;
-}
-
-export function toReply(raw: HttpLambdaResult): Reply {
-  let json: Reply["json"] = {};
-  try {
-    json = raw.body ? JSON.parse(raw.body) : {};
-  } catch {
-    json = { text: raw.body };
-  }
-  return { status: raw.statusCode, json, raw };
 }
 
 export async function startHarness(

@@ -1,13 +1,13 @@
 // The Lambda entry as deployed: configured only through its environment, which carries the bot role's
-// session credentials (its synthesized policy, test/support/deployed-roles.ts) and the local AWS
+// session credentials (its synthesized policy, dev/deployed-roles.ts) and the local AWS
 // stand-in's endpoints; DynamoDB goes through the stand-in, which judges each call by that policy.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type DeployedRoles, deployRoles } from "../../dev/deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
+import { signedEvent, slashCommandBody } from "../../dev/slack-requests.ts";
 import { SecretResolutionError } from "../../src/bot/config.ts";
-import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
-import { signedEvent, slashCommandBody } from "../support/slack-requests.ts";
 
 const SECRET = "lambda-entry-test-secret";
 const SM_SIGNING = "sm-lambda-signing-secret-5e6f7a";

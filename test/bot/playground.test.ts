@@ -6,8 +6,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SlackCall } from "../support/fake-slack.ts";
-import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
+import type { SlackCall } from "../../dev/fake-slack.ts";
+import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../../dev/playground.ts";
 
 const run = promisify(execFile);
 let p: Playground;

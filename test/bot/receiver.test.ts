@@ -1,9 +1,9 @@
 import { AwsLambdaReceiver } from "@slack/bolt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FORM, lambdaEvent, signedEvent, slashCommandBody, toReply } from "../../dev/slack-requests.ts";
+import { signSlackRequest } from "../../dev/slack-signing.ts";
 import { verifySlackSignature } from "../../src/bot/receiver.ts";
-import { FORM, lambdaEvent, signedEvent, slashCommandBody } from "../support/slack-requests.ts";
-import { signSlackRequest } from "../support/slack-signing.ts";
-import { type Harness, SIGNING_SECRET, startHarness, toReply } from "./harness.ts";
+import { type Harness, SIGNING_SECRET, startHarness } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import {
   roleOfFunction,
   roleStatements,
   type Statement,
-} from "./template-helpers.ts";
+} from "../../dev/template-helpers.ts";
 
 const LOCATION_ID = "635f1139-1af2-4e43-8131-a4de006eb456";
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";

@@ -6,7 +6,14 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildCytoskelApp, type CytoskelApp } from "../../cdk/lib/app.ts";
 import { readDeployConfig } from "../../cdk/lib/config.ts";
-import { actionsOf, type Json, only, resources, resourcesOf, roleStatements } from "./template-helpers.ts";
+import {
+  actionsOf,
+  type Json,
+  only,
+  resources,
+  resourcesOf,
+  roleStatements,
+} from "../../dev/template-helpers.ts";
 
 const CONTEXT: Record<string, unknown> = {
   createBucket: false,

@@ -5,7 +5,7 @@ import { App } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildCytoskelApp, type CytoskelApp } from "../../cdk/lib/app.ts";
 import { readDeployConfig } from "../../cdk/lib/config.ts";
-import { type Json, resources } from "./template-helpers.ts";
+import { type Json, resources } from "../../dev/template-helpers.ts";
 
 const ACCOUNT = "111122223333";
 

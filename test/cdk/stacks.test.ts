@@ -20,11 +20,6 @@ import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
 import { ROBOTS_TXT_PATH, SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
-import { TARGETS } from "../../src/config/targets.ts";
-import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
-import { queuedJob } from "../../src/provisioner/jobs.ts";
-import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
-import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 import {
   actionsOf,
   allStatements,
@@ -39,7 +34,12 @@ import {
   roleOfFunction,
   roleStatements,
   type Statement,
-} from "./template-helpers.ts";
+} from "../../dev/template-helpers.ts";
+import { TARGETS } from "../../src/config/targets.ts";
+import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
+import { queuedJob } from "../../src/provisioner/jobs.ts";
+import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
+import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 
 const CONTEXT = {
   createBucket: "true",

@@ -14,8 +14,8 @@ import {
   DetachGroupPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalAws } from "../../dev/local-aws/index.ts";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
-import type { LocalAws } from "../support/local-aws/index.ts";
 import {
   type CliAccount,
   type Keys,

@@ -14,17 +14,17 @@ import {
   CreateUserCommand,
   type IAMClient,
 } from "@aws-sdk/client-iam";
-import { createIamClient, createS3ControlClient, createStsClient } from "../../src/aws/clients.ts";
-import type { ProcessRunner } from "../../src/cli/commands/up.ts";
-import { runCli } from "../../src/cli/program.ts";
-import { seedUploadersGroup } from "../support/deployed-roles.ts";
+import { seedUploadersGroup } from "../../dev/deployed-roles.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
   type PolicyDocument,
   seedAccessGrantsLocation,
   startLocalAws,
-} from "../support/local-aws/index.ts";
+} from "../../dev/local-aws/index.ts";
+import { createIamClient, createS3ControlClient, createStsClient } from "../../src/aws/clients.ts";
+import type { ProcessRunner } from "../../src/cli/commands/up.ts";
+import { runCli } from "../../src/cli/program.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(REPO_ROOT, "bin/cytoskel.js");

@@ -24,8 +24,8 @@ import {
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedAccessGrantsLocation } from "../../dev/local-aws/index.ts";
 import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
-import { seedAccessGrantsLocation } from "../support/local-aws/index.ts";
 import { type CliAccount, runInProcess, snapshot, startCliAccount, writesSince } from "./helpers.ts";
 
 const ACCOUNT = "123456789012";

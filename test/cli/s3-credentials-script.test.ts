@@ -11,8 +11,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsCliUnusableReason, proxyEnvTo } from "../support/aws-cli.ts";
-import type { LocalAws } from "../support/local-aws/index.ts";
+import { awsCliUnusableReason, proxyEnvTo } from "../../dev/aws-cli.ts";
+import type { LocalAws } from "../../dev/local-aws/index.ts";
 import { type CliAccount, REPO_ROOT, runInProcess, startCliAccount } from "./helpers.ts";
 
 function has(tool: string): boolean {

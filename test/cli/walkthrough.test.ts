@@ -14,8 +14,8 @@ import {
 } from "@aws-sdk/client-iam";
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalAws } from "../../dev/local-aws/index.ts";
 import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
-import type { LocalAws } from "../support/local-aws/index.ts";
 import {
   type CliAccount,
   childEnv,

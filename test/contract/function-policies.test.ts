@@ -13,16 +13,16 @@ import {
   PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FUNCTION_NAMES, type FunctionName } from "../../dev/deployed-roles.ts";
+import { type Check, evaluateCheck } from "../../dev/local-aws/authz/evaluate.ts";
+import { type NamedPolicy, userPolicies } from "../../dev/local-aws/authz/principals.ts";
+import type { AuthorizationRecord } from "../../dev/local-aws/index.ts";
+import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../../dev/playground.ts";
+import { playgroundSlack } from "../../dev/playground-slack.ts";
 import { runExpiry } from "../../src/service/expiry.ts";
 import { readBotToken } from "../../src/service/runtime.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores } from "../../src/store/index.ts";
-import { FUNCTION_NAMES, type FunctionName } from "../support/deployed-roles.ts";
-import { type Check, evaluateCheck } from "../support/local-aws/authz/evaluate.ts";
-import { type NamedPolicy, userPolicies } from "../support/local-aws/authz/principals.ts";
-import type { AuthorizationRecord } from "../support/local-aws/index.ts";
-import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../support/playground.ts";
-import { playgroundSlack } from "../support/playground-slack.ts";
 
 /**
  * Actions only a recovery path calls, each exercised (as the same synthesized role) by the named suite.
@@ -212,7 +212,7 @@ function policiesWithout(fn: FunctionName, skip?: { doc: number; st: number }): 
 
 const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-async function rejudge(fn: FunctionName, policies: NamedPolicy[], rec: AuthorizationRecord) {
+async function rejudge(policies: NamedPolicy[], rec: AuthorizationRecord) {
   const check: Check = { action: rec.action, context: rec.context };
   return evaluateCheck(policies, rec.principalArn, check, rec.resource, { accountId: p.localAws.accountId });
 }
@@ -240,7 +240,7 @@ describe.each(FUNCTION_NAMES)("the %s role", (fn) => {
         const without = policiesWithout(fn, { doc: i, st: j });
         let denied: (typeof used)[number] | undefined;
         for (const rec of used) {
-          if ((await rejudge(fn, without, rec)) !== "Allowed") {
+          if ((await rejudge(without, rec)) !== "Allowed") {
             denied = rec;
             break;
           }

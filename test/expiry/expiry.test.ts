@@ -4,22 +4,21 @@
  */
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ADMIN_CHANNEL,
+  type Harness,
+  iamCallsSince,
+  newUserId,
+  startHarness,
+  TEAM_ID,
+} from "../../dev/service-harness.ts";
 import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import { handler, resetExpiryForTests } from "../../src/expiry/lambda.ts";
 import { runExpiry } from "../../src/service/expiry.ts";
 import { EXTEND_ACTION_ID } from "../../src/service/messages.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
-import {
-  ADMIN_CHANNEL,
-  denyGetUserLikeAwsOnMissingUser,
-  expectGetUserFaultUnused,
-  type Harness,
-  iamCallsSince,
-  newUserId,
-  startHarness,
-  TEAM_ID,
-} from "../service/harness.ts";
+import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "../service/missing-user.ts";
 
 let h: Harness;
 beforeAll(async () => {

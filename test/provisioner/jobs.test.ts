@@ -3,7 +3,7 @@
  * provisioner runs it from the stream. Real edges throughout: signed requests to the bot's Lambda
  * handler, the fake Slack Web API (and response_url hooks), the local AWS stand-in, the store on the
  * local DynamoDB engine (served through the stand-in), and the local stream stand-in delivering every
- * write. Each function runs as its synthesized role (test/support/deployed-roles.ts): the bot's store
+ * write. Each function runs as its synthesized role (dev/deployed-roles.ts): the bot's store
  * and job queue sign as the bot, the provisioner's deps as the provisioner; the tests' own seeding and
  * inspecting use the admin's clients.
  *
@@ -14,6 +14,12 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeployedRoles, deployRoles, seedUploadersGroup } from "../../dev/deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
+import { signedEvent, slashCommandBody, toReply, viewSubmissionBody } from "../../dev/slack-requests.ts";
+import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
 import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
 import { loadBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
 import { createBotHandler } from "../../src/bot/handler.ts";
@@ -26,13 +32,6 @@ import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { JobStore } from "../../src/store/jobs.ts";
 import type { AccessRequest } from "../../src/store/types.ts";
-import { toReply } from "../bot/harness.ts";
-import { type DeployedRoles, deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
-import { signedEvent, slashCommandBody, viewSubmissionBody } from "../support/slack-requests.ts";
-import { type LocalStream, startLocalStream } from "../support/stream.ts";
 
 const SECRET = "jobs-test-signing-secret-0123456789";
 const ADMIN = "UJOBADMIN";

@@ -5,9 +5,7 @@
  */
 import type { Context, DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/env.ts";
-import { handler, resetProvisionerForTests } from "../../src/provisioner/lambda.ts";
-import { loadServiceConfig } from "../../src/service/runtime.ts";
+import { type DeployedRoles, deployRoles } from "../../dev/deployed-roles.ts";
 import {
   ADMIN_CHANNEL,
   ADMIN_ID,
@@ -15,9 +13,11 @@ import {
   newUserId,
   startHarness,
   TEAM_ID,
-} from "../service/harness.ts";
-import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
-import { type LocalStream, startLocalStream } from "../support/stream.ts";
+} from "../../dev/service-harness.ts";
+import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
+import { ConfigError } from "../../src/config/env.ts";
+import { handler, resetProvisionerForTests } from "../../src/provisioner/lambda.ts";
+import { loadServiceConfig } from "../../src/service/runtime.ts";
 
 let h: Harness;
 let roles: DeployedRoles;

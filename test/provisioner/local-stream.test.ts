@@ -2,8 +2,8 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { startLocalStream } from "../support/stream.ts";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { startLocalStream } from "../../dev/stream.ts";
 
 let db: LocalDynamo;
 beforeAll(async () => {

@@ -4,14 +4,14 @@
  */
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeployedRoles, deployRoles } from "../../dev/deployed-roles.ts";
+import { ADMIN_ID, type Harness, newUserId, startHarness, TEAM_ID } from "../../dev/service-harness.ts";
+import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
 import { handleProvisionerEvent, type RetryPolicy } from "../../src/provisioner/handler.ts";
 import type { CrashPoint, ServiceDeps } from "../../src/service/deps.ts";
 import { personLockName } from "../../src/service/deps.ts";
 import { RETRY_ACTION_ID } from "../../src/service/messages.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
-import { ADMIN_ID, type Harness, newUserId, startHarness, TEAM_ID } from "../service/harness.ts";
-import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
-import { type LocalStream, startLocalStream } from "../support/stream.ts";
 
 let h: Harness;
 /** The functions' roles as the harness seeded them (same policies; clients of our own). */

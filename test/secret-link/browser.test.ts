@@ -8,14 +8,14 @@ import { join } from "node:path";
 import { webApi } from "@slack/bolt";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
 import { randomLinkId } from "../../src/secret-link/crypto.ts";
 import { createSecretLinkHandler } from "../../src/secret-link/handler.ts";
 import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
 import { type RunningSecretLinkServer, startSecretLinkServer } from "../../src/secret-link/node-server.ts";
 import { createConsumedNotifier } from "../../src/secret-link/notify.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const chromiumMissing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium)`;

@@ -3,6 +3,8 @@ import { createHash } from "node:crypto";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { webApi } from "@slack/bolt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
 import { open, randomLinkId } from "../../src/secret-link/crypto.ts";
 import {
   createSecretLinkHandler,
@@ -19,8 +21,6 @@ import {
 import { AUDIT_ACTION_CONSUMED, createConsumedNotifier } from "../../src/secret-link/notify.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 
 const BASE = "https://links.example.org";
 const payload: CredentialsPayload = {

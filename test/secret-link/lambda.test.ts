@@ -1,19 +1,19 @@
 // The Lambda entry end to end: config from the environment (with the secret-link role's session
-// credentials, test/support/deployed-roles.ts), DynamoDB through the local AWS stand-in (which judges each
+// credentials, dev/deployed-roles.ts), DynamoDB through the local AWS stand-in (which judges each
 // call by that role's synthesized policy) to DynamoDB Local, WebClient to the local fake Slack; events
 // shaped like API Gateway HTTP API v2 and Lambda Function URL events.
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { type DeployedRoles, deployRoles } from "../../dev/deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
+import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
 import { ConfigError } from "../../src/config/env.ts";
 import { loadSecretLinkConfig } from "../../src/secret-link/config.ts";
 import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
 import { createHandleFromEnv, fromLambdaEvent, handler } from "../../src/secret-link/lambda.ts";
 import { REVEAL_HEADER, REVEAL_HEADER_VALUE } from "../../src/secret-link/page.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
-import { type DeployedRoles, deployRoles } from "../support/deployed-roles.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../support/local-aws/index.ts";
 
 const payload: CredentialsPayload = {
   accessKeyId: "AKIALAMBDAEXAMPLE001",

@@ -4,12 +4,12 @@
  * it), and the link that reached the person opens to the key IAM actually holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlackCall } from "../../dev/fake-slack.ts";
+import { type Harness, newUserId, startHarness } from "../../dev/service-harness.ts";
 import { open } from "../../src/secret-link/crypto.ts";
 import type { CredentialsPayload } from "../../src/secret-link/issue.ts";
 import type { CrashPoint } from "../../src/service/deps.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
-import type { SlackCall } from "../support/fake-slack.ts";
-import { type Harness, newUserId, startHarness } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

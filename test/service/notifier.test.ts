@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
 import { describeFailure, isRetryable } from "../../src/service/errors.ts";
 import {
   createSlackNotifier,
@@ -7,7 +8,6 @@ import {
   SlackNotifyError,
 } from "../../src/service/notifier.ts";
 import { InvalidSlackIdError, iamUserNameFor, slackIdsFromIamUserName } from "../../src/service/users.ts";
-import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 
 let slack: FakeSlack;
 beforeAll(async () => {

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
-import { iamUserNameFor } from "../../src/service/users.ts";
 import {
-  denyGetUserLikeAwsOnMissingUser,
-  expectGetUserFaultUnused,
   type Harness,
   iamCallsSince,
   newUserId,
   SECRET_LINK_BASE,
   startHarness,
   TEAM_ID,
-} from "./harness.ts";
+} from "../../dev/service-harness.ts";
+import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
+import { iamUserNameFor } from "../../src/service/users.ts";
+import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "./missing-user.ts";
 
 let h: Harness;
 beforeAll(async () => {

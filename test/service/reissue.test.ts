@@ -2,6 +2,8 @@
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type LocalAws, startLocalAws } from "../../dev/local-aws/index.ts";
 import { createAccessKey, listAccessKeys } from "../../src/aws/access-keys.ts";
 import { createIamClient, createStsClient } from "../../src/aws/clients.ts";
 import { createUser, deleteUserCompletely } from "../../src/aws/iam-users.ts";
@@ -17,8 +19,6 @@ import {
 } from "../../src/service/reissue.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import type { RequestPermission } from "../../src/store/types.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type LocalAws, startLocalAws } from "../support/local-aws/index.ts";
 
 const TEAM = "T0CYTOSKEL";
 const ADMIN = { kind: "admin", id: "U0ADMIN" } as const;

@@ -2,12 +2,19 @@
 // take users out of the uploaders group only, so the user must not be half-deleted.
 import { AddUserToGroupCommand, CreateGroupCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ADMIN_ID,
+  type Harness,
+  newUserId,
+  startHarness,
+  TARGET,
+  TEAM_ID,
+} from "../../dev/service-harness.ts";
 import { UserInOtherGroupError } from "../../src/aws/errors.ts";
 import { describeFailure, isRetryable } from "../../src/service/errors.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
 import { revokeAccess } from "../../src/service/revoke.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
-import { ADMIN_ID, type Harness, newUserId, startHarness, TARGET, TEAM_ID } from "./harness.ts";
 
 let h: Harness;
 beforeAll(async () => {

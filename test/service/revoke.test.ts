@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
-import type { Actor } from "../../src/rules/lifecycle.ts";
-import { provisionRequest } from "../../src/service/provision.ts";
-import { revokeAccess } from "../../src/service/revoke.ts";
-import { iamUserNameFor } from "../../src/service/users.ts";
 import {
   ADMIN_CHANNEL,
   ADMIN_ID,
-  denyGetUserLikeAwsOnMissingUser,
-  expectGetUserFaultUnused,
   type Harness,
   iamCallsSince,
   newUserId,
   startHarness,
   TEAM_ID,
-} from "./harness.ts";
+} from "../../dev/service-harness.ts";
+import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
+import type { Actor } from "../../src/rules/lifecycle.ts";
+import { provisionRequest } from "../../src/service/provision.ts";
+import { revokeAccess } from "../../src/service/revoke.ts";
+import { iamUserNameFor } from "../../src/service/users.ts";
+import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "./missing-user.ts";
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import { createDynamoUserLocks, LockBusyError } from "../../src/service/user-lock.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 
 let db: LocalDynamo;
 beforeAll(async () => {

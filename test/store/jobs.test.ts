@@ -5,9 +5,9 @@
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import { createStores } from "../../src/store/index.ts";
 import { JobExistsError, JobStore, jobFromImage, jobKey } from "../../src/store/jobs.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
 
 let dynamo: LocalDynamo;
 let now = new Date("2026-11-28T03:00:00.000Z");

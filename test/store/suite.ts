@@ -6,6 +6,15 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  createLocalDynamoClient,
+  createTable,
+  type EngineName,
+  engineInfo,
+  type LocalDynamo,
+  type RunningEngine,
+  startDynamo,
+} from "../../dev/dynamodb.ts";
+import {
   type Actor,
   type ActorKind,
   IllegalTransitionError,
@@ -26,15 +35,6 @@ import { openLockKey, requestKey } from "../../src/store/keys.ts";
 import { collectAll } from "../../src/store/paging.ts";
 import { RequestStore } from "../../src/store/requests.ts";
 import type { AccessRequest, NewRequestInput } from "../../src/store/types.ts";
-import {
-  createLocalDynamoClient,
-  createTable,
-  type EngineName,
-  engineInfo,
-  type LocalDynamo,
-  type RunningEngine,
-  startDynamo,
-} from "../support/dynamodb.ts";
 
 const ADMIN: Actor = { kind: "admin", id: "UADMIN1" };
 const ADMIN2: Actor = { kind: "admin", id: "UADMIN2" };

@@ -1,9 +1,9 @@
 // vitest globalSetup: ONE DynamoDB Local (in memory, telemetry off) for the whole run, instead of a JVM
 // per test file (two cores here). Its endpoint reaches every test file through `provide`/`inject`
-// (test/support/dynamodb-setup.ts puts it where test/support/dynamodb.ts looks); each file makes its own
+// (test/support/dynamodb-setup.ts puts it where dev/dynamodb.ts looks); each file makes its own
 // uniquely named table. Without Java the java-only files are excluded in vitest.config.ts, with a warning.
 import type { TestProject } from "vitest/node";
-import { javaMissingReason, startDynamoDbLocal } from "./dynamodb.ts";
+import { javaMissingReason, startDynamoDbLocal } from "../../dev/dynamodb.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { HttpLambdaResult } from "../src/bot/receiver.ts";
 import { signSlackRequest } from "./slack-signing.ts";
 
 export const FORM = "application/x-www-form-urlencoded";
@@ -151,4 +152,27 @@ export function signedEvent(
   if (opts.format) eventOpts.format = opts.format;
   if (opts.base64 !== undefined) eventOpts.base64 = opts.base64;
   return lambdaEvent(body, headers, eventOpts);
+}
+
+/** A Lambda HTTP answer as a test reads it: status and the parsed JSON body (or its text). */
+export interface Reply {
+  status: number;
+  /** Parsed JSON body, or the raw text. */
+  json: {
+    text?: string;
+    response_type?: string;
+    response_action?: string;
+    errors?: Record<string, string>;
+  } & Record<string, unknown>;
+  raw: HttpLambdaResult;
+}
+
+export function toReply(raw: HttpLambdaResult): Reply {
+  let json: Reply["json"] = {};
+  try {
+    json = raw.body ? JSON.parse(raw.body) : {};
+  } catch {
+    json = { text: raw.body };
+  }
+  return { status: raw.statusCode, json, raw };
 }

@@ -1,5 +1,5 @@
 // Every function runs as itself: seed the local AWS with each Lambda function's role exactly as `cdk
-// synth` writes it (test/support/synthesized-policies.ts, resolved to this run's table, secrets,
+// synth` writes it (dev/synthesized-policies.ts, resolved to this run's table, secrets,
 // instance and location), and the uploaders group with the grants stack's policy. Each function then
 // gets temporary credentials of its own role and SDK clients that sign with them, so a policy change in
 // cdk/ is what the flow tests exercise. DynamoDB goes through the stand-in, which judges it too.
@@ -11,8 +11,8 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
-import { createDocumentClient } from "../../src/store/client.ts";
+import { type AwsClients, createAwsClients, destroyAwsClients } from "../src/aws/clients.ts";
+import { createDocumentClient } from "../src/store/client.ts";
 import type { LocalAws, RoleCredentials } from "./local-aws/index.ts";
 import {
   FUNCTION_CONSTRUCT_IDS,

@@ -8,7 +8,7 @@ when it starts with "accesspoint/" and answers MalformedPolicyDocument for every
 "access-grants/" to that one allow-list (every other S3 ARN with a region is still refused) and then
 runs moto's own server entry point, unchanged, with moto_server's arguments.
 
-Started by test/support/moto.ts with the Python that has moto installed.
+Started by dev/moto.ts with the Python that has moto installed.
 """
 
 import sys
@@ -20,7 +20,7 @@ allowed_with_region = s3_rules.get("valid_starting_values")
 if not isinstance(allowed_with_region, list):
     # moto reorganised its validator: stop loudly instead of serving the unrelaxed check.
     sys.exit(
-        "test/support/moto-server.py: moto.iam.policy_validation has no list "
+        "dev/moto-server.py: moto.iam.policy_validation has no list "
         'SERVICE_TYPE_REGION_INFORMATION_ERROR_ASSOCIATIONS["s3"]["valid_starting_values"] any more; '
         "update the patch for this moto version"
     )

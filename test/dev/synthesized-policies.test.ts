@@ -2,7 +2,6 @@
 // properties the flow tests rely on intact, and the templates synthesized once then read from disk.
 import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { resources } from "../cdk/template-helpers.ts";
 import {
   functionPolicies,
   functionRoles,
@@ -17,7 +16,8 @@ import {
   synthesizedTemplates,
   uploadersGroup,
   uploadersGroupPolicies,
-} from "./synthesized-policies.ts";
+} from "../../dev/synthesized-policies.ts";
+import { resources } from "../../dev/template-helpers.ts";
 
 const ACCOUNT = "123456789012";
 const LOCAL: LocalDeployment = {

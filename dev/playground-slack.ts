@@ -1,8 +1,8 @@
 // Driving the playground as Slack would: signed slash commands and button clicks to the bot's handler,
 // and the admin card a request was announced with. Shared by the flow, contract and bench code.
-import { toReply } from "../bot/harness.ts";
+
 import { PLAYGROUND_DEFAULTS, type Playground } from "./playground.ts";
-import { blockActionBody, signedEvent, slashCommandBody } from "./slack-requests.ts";
+import { blockActionBody, signedEvent, slashCommandBody, toReply } from "./slack-requests.ts";
 
 export interface AdminCard {
   channel: string;

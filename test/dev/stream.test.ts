@@ -1,9 +1,9 @@
 // The local stream stand-in sees the store's transactions the way DynamoDB Streams would: one record per
 // item written, in the transaction's order; a cancelled transaction writes (and records) nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
+import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
-import { type LocalDynamo, startDynamo } from "./dynamodb.ts";
-import { type LocalStream, startLocalStream } from "./stream.ts";
 
 describe("local stream stand-in with transactions", () => {
   let db: LocalDynamo;

@@ -23,18 +23,12 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { App } from "aws-cdk-lib";
-import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
-import {
-  functionNamed,
-  type Json,
-  type Resource,
-  resources,
-  roleOfFunction,
-} from "../cdk/template-helpers.ts";
+import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../cdk/lib/names.ts";
+import { functionNamed, type Json, type Resource, resources, roleOfFunction } from "./template-helpers.ts";
 
-export type { Json } from "../cdk/template-helpers.ts";
+export type { Json } from "./template-helpers.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+const REPO_ROOT = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 const THIS_FILE = fileURLToPath(import.meta.url);
 export const SYNTH_CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "cytoskel-synth");
 
@@ -102,8 +96,8 @@ export async function synthesizeInProcess(
   // Loaded lazily: a cache hit should not pay for importing aws-cdk-lib.
   const [cdk, { buildCytoskelApp }, { readDeployConfig }] = await Promise.all([
     import("aws-cdk-lib"),
-    import("../../cdk/lib/app.ts"),
-    import("../../cdk/lib/config.ts"),
+    import("../cdk/lib/app.ts"),
+    import("../cdk/lib/config.ts"),
   ]);
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")) as { context?: Json };
   const context = { ...cdkJson.context, ...SYNTH_CONTEXT_OVERRIDES };

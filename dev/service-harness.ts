@@ -5,27 +5,19 @@
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
-import { expect } from "vitest";
-import { listGrants } from "../../src/aws/access-grants.ts";
-import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
-import { AccessDeniedError } from "../../src/aws/errors.ts";
-import { getUser } from "../../src/aws/iam-users.ts";
-import { getTarget } from "../../src/config/targets.ts";
-import type { ServiceDeps, ServiceHooks } from "../../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
-import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
-import { iamUserNameFor } from "../../src/service/users.ts";
-import { createStores, type Stores } from "../../src/store/index.ts";
-import type { AccessRequest, NewRequestInput } from "../../src/store/types.ts";
-import { type DeployedRoles, deployRoles, seedUploadersGroup } from "../support/deployed-roles.ts";
-import { type LocalDynamo, startDynamo } from "../support/dynamodb.ts";
-import { type FakeSlack, type SlackCall, startFakeSlack } from "../support/fake-slack.ts";
-import {
-  type LocalAws,
-  type LocalUser,
-  seedAccessGrantsLocation,
-  startLocalAws,
-} from "../support/local-aws/index.ts";
+import { listGrants } from "../src/aws/access-grants.ts";
+import { createIamClient, createS3ControlClient } from "../src/aws/clients.ts";
+import { getTarget } from "../src/config/targets.ts";
+import type { ServiceDeps, ServiceHooks } from "../src/service/deps.ts";
+import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts";
+import { createDynamoUserLocks } from "../src/service/user-lock.ts";
+import { iamUserNameFor } from "../src/service/users.ts";
+import { createStores, type Stores } from "../src/store/index.ts";
+import type { AccessRequest, NewRequestInput } from "../src/store/types.ts";
+import { type DeployedRoles, deployRoles, seedUploadersGroup } from "./deployed-roles.ts";
+import { type LocalDynamo, startDynamo } from "./dynamodb.ts";
+import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.ts";
+import { type LocalAws, type LocalUser, seedAccessGrantsLocation, startLocalAws } from "./local-aws/index.ts";
 
 export const TEAM_ID = "T0CYTOSKEL";
 export const ADMIN_ID = "UADMIN0001";
@@ -178,23 +170,4 @@ export function iamCallsSince(h: Harness, start: number): string[] {
     .slice(start)
     .filter((r) => r.service === "iam")
     .map((r) => `${r.operation}:${r.status}`);
-}
-
-/**
- * What AWS answers a role limited to user/cytoskel/* for GetUser on a user that does not exist: the call
- * can only be judged on user/NAME (a missing user has no path), so it is AccessDenied, not NoSuchEntity.
- * The stand-in (which does not judge the roles' policies) answers the next GetUser so.
- */
-export function denyGetUserLikeAwsOnMissingUser(h: Harness, userName: string): void {
-  h.aws.failNext("GetUser", {
-    code: "AccessDenied",
-    status: 403,
-    message: `User: arn:aws:sts::${h.aws.accountId}:assumed-role/CytoskelBot-ProvisionerRole/fn is not authorized to perform: iam:GetUser on resource: user ${userName} because no identity-based policy allows the iam:GetUser action`,
-  });
-}
-
-/** The fault denyGetUserLikeAwsOnMissingUser injected is still pending (nothing asked GetUser); uses it up. */
-export async function expectGetUserFaultUnused(h: Harness): Promise<void> {
-  const err = await getUser(h.iam, "fault-probe").catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(AccessDeniedError);
 }

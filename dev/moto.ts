@@ -1,6 +1,6 @@
 // Start moto_server (when installed) on a free 127.0.0.1 port, so adapter tests can also run against an
 // AWS imitation we did not write. Returns null when moto_server is not on PATH: callers skip visibly.
-// Where the Python that has moto can be found, moto runs through test/support/moto-server.py, which
+// Where the Python that has moto can be found, moto runs through dev/moto-server.py, which
 // relaxes one check of moto's IAM policy validator so that it accepts S3 Access Grants ARNs (they carry
 // a region) in policies, as IAM does; everything else is moto's own server.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";

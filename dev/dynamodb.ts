@@ -25,9 +25,9 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { quietNodeVersionWarning } from "../../src/aws/clients.ts";
-import { createDocumentClient } from "../../src/store/client.ts";
-import { createTableInput, TABLE_SCHEMA } from "../../src/store/table.ts";
+import { quietNodeVersionWarning } from "../src/aws/clients.ts";
+import { createDocumentClient } from "../src/store/client.ts";
+import { createTableInput, TABLE_SCHEMA } from "../src/store/table.ts";
 
 const require = createRequire(import.meta.url);
 

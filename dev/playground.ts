@@ -12,22 +12,22 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type AwsClients, createAwsClients } from "../../src/aws/clients.ts";
-import type { BotLogger } from "../../src/bot/app.ts";
-import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../../src/bot/config.ts";
-import { createBotHandler } from "../../src/bot/handler.ts";
-import type { HttpLambdaResult, LambdaHttpHandler } from "../../src/bot/receiver.ts";
-import { secretsManagerFetcher } from "../../src/config/secrets.ts";
-import { getTarget } from "../../src/config/targets.ts";
-import { handleProvisionerEvent, type RetryPolicy } from "../../src/provisioner/handler.ts";
-import { createSecretLinkHandler } from "../../src/secret-link/handler.ts";
-import { startSecretLinkServer } from "../../src/secret-link/node-server.ts";
-import { createConsumedNotifier } from "../../src/secret-link/notify.ts";
-import { type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
-import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
-import { createStores, type Stores } from "../../src/store/index.ts";
-import { JobStore } from "../../src/store/jobs.ts";
+import { type AwsClients, createAwsClients } from "../src/aws/clients.ts";
+import type { BotLogger } from "../src/bot/app.ts";
+import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
+import { createBotHandler } from "../src/bot/handler.ts";
+import type { HttpLambdaResult, LambdaHttpHandler } from "../src/bot/receiver.ts";
+import { secretsManagerFetcher } from "../src/config/secrets.ts";
+import { getTarget } from "../src/config/targets.ts";
+import { handleProvisionerEvent, type RetryPolicy } from "../src/provisioner/handler.ts";
+import { createSecretLinkHandler } from "../src/secret-link/handler.ts";
+import { startSecretLinkServer } from "../src/secret-link/node-server.ts";
+import { createConsumedNotifier } from "../src/secret-link/notify.ts";
+import { type ServiceDeps, silentLogger } from "../src/service/deps.ts";
+import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts";
+import { createDynamoUserLocks } from "../src/service/user-lock.ts";
+import { createStores, type Stores } from "../src/store/index.ts";
+import { JobStore } from "../src/store/jobs.ts";
 import {
   type DeployedRoles,
   type DeployOptions,
