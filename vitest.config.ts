@@ -1,39 +1,34 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
-// Every suite that talks to DynamoDB (except the store suite, which runs per engine and skips by
-// itself) uses the run's one shared DynamoDB Local, started by the global setup. It needs Java 17+:
-// without it those files cannot run, so they are left out and named in a warning.
-const needsJava = (() => {
-  const java = spawnSync("java", ["-version"], { stdio: "ignore" });
-  if (!java.error && java.status === 0) return [];
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (
-        entry.name.endsWith(".test.ts") &&
-        /startDynamo\(|harness\.ts"|dev\/playground\.ts"/.test(readFileSync(path, "utf8"))
-      )
-        files.push(path);
-    }
-  };
-  walk("test");
+// Suites that need the run's shared DynamoDB Local (Java 17+; started once by the global setup). They
+// form their own project, which is left out — with a warning naming it — where Java is missing. A new
+// suite that starts DynamoDB Local (startDynamo, the playground, a harness) belongs here.
+const DYNAMODB_LOCAL_SUITES = [
+  "test/aws/authorization.test.ts",
+  "test/bot/{app,flow,lambda,playground,receiver}.test.ts",
+  "test/contract/**/*.test.ts",
+  "test/dev/stream.test.ts",
+  "test/expiry/**/*.test.ts",
+  "test/provisioner/**/*.test.ts",
+  "test/secret-link/{browser,handler,lambda}.test.ts",
+  "test/service/{crash,provision,reissue,revoke,revoke-other-group,user-lock}.test.ts",
+  "test/store/jobs.test.ts",
+  // Runs per engine and skips an engine that is missing; DynamoDB Local is this project's.
+  "test/store/store-dynamodb-local.test.ts",
+];
+
+const java = spawnSync("java", ["-version"], { stdio: "ignore" });
+const hasJava = !java.error && java.status === 0;
+if (!hasJava) {
   console.warn(
-    `[vitest] SKIPPING ${files.length} suites that need DynamoDB Local: java is not installed ` +
-      `(DynamoDB Local needs Java 17+; .ci/run installs default-jre-headless):\n  ${files.join("\n  ")}`,
+    "[vitest] SKIPPING project dynamodb-local (the suites that need DynamoDB Local): java is not installed " +
+      `(DynamoDB Local needs Java 17+; .ci/run installs default-jre-headless):\n  ${DYNAMODB_LOCAL_SUITES.join("\n  ")}`,
   );
-  return files;
-})();
+}
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "cdk/**/*.test.ts"],
-    exclude: ["**/node_modules/**", ...needsJava],
-    globalSetup: ["test/support/dynamodb-global-setup.ts", "test/support/synth-global-setup.ts"],
     setupFiles: ["test/support/dynamodb-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
@@ -41,5 +36,30 @@ export default defineConfig({
     // Two cores here and in CI: more workers only fight over them.
     maxWorkers: 2,
     reporters: ["default"],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          // The CDK synth the role-seeding suites read from its cache (the second project's run hits it).
+          globalSetup: ["test/support/synth-global-setup.ts"],
+          include: ["test/**/*.test.ts", "cdk/**/*.test.ts"],
+          exclude: ["**/node_modules/**", ...DYNAMODB_LOCAL_SUITES],
+        },
+      },
+      ...(hasJava
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: "dynamodb-local",
+                // One DynamoDB Local for the project, its endpoint handed to each file (dynamodb-setup.ts).
+                globalSetup: ["test/support/dynamodb-global-setup.ts", "test/support/synth-global-setup.ts"],
+                include: DYNAMODB_LOCAL_SUITES,
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });
