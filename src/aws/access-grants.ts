@@ -8,8 +8,8 @@ import {
   GetAccessGrantsInstanceCommand,
   GetAccessGrantsLocationCommand,
   type ListAccessGrantEntry,
-  ListAccessGrantsCommand,
-  ListAccessGrantsLocationsCommand,
+  paginateListAccessGrants,
+  paginateListAccessGrantsLocations,
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
 import { AlreadyExistsError, mapAwsError, NoSuchInstanceError } from "./errors.ts";
@@ -116,18 +116,13 @@ export async function listLocations(
   opts: AccountRef & { scope?: string; pageSize?: number },
 ): Promise<GrantLocation[]> {
   const locations: GrantLocation[] = [];
-  let nextToken: string | undefined;
   try {
-    do {
-      const out = await s3control.send(
-        new ListAccessGrantsLocationsCommand({
-          AccountId: opts.accountId,
-          MaxResults: opts.pageSize ?? PAGE_SIZE,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-          ...(opts.scope ? { LocationScope: opts.scope } : {}),
-        }),
-      );
-      for (const l of out.AccessGrantsLocationsList ?? []) {
+    const pages = paginateListAccessGrantsLocations(
+      { client: s3control, pageSize: opts.pageSize ?? PAGE_SIZE },
+      { AccountId: opts.accountId, ...(opts.scope ? { LocationScope: opts.scope } : {}) },
+    );
+    for await (const page of pages) {
+      for (const l of page.AccessGrantsLocationsList ?? []) {
         locations.push({
           id: l.AccessGrantsLocationId ?? "",
           arn: l.AccessGrantsLocationArn ?? "",
@@ -136,8 +131,7 @@ export async function listLocations(
           ...(l.CreatedAt ? { createdAt: l.CreatedAt } : {}),
         });
       }
-      nextToken = out.NextToken || undefined;
-    } while (nextToken);
+    }
   } catch (err) {
     throw mapAwsError(err, { operation: "ListAccessGrantsLocations", accountId: opts.accountId });
   }
@@ -225,22 +219,17 @@ export interface ListGrantsOptions extends AccountRef {
 /** Every grant (all pages), optionally filtered by grantee. */
 export async function listGrants(s3control: S3ControlClient, opts: ListGrantsOptions): Promise<Grant[]> {
   const grants: Grant[] = [];
-  let nextToken: string | undefined;
   try {
-    do {
-      const out = await s3control.send(
-        new ListAccessGrantsCommand({
-          AccountId: opts.accountId,
-          MaxResults: opts.pageSize ?? PAGE_SIZE,
-          ...(nextToken ? { NextToken: nextToken } : {}),
-          ...(opts.granteeArn ? { GranteeType: "IAM", GranteeIdentifier: opts.granteeArn } : {}),
-          ...(opts.permission ? { Permission: opts.permission } : {}),
-          ...(opts.grantScope ? { GrantScope: opts.grantScope } : {}),
-        }),
-      );
-      for (const g of out.AccessGrantsList ?? []) grants.push(toGrant(g));
-      nextToken = out.NextToken || undefined;
-    } while (nextToken);
+    const pages = paginateListAccessGrants(
+      { client: s3control, pageSize: opts.pageSize ?? PAGE_SIZE },
+      {
+        AccountId: opts.accountId,
+        ...(opts.granteeArn ? { GranteeType: "IAM", GranteeIdentifier: opts.granteeArn } : {}),
+        ...(opts.permission ? { Permission: opts.permission } : {}),
+        ...(opts.grantScope ? { GrantScope: opts.grantScope } : {}),
+      },
+    );
+    for await (const page of pages) for (const g of page.AccessGrantsList ?? []) grants.push(toGrant(g));
   } catch (err) {
     throw mapAwsError(err, { operation: "ListAccessGrants", accountId: opts.accountId });
   }

@@ -3,7 +3,7 @@ import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
   type IAMClient,
-  ListAccessKeysCommand,
+  paginateListAccessKeys,
 } from "@aws-sdk/client-iam";
 import { mapAwsError } from "./errors.ts";
 
@@ -38,13 +38,9 @@ export async function createAccessKey(iam: IAMClient, userName: string): Promise
 
 export async function listAccessKeys(iam: IAMClient, userName: string): Promise<AccessKeyInfo[]> {
   const keys: AccessKeyInfo[] = [];
-  let marker: string | undefined;
   try {
-    do {
-      const out = await iam.send(
-        new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      for (const k of out.AccessKeyMetadata ?? []) {
+    for await (const page of paginateListAccessKeys({ client: iam }, { UserName: userName })) {
+      for (const k of page.AccessKeyMetadata ?? []) {
         keys.push({
           userName: k.UserName ?? userName,
           accessKeyId: k.AccessKeyId ?? "",
@@ -52,8 +48,7 @@ export async function listAccessKeys(iam: IAMClient, userName: string): Promise<
           ...(k.CreateDate ? { createdAt: k.CreateDate } : {}),
         });
       }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    }
   } catch (err) {
     throw mapAwsError(err, { operation: "ListAccessKeys", entity: "user", userName });
   }

@@ -15,14 +15,14 @@ import {
   GetPolicyVersionCommand,
   GetUserCommand,
   type IAMClient,
-  ListAttachedUserPoliciesCommand,
-  ListGroupsForUserCommand,
   ListMFADevicesCommand,
   ListSigningCertificatesCommand,
   ListSSHPublicKeysCommand,
-  ListUserPoliciesCommand,
   paginateListAttachedGroupPolicies,
+  paginateListAttachedUserPolicies,
   paginateListGroupPolicies,
+  paginateListGroupsForUser,
+  paginateListUserPolicies,
   paginateListUsers,
   RemoveUserFromGroupCommand,
   type User,
@@ -286,15 +286,10 @@ export async function removeUserFromGroup(
 
 export async function listGroupsForUser(iam: IAMClient, userName: string): Promise<string[]> {
   const groups: string[] = [];
-  let marker: string | undefined;
   try {
-    do {
-      const out = await iam.send(
-        new ListGroupsForUserCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      for (const g of out.Groups ?? []) if (g.GroupName) groups.push(g.GroupName);
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    for await (const page of paginateListGroupsForUser({ client: iam }, { UserName: userName })) {
+      for (const g of page.Groups ?? []) if (g.GroupName) groups.push(g.GroupName);
+    }
   } catch (err) {
     throw mapAwsError(err, { operation: "ListGroupsForUser", entity: "user", userName });
   }
@@ -393,29 +388,23 @@ export async function deleteUserCompletely(
 
   const ctx = { entity: "user", userName } as const;
   try {
-    let marker: string | undefined;
-    do {
-      const out = await iam.send(
-        new ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      for (const policyName of out.PolicyNames ?? []) {
-        await iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: policyName }));
-        report.deletedInlinePolicies.push(policyName);
-      }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
-
-    do {
-      const out = await iam.send(
-        new ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }),
-      );
-      for (const p of out.AttachedPolicies ?? []) {
-        if (!p.PolicyArn) continue;
-        await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: p.PolicyArn }));
-        report.detachedPolicyArns.push(p.PolicyArn);
-      }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker);
+    // Listed in full before deleting: deleting while paging would shift the pages under the marker.
+    const inline: string[] = [];
+    for await (const page of paginateListUserPolicies({ client: iam }, { UserName: userName })) {
+      inline.push(...(page.PolicyNames ?? []));
+    }
+    for (const policyName of inline) {
+      await iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: policyName }));
+      report.deletedInlinePolicies.push(policyName);
+    }
+    const attached: string[] = [];
+    for await (const page of paginateListAttachedUserPolicies({ client: iam }, { UserName: userName })) {
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) attached.push(p.PolicyArn);
+    }
+    for (const policyArn of attached) {
+      await iam.send(new DetachUserPolicyCommand({ UserName: userName, PolicyArn: policyArn }));
+      report.detachedPolicyArns.push(policyArn);
+    }
 
     const mfa = await iam.send(new ListMFADevicesCommand({ UserName: userName }));
     for (const d of mfa.MFADevices ?? []) {
