@@ -11,12 +11,14 @@
  * carries a recorded DM, so the provisioner counts the new key as delivered and reuses it for the
  * next prefix instead of deleting it as "undelivered".
  */
+
 import type { IAMClient } from "@aws-sdk/client-iam";
 import { createAccessKey, deleteAccessKey, listAccessKeys } from "../aws/access-keys.ts";
 import { findUser } from "../aws/iam-users.ts";
 import type { Target } from "../config/targets.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import { type IssuedSecretLink, issueSecretLink, type SecretLinkWriter } from "../secret-link/issue.ts";
+import { collectAll } from "../store/paging.ts";
 import type {
   AccessRequest,
   NewAuditEvent,
@@ -105,13 +107,7 @@ export function reissueLockName(userId: string): string {
 }
 
 async function activeRequests(deps: ReissueDeps, userId: string): Promise<AccessRequest[]> {
-  const listed: AccessRequest[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listActiveByUser(userId, cursor ? { cursor } : {});
-    listed.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
+  const listed = await collectAll((cursor) => deps.store.listActiveByUser(userId, cursor ? { cursor } : {}));
   // The index is eventually consistent: re-read each request before trusting its status.
   const fresh = await Promise.all(listed.map((r) => deps.store.get(r.id)));
   return fresh.filter((r): r is AccessRequest => r?.status === "ACTIVE");
