@@ -10,11 +10,11 @@
 // Local. One JVM per process, shared: under vitest, test/support/dynamodb-global-setup.ts starts it once
 // per run and hands its endpoint to every test file (each file makes its own uniquely named table);
 // scripts (`npm run dev`, `npm run bench`) start it on first use and kill it when the process exits.
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import {
   CreateTableCommand,
@@ -28,6 +28,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { quietNodeVersionWarning } from "../src/aws/clients.ts";
 import { createDocumentClient } from "../src/store/client.ts";
 import { createTableInput, TABLE_SCHEMA } from "../src/store/table.ts";
+import { freePort } from "./ports.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -57,18 +58,6 @@ const DUMMY_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 export function createLocalDynamoClient(endpoint: string): DynamoDBClient {
   quietNodeVersionWarning();
   return new DynamoDBClient({ endpoint, region: "us-east-1", credentials: DUMMY_CREDENTIALS });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---- dynalite (in-process) ----------------------------------------------------------------------

@@ -3,10 +3,11 @@
 // Where the Python that has moto can be found, moto runs through dev/moto-server.py, which
 // relaxes one check of moto's IAM policy validator so that it accepts S3 Access Grants ARNs (they carry
 // a region) in policies, as IAM does; everything else is moto's own server.
+
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
+import { freePort } from "./ports.ts";
 
 const LAUNCHER = join(import.meta.dirname, "moto-server.py");
 
@@ -84,18 +85,6 @@ export function findMotoPython(env: NodeJS.ProcessEnv = process.env): string[] |
     }
   }
   return motoPython ?? undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
