@@ -65,7 +65,7 @@ function envCredentials(opts: AwsClientOptions): AwsClientOptions["credentials"]
 }
 
 /**
- * SDK v3 prints a multi-line "Node >= 22 soon" warning on Node 20 (our dev machines; Lambda runs 22).
+ * SDK v3 prints a multi-line "Node >= 22 soon" warning on Node 20 (our dev machines; Lambda runs 24).
  * It would break the CLI's one-line-on-stderr contract, so it is silenced unless someone set it.
  */
 export function quietNodeVersionWarning(): void {

@@ -4,14 +4,10 @@
  * notification fallback. User-supplied text is escaped before it reaches mrkdwn.
  */
 import type { types } from "@slack/bolt";
+import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { AccessRequest } from "../store/types.ts";
 
-export const APPROVE_ACTION_ID = "cytoskel_approve";
-export const DENY_ACTION_ID = "cytoskel_deny";
-/** Same string as src/service/messages.ts RETRY_ACTION_ID (the provisioner posts that button). */
-export const RETRY_ACTION_ID = "cytoskel_retry";
-/** Same string as src/service/messages.ts EXTEND_ACTION_ID (the expiry reminder's button). */
-export const EXTEND_ACTION_ID = "cytoskel_extend";
+export { APPROVE_ACTION_ID, DENY_ACTION_ID, EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";

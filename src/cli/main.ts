@@ -7,7 +7,7 @@ import { createIamClient, createS3ControlClient, createStsClient } from "../aws/
 import { spawnRunner } from "./commands/up.ts";
 import { runCli } from "./program.ts";
 
-// The SDK's "node >= 22 from 2027" notice would break the one-line stderr contract; Lambda runs 22 already.
+// The SDK's "node >= 22 from 2027" notice would break the one-line stderr contract; Lambda runs 24.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -10,10 +10,9 @@ export interface SlackMessage {
   blocks?: types.KnownBlock[];
 }
 
-/** action_id of the admin "Retry" button on a FAILED request (value = request ID). Bot handles it. */
-export const RETRY_ACTION_ID = "cytoskel_retry";
-/** action_id of the requester's "Request extension" button in an expiry reminder (value = request ID). */
-export const EXTEND_ACTION_ID = "cytoskel_extend";
+import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
+
+export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 
 /** The fields of a request these messages show. */
 export interface RequestSummary {

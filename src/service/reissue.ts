@@ -27,6 +27,7 @@ import type {
   ProgressData,
   ProgressStep,
 } from "../store/types.ts";
+import { personLockName } from "./deps.ts";
 
 export interface ReissueDeps {
   iam: IAMClient;
@@ -101,11 +102,6 @@ export class IamUserGoneError extends NothingToReissueError {
 export const REISSUE_ACTOR = { kind: "system", id: "reissue" } as const;
 export const AUDIT_ACTION_REISSUED = "credentials.reissued";
 
-/** Same name as the service layer's personLockName: one lock per person for every key/grant change. */
-export function reissueLockName(userId: string): string {
-  return `PERSON#${userId}`;
-}
-
 async function activeRequests(deps: ReissueDeps, userId: string): Promise<AccessRequest[]> {
   const listed = await collectAll((cursor) => deps.store.listActiveByUser(userId, cursor ? { cursor } : {}));
   // The index is eventually consistent: re-read each request before trusting its status.
@@ -115,7 +111,7 @@ async function activeRequests(deps: ReissueDeps, userId: string): Promise<Access
 
 export async function reissueCredentials(deps: ReissueDeps, input: ReissueInput): Promise<ReissueResult> {
   const run = () => reissueUnlocked(deps, input);
-  return deps.locks ? deps.locks.withLock(reissueLockName(input.userId), run) : run();
+  return deps.locks ? deps.locks.withLock(personLockName(input.userId), run) : run();
 }
 
 async function reissueUnlocked(deps: ReissueDeps, input: ReissueInput): Promise<ReissueResult> {

@@ -1,0 +1,9 @@
+// The action_ids of cytoskel's Slack buttons, in one place: the bot posts and handles some, the
+// provisioner and the expiry job post others that the bot then handles (value = request ID).
+
+export const APPROVE_ACTION_ID = "cytoskel_approve";
+export const DENY_ACTION_ID = "cytoskel_deny";
+/** The admin "Retry" button on a FAILED request (posted by the provisioner). */
+export const RETRY_ACTION_ID = "cytoskel_retry";
+/** The requester's "Request extension" button in an expiry reminder (posted by the expiry job). */
+export const EXTEND_ACTION_ID = "cytoskel_extend";
