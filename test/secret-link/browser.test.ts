@@ -166,7 +166,8 @@ describe.skipIf(chromiumMissing !== undefined)("secret-link page in headless Chr
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
     const secretCopy = page.locator("dd", { has: secret }).locator("xpath=following-sibling::dd[1]//button");
     await secretCopy.click();
-    await expect(secretCopy.textContent()).resolves.toBe("Copied");
+    // The label changes once the (asynchronous) clipboard write has finished: wait for it.
+    await expect.poll(() => secretCopy.textContent(), { timeout: 5_000 }).toBe("Copied");
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(payload.secretAccessKey);
     await expect(page.getByText(payload.instructions ?? "").isVisible()).resolves.toBe(true);
     // The key left the address bar once it had done its job.
