@@ -119,7 +119,7 @@ export class AdminResolver {
         this.fetchedAt = this.now();
       } catch (err) {
         // Fail closed: without the group we only trust the listed IDs.
-        this.logger.warn("usergroup_lookup_failed", { error: (err as Error).name });
+        this.logger.warn("usergroup_lookup_failed", { error: err });
         return false;
       }
     }
@@ -163,7 +163,7 @@ export function createBotApp(deps: BotAppDeps): App {
   });
 
   app.error(async (err) => {
-    log.error("listener_failed", { error: err.name, code: (err as { code?: string }).code });
+    log.error("listener_failed", { error: err, code: (err as { code?: string }).code });
   });
 
   const guard = async (
@@ -225,7 +225,7 @@ export function createBotApp(deps: BotAppDeps): App {
           ),
         );
       } catch (err) {
-        log.error("command_failed", { command: parsed.command.kind, error: (err as Error).name });
+        log.error("command_failed", { command: parsed.command.kind, error: err });
         await ack(ephemeral(userTextFor(err)));
       }
     },
@@ -268,7 +268,7 @@ export function createBotApp(deps: BotAppDeps): App {
             unfurl_media: false,
           });
         } catch (err) {
-          log.error("admin_card_failed", { requestId: request.id, error: (err as Error).name });
+          log.error("admin_card_failed", { requestId: request.id, error: err });
           return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
         }
         return receiptText(bucket, request);
@@ -308,7 +308,7 @@ export function createBotApp(deps: BotAppDeps): App {
             });
           }
         } catch (err) {
-          log.warn("cancel_notice_failed", { requestId: request.id, error: (err as Error).name });
+          log.warn("cancel_notice_failed", { requestId: request.id, error: err });
         }
         return `Request \`${request.id}\` is cancelled. Nothing was granted.`;
       }
@@ -361,7 +361,7 @@ export function createBotApp(deps: BotAppDeps): App {
     try {
       await client.chat.postEphemeral({ channel, user: body.user.id, text });
     } catch (err) {
-      log.warn("ephemeral_failed", { error: (err as Error).name });
+      log.warn("ephemeral_failed", { error: err });
     }
   };
 
@@ -398,7 +398,7 @@ export function createBotApp(deps: BotAppDeps): App {
       });
     } catch (err) {
       if (!(err instanceof TransitionConflictError)) {
-        log.error("decision_failed", { kind, error: (err as Error).name });
+        log.error("decision_failed", { kind, error: err });
         return tell(client, body, userTextFor(err));
       }
       return tell(client, body, await conflictText(err));
@@ -408,7 +408,7 @@ export function createBotApp(deps: BotAppDeps): App {
       try {
         await client.chat.update({ ...ref, ...cardPayload(decidedCard(bucket, updated)) });
       } catch (err) {
-        log.warn("card_update_failed", { requestId: updated.id, error: (err as Error).name });
+        log.warn("card_update_failed", { requestId: updated.id, error: err });
       }
     }
   };
@@ -434,7 +434,7 @@ export function createBotApp(deps: BotAppDeps): App {
         view: denyModal(value, { id: value.id, ...(ref ?? {}) }),
       });
     } catch (err) {
-      log.warn("deny_modal_failed", { requestId: value.id, error: (err as Error).name });
+      log.warn("deny_modal_failed", { requestId: value.id, error: err });
     }
   });
 
@@ -459,7 +459,7 @@ export function createBotApp(deps: BotAppDeps): App {
         ...(reason ? { reason: reason.slice(0, 500) } : {}),
       });
     } catch (err) {
-      if (!(err instanceof TransitionConflictError)) log.error("deny_failed", { error: (err as Error).name });
+      if (!(err instanceof TransitionConflictError)) log.error("deny_failed", { error: err });
       return fieldError(plainTextFor(err));
     }
     log.info("decided", { requestId: updated.id, to: updated.status, by: actorId });
@@ -469,7 +469,7 @@ export function createBotApp(deps: BotAppDeps): App {
       try {
         await client.chat.update({ ...ref, ...cardPayload(decidedCard(bucket, updated)) });
       } catch (err) {
-        log.warn("card_update_failed", { requestId: updated.id, error: (err as Error).name });
+        log.warn("card_update_failed", { requestId: updated.id, error: err });
       }
     }
   });
@@ -491,7 +491,7 @@ export function createBotApp(deps: BotAppDeps): App {
         ...cardPayload(extensionAskedNote(bucket, request)),
       });
     } catch (err) {
-      log.warn("extension_notice_failed", { requestId: request.id, error: (err as Error).name });
+      log.warn("extension_notice_failed", { requestId: request.id, error: err });
     }
   });
 

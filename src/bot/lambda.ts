@@ -3,8 +3,10 @@
  * once per cold start; importing this module makes no network call (Bolt gets botId/botUserId, so it
  * never calls auth.test).
  */
+
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
 import { secretsManagerFetcher } from "../config/secrets.ts";
+import { logLambdaContext } from "../log.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
 import { JobStore } from "../store/jobs.ts";
@@ -33,6 +35,7 @@ async function init(): Promise<LambdaHttpHandler> {
 
 // Two parameters and a promise: Lambda's Node 24 runtime refuses callback-style handlers.
 export async function handler(event: HttpLambdaEvent, context?: unknown): Promise<HttpLambdaResult> {
+  logLambdaContext(context);
   ready ??= init().catch((err: unknown) => {
     ready = undefined; // let the next invocation try again (e.g. Secrets Manager throttled)
     throw err;

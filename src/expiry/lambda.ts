@@ -4,7 +4,9 @@
  * PENDING_EXPIRY_DAYS. Returns counts only; failures for single people/requests are logged and
  * retried by the next run, so the invocation fails only when nothing could run at all.
  */
+
 import type { Context, ScheduledEvent } from "aws-lambda";
+import { logLambdaContext } from "../log.ts";
 import { type ExpiryReport, runExpiry } from "../service/expiry.ts";
 import { lazyServiceRuntime } from "../service/runtime.ts";
 
@@ -19,8 +21,9 @@ export interface ExpiryResult {
 
 export async function handler(
   _event: ScheduledEvent | Record<string, never>,
-  _context: Context,
+  context: Context,
 ): Promise<ExpiryResult> {
+  logLambdaContext(context);
   const { deps, config } = await runtime.get();
   const report = await runExpiry(deps, config.expiry);
   return {

@@ -67,7 +67,7 @@ export async function handleProvisionerEvent(
         ...(job ? { jobId: job.id } : {}),
         ...(denied ? { requestId: denied.id } : {}),
         sequenceNumber: record.dynamodb?.SequenceNumber,
-        error: (err as Error).name,
+        error: err,
       });
       // Lambda retries from this record on; later records come again with it, so stop here.
       return {
@@ -104,7 +104,7 @@ export async function tellDenied(deps: ServiceDeps, request: AccessRequest): Pro
     if (isRetryable(err)) throw err;
     (deps.log ?? silentLogger).error("provisioner.denied_dm_not_sent", {
       requestId: request.id,
-      error: (err as Error).name,
+      error: err,
     });
   }
 }
@@ -126,7 +126,7 @@ export async function provisionWithRetries(
   const result = await withRetries(() => provisionRequest(deps, requestId), policy, {
     async onAttemptFailed(err, attempt) {
       const reason = describeFailure(err);
-      log.warn("provisioner.attempt_failed", { requestId, attempt, error: (err as Error).name, reason });
+      log.warn("provisioner.attempt_failed", { requestId, attempt, error: err, reason });
       try {
         await deps.store.recordAttempt(requestId, reason);
       } catch {
@@ -179,7 +179,7 @@ export async function markFailed(
     }
   } catch (err) {
     // FAILED is recorded (and listed by `pending`/status); a Slack outage must not hide it in a retry loop.
-    log.error("provisioner.failed_notice_not_sent", { requestId, error: (err as Error).name });
+    log.error("provisioner.failed_notice_not_sent", { requestId, error: err });
   }
   log.error("provisioner.request_failed", { requestId, reason });
   return { outcome: "failed", request: failed, reason };

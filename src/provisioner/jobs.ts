@@ -70,7 +70,7 @@ export async function runJobWithRetries(
         jobId: job.id,
         kind: job.kind,
         attempt,
-        error: (err as Error).name,
+        error: err,
         reason: describeFailure(err),
       });
     },
@@ -98,7 +98,7 @@ export async function runJobWithRetries(
   try {
     await deps.notifier.postAdminChannel(message);
   } catch (err) {
-    log.error("provisioner.job_failed_notice_not_sent", { jobId: job.id, error: (err as Error).name });
+    log.error("provisioner.job_failed_notice_not_sent", { jobId: job.id, error: err });
   }
   await answer(deps, job, message);
   log.error("provisioner.job_failed", { jobId: job.id, kind: job.kind, reason });
@@ -158,7 +158,7 @@ async function runJob(deps: ServiceDeps, job: Job): Promise<string> {
   } catch (err) {
     (deps.log ?? silentLogger).warn("reissue.admin_post_failed", {
       jobId: job.id,
-      error: (err as Error).name,
+      error: err,
     });
   }
   return reissuedAdminPost(summary).text;
@@ -173,7 +173,7 @@ async function answer(deps: ServiceDeps, job: Job, message: SlackMessage): Promi
   } catch (err) {
     (deps.log ?? silentLogger).warn("provisioner.job_answer_failed", {
       jobId: job.id,
-      error: (err as Error).name,
+      error: err,
     });
   }
 }

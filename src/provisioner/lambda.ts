@@ -4,13 +4,16 @@
  * Config is read and clients are made once per cold start (see src/service/runtime.ts for variables);
  * a bad config fails the first invocation with a message naming every bad setting.
  */
+
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { logLambdaContext } from "../log.ts";
 import { lazyServiceRuntime } from "../service/runtime.ts";
 import { handleProvisionerEvent } from "./handler.ts";
 
 const runtime = lazyServiceRuntime();
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+  logLambdaContext(context);
   const { deps, config, locksFor } = await runtime.get();
   // A lock held by an invocation that timed out frees itself when that invocation would have ended.
   const locks = locksFor(context.getRemainingTimeInMillis());

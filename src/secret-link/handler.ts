@@ -154,7 +154,7 @@ export function createSecretLinkHandler(
           consumedAt,
         });
       } catch (err) {
-        logger.error("onConsumed hook failed", { requestId: record.requestId, error: errorName(err) });
+        logger.error("onConsumed hook failed", { requestId: record.requestId, error: err });
       }
     }
     return respond(200, JSON_TYPE, JSON.stringify({ ciphertext: record.ciphertext, iv: record.iv }));
@@ -178,7 +178,7 @@ export function createSecretLinkHandler(
       if (method === "POST") return await reveal(id, req);
       return respond(405, "text/plain; charset=utf-8", "Method not allowed\n", { allow: "GET, HEAD, POST" });
     } catch (err) {
-      logger.error("secret link request failed", { method, error: errorName(err) });
+      logger.error("secret link request failed", { method, error: err });
       return respond(
         503,
         method === "POST" ? JSON_TYPE : "text/plain; charset=utf-8",
@@ -192,8 +192,4 @@ export function createSecretLinkHandler(
 
 function withoutBodyFor(method: string, res: HttpResponse): HttpResponse {
   return method === "HEAD" ? { ...res, body: "" } : res;
-}
-
-function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
 }

@@ -1,12 +1,13 @@
 // Lambda entry for secret links: API Gateway HTTP API (payload format 2.0) and Lambda Function URL
 // events share one shape. Clients, config and the Slack token are set up once per cold start.
+
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { webApi } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
 import type { Env } from "../config/env.ts";
 import { readSlackSecret, secretsManagerFetcher } from "../config/secrets.ts";
-import { jsonLogger } from "../log.ts";
+import { jsonLogger, logLambdaContext } from "../log.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
 import { loadSecretLinkConfig, type SecretLinkConfig } from "./config.ts";
@@ -69,8 +70,9 @@ let ready: Promise<Handle> | undefined;
 
 export async function handler(
   event: APIGatewayProxyEventV2,
-  _context: Context,
+  context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> {
+  logLambdaContext(context);
   ready ??= createHandleFromEnv().catch((err: unknown) => {
     // Let the next invocation retry a failed start (e.g. Secrets Manager throttled).
     ready = undefined;

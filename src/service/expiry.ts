@@ -66,7 +66,7 @@ async function expireActive(deps: ServiceDeps, report: ExpiryReport): Promise<vo
       report.expired.push(...ended);
     } catch (err) {
       report.errors.push({ id: userId, error: (err as Error).name });
-      (deps.log ?? silentLogger).error("expiry.person_failed", { userId, error: (err as Error).name });
+      (deps.log ?? silentLogger).error("expiry.person_failed", { userId, error: err });
     }
   }
 }

@@ -193,7 +193,7 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
         adminActiveMessage(targetSummary(deps), active, { newKey, grantReused }),
       );
     } catch (err) {
-      log.warn("provision.admin_update_failed", { requestId: id, error: (err as Error).name });
+      log.warn("provision.admin_update_failed", { requestId: id, error: err });
     }
   }
   log.info("provision.activated", { requestId: id, newKey, grantReused });

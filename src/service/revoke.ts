@@ -256,7 +256,7 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     await deps.notifier.postAdminChannel(revokedAdminPost(target, summary, why));
   } catch (err) {
     notified = false;
-    log.warn("revoke.notify_failed", { userId: plan.userId, error: (err as Error).name });
+    log.warn("revoke.notify_failed", { userId: plan.userId, error: err });
   }
   for (const r of ended) {
     if (!r.adminMessage) continue;
@@ -266,7 +266,7 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
         adminEndedMessage(target, r, { status: plan.status, actor: plan.actor.id, at: now }),
       );
     } catch (err) {
-      log.warn("revoke.admin_update_failed", { requestId: r.id, error: (err as Error).name });
+      log.warn("revoke.admin_update_failed", { requestId: r.id, error: err });
     }
   }
   log.info("access.removed", {
