@@ -41,8 +41,6 @@ export const SYNTH_CONTEXT_OVERRIDES: Readonly<Record<string, unknown>> = {
   adminChannelId: "C0ADMIN01",
   slackBotId: "B0BOT0001",
   slackBotUserId: "U0BOT0001",
-  // No stack needs its assets bundled: NodejsFunction skips esbuild and points at the source folder.
-  "aws:cdk:bundling-stacks": [],
 };
 
 export interface SynthesizedTemplates {
@@ -55,7 +53,7 @@ export interface SynthesizedTemplates {
 // ---------------------------------------------------------------------------------------------------
 // Synthesis and cache
 
-/** Every file the templates can depend on: cdk/ and src/ (sorted), cdk.json, the lockfile and this file. */
+/** Every file the templates can depend on: cdk/ and src/ (sorted), cdk.json, the lockfile, this file and the app builder. */
 function inputFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -64,7 +62,8 @@ function inputFiles(): string[] {
     });
   const tree = [...walk(join(REPO_ROOT, "cdk")), ...walk(join(REPO_ROOT, "src"))].sort();
   // This file holds the context overrides, so editing it must invalidate the cache too.
-  return [...tree, join(REPO_ROOT, "cdk.json"), join(REPO_ROOT, "package-lock.json"), THIS_FILE];
+  const builder = join(REPO_ROOT, "dev", "cdk-app.ts");
+  return [...tree, join(REPO_ROOT, "cdk.json"), join(REPO_ROOT, "package-lock.json"), THIS_FILE, builder];
 }
 
 export function synthInputHash(): string {
@@ -94,21 +93,13 @@ export async function synthesizeInProcess(
   process.env.CDK_DISABLE_CLI_TELEMETRY = "true";
   process.env.AWS_EC2_METADATA_DISABLED = "true";
   // Loaded lazily: a cache hit should not pay for importing aws-cdk-lib.
-  const [cdk, { buildCytoskelApp }, { readDeployConfig }] = await Promise.all([
-    import("aws-cdk-lib"),
-    import("../cdk/lib/app.ts"),
-    import("../cdk/lib/config.ts"),
-  ]);
-  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")) as { context?: Json };
-  const context = { ...cdkJson.context, ...SYNTH_CONTEXT_OVERRIDES };
+  const { buildAppInProcess } = await import("./cdk-app.ts");
   const outdir = mkdtempSync(join(tmpdir(), "cytoskel-inproc-synth-"));
   try {
     // analyticsReporting off like cdk.json's versionReporting: the templates match what the CLI writes.
-    const app = new cdk.App({ context, outdir, analyticsReporting: false });
-    buildCytoskelApp(
-      app,
-      readDeployConfig((key) => app.node.tryGetContext(key)),
-    );
+    const { app } = buildAppInProcess(SYNTH_CONTEXT_OVERRIDES, {
+      app: { outdir, analyticsReporting: false },
+    });
     options.beforeSynth?.(app);
     // Throws when cdk-nag (a validation plugin) reports an unacknowledged finding.
     const assembly = app.synth();

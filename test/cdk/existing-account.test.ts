@@ -1,15 +1,8 @@
-// The account the original tool set up: the bucket, the Access Grants instance, the location
-// s3://staging-cellpainting-gallery/ and the group staging_cpg_uploaders all exist. Both stacks, in
-// process with Lambda bundling skipped (quick), must then create none of them, and cdk-nag must pass.
-// Also: a bucket encrypted with a customer KMS key (bucketKmsKeyArn).
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { buildCytoskelApp, type CytoskelApp } from "../../cdk/lib/app.ts";
-import { readDeployConfig } from "../../cdk/lib/config.ts";
+import type { CytoskelApp } from "../../cdk/lib/app.ts";
 import { LOCATION_KMS_ACTIONS } from "../../cdk/lib/grants-stack.ts";
+import { buildAppInProcess } from "../../dev/cdk-app.ts";
 import {
   actionsOf,
   documentStatements,
@@ -28,20 +21,8 @@ const LOCATION_ID = "635f1139-1af2-4e43-8131-a4de006eb456";
 const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const INSTANCE_ARN = "arn:<AWS::Partition>:s3:us-east-1:<AWS::AccountId>:access-grants/default";
 
-/** cdk.json's context (its feature flags too), as `cdk synth` would read it. */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "cdk.json"), "utf8")) as { context: Json }
-).context;
-
 function build(context: Record<string, unknown>, opts: { grantsOnly?: boolean } = {}) {
-  const app = new App({
-    context: { ...CDK_JSON_CONTEXT, ...context, "aws:cdk:bundling-stacks": [] },
-  });
-  const built: CytoskelApp = buildCytoskelApp(
-    app,
-    readDeployConfig((key) => app.node.tryGetContext(key)),
-    opts,
-  );
+  const { built } = buildAppInProcess(context, { build: opts });
   const grants = Template.fromStack(built.grants).toJSON() as Json;
   const bot = built.bot ? (Template.fromStack(built.bot).toJSON() as Json) : undefined;
   return { built, grants, bot };

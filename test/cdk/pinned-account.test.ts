@@ -1,10 +1,10 @@
 // Both stacks pinned to an account (`cdk synth -c account=111122223333`, the documented `account`
 // setting), in process with Lambda bundling skipped (quick): cdk-nag finding IDs then carry the literal
 // account, and every acknowledgement must still match its finding or the synth fails.
-import { App } from "aws-cdk-lib";
+import type { App } from "aws-cdk-lib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCytoskelApp, type CytoskelApp } from "../../cdk/lib/app.ts";
-import { readDeployConfig } from "../../cdk/lib/config.ts";
+import type { CytoskelApp } from "../../cdk/lib/app.ts";
+import { buildAppInProcess } from "../../dev/cdk-app.ts";
 import { type Json, resources } from "../../dev/template-helpers.ts";
 
 const ACCOUNT = "111122223333";
@@ -13,18 +13,8 @@ let app: App;
 let built: CytoskelApp;
 
 beforeAll(() => {
-  app = new App({
-    context: {
-      account: ACCOUNT,
-      region: "eu-west-1",
-      // No stack is bundled: the functions' code is not what this checks.
-      "aws:cdk:bundling-stacks": [],
-    },
-  });
-  built = buildCytoskelApp(
-    app,
-    readDeployConfig((key) => app.node.tryGetContext(key)),
-  );
+  // As `cdk synth -c account=… -c region=…` builds it: cdk.json's context under those two settings.
+  ({ app, built } = buildAppInProcess({ account: ACCOUNT, region: "eu-west-1" }));
 });
 
 describe("stacks pinned to an account and region", () => {
