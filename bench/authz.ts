@@ -1,23 +1,20 @@
 // What enforcing IAM in the local stand-ins costs: the bot's ack (slash command and Approve click) and
-// one provisioning, each measured with the function's store and clients signing as its synthesized role
-// through the judging local AWS, beside the same code talking to DynamoDB Local and the stand-in as the
-// account root (nothing judged). Runs are interleaved so machine noise falls on both alike.
+// one provisioning, each built by the function's own factory from its environment and signing as its
+// synthesized role through the judging local AWS, beside the same code signing as the account root
+// (the same hops, nothing judged). Runs are interleaved so machine noise falls on both alike.
 
-import { deployRoles, seedUploadersGroup } from "../dev/deployed-roles.ts";
+import { deployLocally } from "../dev/deployed-roles.ts";
 import { startDynamo } from "../dev/dynamodb.ts";
 import { startFakeSlack } from "../dev/fake-slack.ts";
-import { seedAccessGrantsLocation, startLocalAws } from "../dev/local-aws/index.ts";
+import { startLocalAws } from "../dev/local-aws/index.ts";
 import { blockActionBody, signedEvent, slashCommandBody } from "../dev/slack-requests.ts";
 import { createIamClient, createS3ControlClient } from "../src/aws/clients.ts";
-import { loadBotConfig, resolveBotConfig } from "../src/bot/config.ts";
-import { createBotHandler } from "../src/bot/handler.ts";
+import { createBotHandlerFromEnv } from "../src/bot/lambda.ts";
 import { getTarget } from "../src/config/targets.ts";
 import type { ServiceDeps } from "../src/service/deps.ts";
 import { silentLogger } from "../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts";
 import { provisionRequest } from "../src/service/provision.ts";
-import { createDynamoUserLocks } from "../src/service/user-lock.ts";
-import { createStores } from "../src/store/index.ts";
+import { createServiceRuntime, loadServiceConfig } from "../src/service/runtime.ts";
 import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const ACKS = 300;
@@ -38,53 +35,50 @@ export const section: BenchSection = {
       s3control: createS3ControlClient({ env: local.env }),
     };
     try {
-      const { locationId, instanceArn } = seedAccessGrantsLocation(local, { scope: target.locationScope });
-      const deployment = { tableName: db.tableName, instanceArn, locationId };
-      await seedUploadersGroup(admin.iam, local, deployment);
-      const roles = await deployRoles(local, deployment);
-
-      const config = await resolveBotConfig(
-        loadBotConfig({
-          SLACK_SIGNING_SECRET: SECRET,
-          SLACK_BOT_TOKEN: "xoxb-bench-authz",
-          SLACK_API_URL: slack.apiUrl,
-          SLACK_BOT_ID: "BBENCHAZ",
-          SLACK_BOT_USER_ID: "UBENCHAZBOT",
-          ADMIN_USER_IDS: ADMIN,
-          ADMIN_CHANNEL_ID: "CBENCHAZ",
-          TABLE_NAME: db.tableName,
-          AWS_REGION: "us-east-1",
-        }),
-      );
-      const bot = (doc: typeof db.doc) =>
-        createBotHandler({
-          config,
-          store: createStores({ client: doc, tableName: db.tableName }).requests,
-          clientOptions: { retryConfig: { retries: 0 } },
-          logger: silentLogger,
-          receiverLogger: silentLogger,
-        });
-      const handlers = { root: bot(db.doc), enforced: bot(roles.doc("bot")) };
-      const web = createWebClient({ token: "xoxb-bench-authz", slackApiUrl: slack.apiUrl, retries: 0 });
-      const deps = (as: "root" | "enforced"): ServiceDeps => {
-        const doc = as === "root" ? db.doc : roles.doc("provisioner");
-        const stores = createStores({ client: doc, tableName: db.tableName });
-        const clients = as === "root" ? admin : roles.aws("provisioner");
-        return {
-          store: stores.requests,
-          secrets: stores.secrets,
-          iam: clients.iam,
-          s3control: clients.s3control,
-          accountId: local.accountId,
-          target,
-          locationId,
-          notifier: createSlackNotifier(web, { adminChannelId: "CBENCHAZ" }),
-          locks: createDynamoUserLocks({ doc, tableName: db.tableName }),
-          secretLinkBaseUrl: "http://127.0.0.1:9/links",
-          log: silentLogger,
-        };
+      const deployed = await deployLocally(local, admin.iam, {
+        tableName: db.tableName,
+        locationScope: target.locationScope,
+        slack: { signingSecret: SECRET, botToken: "xoxb-bench-authz" },
+      });
+      const { roles, locationId } = deployed;
+      // Each function as its Lambda entry builds it, from the environment it gets: its role's (judged),
+      // or the account root's (the stand-in's admin key: unjudged), with the same settings.
+      const common = {
+        TABLE_NAME: db.tableName,
+        SLACK_BOT_TOKEN_ARN: deployed.secrets.botTokenArn,
+        SLACK_API_URL: slack.apiUrl,
+        SLACK_MAX_RETRIES: "0",
+        AWS_REGION: "us-east-1",
       };
-      const serviceDeps = { root: deps("root"), enforced: deps("enforced") };
+      const envAs = (m: "root" | "enforced", fn: "bot" | "provisioner") =>
+        m === "root" ? local.env : roles.functions[fn].env;
+      const bot = (m: "root" | "enforced") =>
+        createBotHandlerFromEnv(
+          {
+            ...envAs(m, "bot"),
+            ...common,
+            SLACK_SIGNING_SECRET_ARN: deployed.secrets.signingSecretArn,
+            SLACK_BOT_ID: "BBENCHAZ",
+            SLACK_BOT_USER_ID: "UBENCHAZBOT",
+            ADMIN_USER_IDS: ADMIN,
+            ADMIN_CHANNEL_ID: "CBENCHAZ",
+          },
+          { logger: silentLogger, receiverLogger: silentLogger },
+        );
+      const handlers = { root: bot("root"), enforced: bot("enforced") };
+      const deps = async (m: "root" | "enforced"): Promise<ServiceDeps> => {
+        const env = {
+          ...envAs(m, "provisioner"),
+          ...common,
+          ADMIN_CHANNEL_ID: "CBENCHAZ",
+          SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
+          ACCESS_GRANTS_LOCATION_ID: locationId,
+          AWS_ACCOUNT_ID: local.accountId,
+        };
+        const runtime = await createServiceRuntime(loadServiceConfig(env), env);
+        return { ...(await runtime.deps()), log: silentLogger };
+      };
+      const serviceDeps = { root: await deps("root"), enforced: await deps("enforced") };
       const modes = ["root", "enforced"] as const;
       const ms = {
         file: { root: [] as number[], enforced: [] as number[] },

@@ -13,7 +13,7 @@ import {
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../src/aws/clients.ts";
 import { createDocumentClient } from "../src/store/client.ts";
-import type { LocalAws, RoleCredentials } from "./local-aws/index.ts";
+import { type LocalAws, type RoleCredentials, seedAccessGrantsLocation } from "./local-aws/index.ts";
 import {
   FUNCTION_CONSTRUCT_IDS,
   type FunctionName,
@@ -156,4 +156,64 @@ export async function deployRoles(local: LocalAws, opts: DeployOptions): Promise
       docs.clear();
     },
   };
+}
+
+/** What `cdk deploy` leaves in an account, seeded into a local AWS: see deployLocally. */
+export interface LocalDeploymentResult {
+  locationId: string;
+  instanceArn: string;
+  /** The Slack secrets' ARNs in the stand-in's Secrets Manager. */
+  secrets: { signingSecretArn: string; botTokenArn: string };
+  roles: DeployedRoles;
+}
+
+/**
+ * Everything the two stacks create, in a local AWS: the Access Grants instance and the bucket's
+ * location, the Slack secrets (in Secrets Manager, under `secretPrefix`), the uploaders group with its
+ * synthesized policy (made by `admin`, the account root) and each function's synthesized role. The
+ * playground, the service suites, the bench and the CLI account all start from here.
+ */
+export async function deployLocally(
+  local: LocalAws,
+  admin: IAMClient,
+  opts: {
+    tableName: string;
+    region?: string;
+    locationScope?: string;
+    bucketName?: string;
+    uploadersGroupName?: string;
+    /** Secret values to seed; a suite that reads none gets placeholders no policy can name wrongly. */
+    slack?: { signingSecret?: string; botToken?: string };
+    secretPrefix?: string;
+  },
+): Promise<LocalDeploymentResult> {
+  const region = opts.region ?? "us-east-1";
+  const { locationId, instanceArn } = seedAccessGrantsLocation(local, {
+    region,
+    ...(opts.locationScope ? { scope: opts.locationScope } : {}),
+  });
+  const prefix = opts.secretPrefix ?? "cytoskel";
+  const secrets = {
+    signingSecretArn: local.putSecret(
+      `${prefix}/slack-signing-secret`,
+      opts.slack?.signingSecret ?? "unused",
+      {
+        region,
+      },
+    ),
+    botTokenArn: local.putSecret(`${prefix}/slack-bot-token`, opts.slack?.botToken ?? "xoxb-unused", {
+      region,
+    }),
+  };
+  const deployment: DeployOptions = {
+    tableName: opts.tableName,
+    instanceArn,
+    locationId,
+    region,
+    secrets,
+    ...(opts.bucketName ? { bucketName: opts.bucketName } : {}),
+    ...(opts.uploadersGroupName ? { uploadersGroupName: opts.uploadersGroupName } : {}),
+  };
+  await seedUploadersGroup(admin, local, deployment);
+  return { locationId, instanceArn, secrets, roles: await deployRoles(local, deployment) };
 }

@@ -1,44 +1,42 @@
 /**
- * Everything cytoskel needs, on one machine, wired like production: DynamoDB (the process's shared
+ * Everything cytoskel needs, on one machine, deployed like production: DynamoDB (the process's shared
  * DynamoDB Local — Java 17+ — since the store writes with transactions) with the real table, the local
- * AWS stand-in (seeded with the Access Grants instance, the bucket's location, the uploaders group, the
- * Slack secrets and each function's synthesized role), the fake Slack Web API, the secret-link server,
- * the provisioner fed by the local stream stand-in, and the bot's Lambda handler behind a small
- * node:http server on 127.0.0.1. Every function runs as itself: the bot, the provisioner and the
- * secret-link handler sign their AWS calls (DynamoDB included, served through the stand-in, which
- * judges them) with their own role's session, so a call cdk/ does not allow fails here as on AWS.
- * `stores` and `aws` are the admin's (the account root), for tests and scripts to seed and inspect.
- * Used by `npm run dev`, the end-to-end flow test and the benchmark.
+ * AWS stand-in seeded with what the stacks create (dev/deployed-roles.ts: deployLocally), the fake
+ * Slack Web API, and the four functions built by their Lambda entries' own factories
+ * (createBotHandlerFromEnv, createProvisionerHandlerFromEnv, createExpiryHandlerFromEnv,
+ * createSecretLinkHandleFromEnv) from the environment each would get in Lambda: its role's session
+ * credentials, the stand-ins' endpoints and the settings cdk/ gives it. Only the transports are the
+ * playground's: node:http servers on 127.0.0.1 for the bot and the secret link, and the local stream
+ * stand-in feeding the provisioner. Every function signs its AWS calls (DynamoDB included) as its own
+ * role, so a call cdk/ does not allow fails here as on AWS. `stores` and `aws` are the admin's (the
+ * account root), for tests and scripts to seed and inspect. Used by `npm run dev`, the end-to-end flow
+ * test and the benchmark.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type AwsClients, createAwsClients } from "../src/aws/clients.ts";
 import type { BotLogger } from "../src/bot/app.ts";
-import { loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
-import { createBotHandler } from "../src/bot/handler.ts";
+import { type BOT_ENV, loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
+import { createBotHandlerFromEnv } from "../src/bot/lambda.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../src/bot/receiver.ts";
-import { secretsManagerFetcher } from "../src/config/secrets.ts";
+import type { EnvOf } from "../src/config/env.ts";
 import { getTarget } from "../src/config/targets.ts";
-import { handleProvisionerEvent, type RetryPolicy } from "../src/provisioner/handler.ts";
-import { createSecretLinkHandler } from "../src/secret-link/handler.ts";
+import { createExpiryHandlerFromEnv, type ExpiryHandler } from "../src/expiry/lambda.ts";
+import { createProvisionerHandlerFromEnv } from "../src/provisioner/lambda.ts";
+import { secretsManagerFetcher } from "../src/runtime/secrets.ts";
+import type { SECRET_LINK_ENV } from "../src/secret-link/config.ts";
+import type { HttpRequest, HttpResponse } from "../src/secret-link/handler.ts";
+import { createSecretLinkHandleFromEnv } from "../src/secret-link/lambda.ts";
 import { startSecretLinkServer } from "../src/secret-link/node-server.ts";
-import { createConsumedNotifier } from "../src/secret-link/notify.ts";
-import { type ServiceDeps, silentLogger } from "../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts";
-import { createDynamoUserLocks } from "../src/service/user-lock.ts";
+import { silentLogger } from "../src/service/deps.ts";
+import type { SERVICE_ENV } from "../src/service/runtime.ts";
 import { createStores, type Stores } from "../src/store/index.ts";
 import { JobStore } from "../src/store/jobs.ts";
-import {
-  type DeployedRoles,
-  type DeployOptions,
-  deployRoles,
-  FUNCTION_NAMES,
-  type FunctionName,
-  seedUploadersGroup,
-} from "./deployed-roles.ts";
+import { type DeployedRoles, deployLocally, FUNCTION_NAMES, type FunctionName } from "./deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "./dynamodb.ts";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.ts";
-import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "./local-aws/index.ts";
+import { lambdaContext } from "./lambda-context.ts";
+import { type LocalAws, startLocalAws } from "./local-aws/index.ts";
 import { lambdaEvent } from "./slack-requests.ts";
 import { type LocalStream, startLocalStream } from "./stream.ts";
 
@@ -63,8 +61,8 @@ export interface PlaygroundOptions {
   /** Extra admins (besides PLAYGROUND_DEFAULTS.adminUserId). */
   adminUserIds?: string[];
   onSlackCall?: (call: SlackCall) => void;
-  /** Provisioner retry policy (tests shorten the backoff). */
-  retry?: RetryPolicy;
+  /** The provisioner's in-process tries (PROVISION_MAX_ATTEMPTS / PROVISION_BACKOFF_MS; tests shorten them). */
+  retry?: { maxAttempts?: number; backoffMs?: number };
   logger?: BotLogger;
   quiet?: boolean;
   /** Talk to a real Slack workspace instead of the fake (Socket Mode in `npm run dev`). */
@@ -90,11 +88,12 @@ export interface Playground {
   stores: Stores;
   stream: LocalStream;
   config: ResolvedBotConfig;
-  /** The provisioner's deps: its role's IAM / S3 Control clients, stores, locks and job store. */
-  serviceDeps: ServiceDeps;
   /** Admin jobs (revoke / reissue) the bot queues (as the bot's role) and the provisioner runs from the stream. */
   jobs: JobStore;
+  /** The bot function, built by its Lambda entry's factory from its environment (as on a cold start). */
   handler: LambdaHttpHandler;
+  /** The expiry function, built the same way; `clock` runs the sweep at another time. */
+  expiry(clock?: () => Date): ExpiryHandler;
   locationId: string;
   /** Each function's synthesized role as seeded in `localAws`, with clients signing as it. */
   roles: DeployedRoles;
@@ -114,7 +113,6 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   const dynamo = await startDynamo({ tableName: "cytoskel-playground" });
   // DynamoDB goes through the local AWS, which judges each call by the caller's role.
   const localAws = await startLocalAws({ dynamodbEndpoint: dynamo.endpoint, region: target.region });
-  const seeded = seedAccessGrantsLocation(localAws, { scope: target.locationScope, region: target.region });
   // The admin's (root) clients: seeding and inspecting, never the functions.
   const aws = createAwsClients({ env: localAws.env, region: target.region });
 
@@ -122,27 +120,15 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   const botToken = real?.botToken ?? d.botToken;
   const adminChannelId = real?.adminChannelId ?? d.adminChannelId;
   const adminUserIds = real?.adminUserIds ?? [d.adminUserId, ...(opts.adminUserIds ?? [])];
-  // The Slack secrets live in (local) Secrets Manager, as deployed; the roles' policies name them.
-  const secrets = {
-    signingSecretArn: localAws.putSecret("cytoskel-playground/slack-signing-secret", d.signingSecret, {
-      region: target.region,
-    }),
-    botTokenArn: localAws.putSecret("cytoskel-playground/slack-bot-token", botToken, {
-      region: target.region,
-    }),
-  };
-  // What the grants stack creates in a real account, then each function's synthesized role.
-  const deployment: DeployOptions = {
+  // What the two stacks create; the Slack secrets live in (local) Secrets Manager, as deployed.
+  const deployed = await deployLocally(localAws, aws.iam, {
     tableName: dynamo.tableName,
-    instanceArn: seeded.instanceArn,
-    locationId: seeded.locationId,
-    bucketName: target.bucket,
-    uploadersGroupName: target.uploadersGroup,
     region: target.region,
-    secrets,
-  };
-  await seedUploadersGroup(aws.iam, localAws, deployment);
-  const roles = await deployRoles(localAws, deployment);
+    locationScope: target.locationScope,
+    slack: { signingSecret: d.signingSecret, botToken },
+    secretPrefix: "cytoskel-playground",
+  });
+  const { roles, locationId } = deployed;
 
   const slack = await startFakeSlack({
     port: opts.slackPort ?? 0,
@@ -153,91 +139,71 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   });
   const slackApiUrl = real?.apiUrl ?? slack.apiUrl;
   const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
-  const webClient = createWebClient({ token: botToken, slackApiUrl, retries: real ? 2 : 0 });
 
-  // The secret-link function: reads and consumes secrets, appends the audit event, as its own role.
-  const linkStores = createStores({ client: roles.doc("secretLink"), tableName: dynamo.tableName });
-  const secretLink = await startSecretLinkServer(
-    createSecretLinkHandler({
-      secrets: linkStores.secrets,
-      onConsumed: createConsumedNotifier({ slack: webClient, audit: linkStores.audit }),
-    }),
-    { port: opts.secretLinkPort ?? 0 },
-  );
-
-  // The provisioner, as its own role: stores, locks and jobs on its DynamoDB client, IAM / S3 Control.
-  const provisionerDoc = roles.doc("provisioner");
-  const provisionerStores = createStores({ client: provisionerDoc, tableName: dynamo.tableName });
-  const provisionerClients = roles.aws("provisioner");
-  const serviceDeps: ServiceDeps = {
-    store: provisionerStores.requests,
-    secrets: provisionerStores.secrets,
-    iam: provisionerClients.iam,
-    s3control: provisionerClients.s3control,
-    accountId: localAws.accountId,
-    target,
-    locationId: seeded.locationId,
-    notifier: createSlackNotifier(webClient, { adminChannelId }),
-    locks: createDynamoUserLocks({ doc: provisionerDoc, tableName: dynamo.tableName }),
-    jobs: new JobStore({ client: provisionerDoc, tableName: dynamo.tableName }),
-    secretLinkBaseUrl: secretLink.url,
-    log: silentLogger,
-  };
-
-  // The provisioner Lambda, fed the same stream records Lambda would deliver: every write to the table
-  // (the admin's seeding, the bot's and the provisioner's own) becomes a record. The secret-link
-  // function's writes (consumed secrets, audit events) never trigger the provisioner, so are not captured.
-  const stream = startLocalStream({
-    client: dynamo.client,
-    tableName: dynamo.tableName,
-    onRecords: (event) => handleProvisionerEvent(serviceDeps, event, opts.retry ?? { backoffMs: 200 }),
-    ...(opts.quiet ? { onWarning: () => {} } : {}),
+  // The secret-link function behind a node:http server; its handle is made once the environments
+  // (which name the server's own URL) are known.
+  let linkHandle: (req: HttpRequest) => Promise<HttpResponse> = async () => ({
+    status: 503,
+    headers: {},
+    body: "",
   });
-  stream.attach(roles.aws("bot").dynamodb);
-  stream.attach(provisionerClients.dynamodb);
+  const secretLink = await startSecretLinkServer((req) => linkHandle(req), {
+    port: opts.secretLinkPort ?? 0,
+  });
 
   const envs = functionEnvs(roles, {
     common: {
       TABLE_NAME: dynamo.tableName,
-      SLACK_BOT_TOKEN_ARN: secrets.botTokenArn,
+      SLACK_BOT_TOKEN_ARN: deployed.secrets.botTokenArn,
       SLACK_API_URL: slackApiUrl,
-      ADMIN_CHANNEL_ID: adminChannelId,
+      // The fake Slack never fails unless a test makes it; a real workspace gets the default.
+      ...(real ? {} : { SLACK_MAX_RETRIES: "0" }),
       AWS_REGION: target.region,
     },
     bot: {
-      SLACK_SIGNING_SECRET_ARN: secrets.signingSecretArn,
+      SLACK_SIGNING_SECRET_ARN: deployed.secrets.signingSecretArn,
       SLACK_BOT_ID: real?.botId ?? d.botId,
       SLACK_BOT_USER_ID: real?.botUserId ?? d.botUserId,
       ADMIN_USER_IDS: adminUserIds.join(","),
-      ACCESS_GRANTS_LOCATION_ID: seeded.locationId,
+      ADMIN_CHANNEL_ID: adminChannelId,
       BUCKET: target.bucket,
     },
     service: {
+      ADMIN_CHANNEL_ID: adminChannelId,
       AWS_ACCOUNT_ID: localAws.accountId,
       BUCKET: target.bucket,
-      ACCESS_GRANTS_LOCATION_ID: seeded.locationId,
+      ACCESS_GRANTS_LOCATION_ID: locationId,
       UPLOADERS_GROUP: target.uploadersGroup,
       IAM_PATH: target.iamPath,
       SECRET_LINK_BASE_URL: secretLink.url,
+      PROVISION_BACKOFF_MS: String(opts.retry?.backoffMs ?? 200),
+      ...(opts.retry?.maxAttempts ? { PROVISION_MAX_ATTEMPTS: String(opts.retry.maxAttempts) } : {}),
     },
+    secretLink: {},
+  });
+  linkHandle = createSecretLinkHandleFromEnv(envs.secretLink);
+
+  // The provisioner Lambda, fed the stream records Lambda would deliver: every write the local AWS
+  // forwards (any function's) becomes a record, and so does the admin's seeding (straight to the engine).
+  const provisioner = createProvisionerHandlerFromEnv(envs.provisioner, { log: silentLogger });
+  const stream = startLocalStream({
+    client: dynamo.client,
+    tableName: dynamo.tableName,
+    localAws,
+    onRecords: (event) => provisioner(event, lambdaContext("provisioner", PROVISIONER_TIMEOUT_MS)),
+    ...(opts.quiet ? { onWarning: () => {} } : {}),
   });
 
-  // The bot reads its Slack secrets from Secrets Manager as its role, like its Lambda's cold start.
+  const logger = opts.logger ?? silentLogger;
+  const handler = createBotHandlerFromEnv(envs.bot, {
+    logger,
+    receiverLogger: opts.quiet ? silentLogger : { info() {}, warn: console.warn, error: console.error },
+  });
+  // The bot's config as its cold start reads it (with its role), for scripts that print or reuse it.
   const config = await resolveBotConfig(
     loadBotConfig(envs.bot),
     secretsManagerFetcher(roles.aws("bot").secretsManager),
   );
-  const botDoc = roles.doc("bot");
-  const jobs = new JobStore({ client: botDoc, tableName: dynamo.tableName });
-  const logger = opts.logger ?? silentLogger;
-  const handler = createBotHandler({
-    config,
-    store: createStores({ client: botDoc, tableName: dynamo.tableName }).requests,
-    clientOptions: { retryConfig: { retries: 0 } },
-    jobs,
-    logger,
-    receiverLogger: opts.quiet ? silentLogger : { info() {}, warn: console.warn, error: console.error },
-  });
   const bot = await serveHandler(handler, opts.botPort ?? 0);
 
   return {
@@ -250,10 +216,11 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     stores,
     stream,
     config,
-    serviceDeps,
-    jobs,
+    jobs: new JobStore({ client: roles.doc("bot"), tableName: dynamo.tableName }),
     handler,
-    locationId: seeded.locationId,
+    expiry: (clock) =>
+      createExpiryHandlerFromEnv(envs.expiry, { log: silentLogger, ...(clock ? { clock } : {}) }),
+    locationId,
     roles,
     functionEnv: (fn) => ({ ...envs[fn] }),
     stop: async () => {
@@ -272,24 +239,32 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   };
 }
 
-/** Each function's Lambda environment: its role's env, the settings all get, and its own (as in cdk/). */
+/** The provisioner's timeout in cdk/ (its locks' lease follows the time an invocation has left). */
+const PROVISIONER_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Each function's Lambda environment: its role's env (credentials, the stand-ins' endpoints), the
+ * settings all get, and its own — typed by each loader's contract, as cdk/ fills them in.
+ */
 function functionEnvs(
   roles: DeployedRoles,
   settings: {
-    common: Record<string, string>;
-    bot: Record<string, string>;
-    /** What src/service/runtime.ts reads (provisioner and expiry job). */
-    service: Record<string, string>;
+    common: EnvOf<typeof SECRET_LINK_ENV>;
+    bot: EnvOf<typeof BOT_ENV>;
+    service: EnvOf<typeof SERVICE_ENV>;
+    secretLink: EnvOf<typeof SECRET_LINK_ENV>;
   },
 ): Record<FunctionName, Record<string, string>> {
-  const own: Record<FunctionName, Record<string, string>> = {
+  const own: Record<FunctionName, Record<string, string | undefined>> = {
     bot: settings.bot,
     provisioner: settings.service,
-    secretLink: {},
+    secretLink: settings.secretLink,
     expiry: settings.service,
   };
+  const defined = (env: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   return Object.fromEntries(
-    FUNCTION_NAMES.map((fn) => [fn, { ...roles.functions[fn].env, ...settings.common, ...own[fn] }]),
+    FUNCTION_NAMES.map((fn) => [fn, defined({ ...roles.functions[fn].env, ...settings.common, ...own[fn] })]),
   ) as Record<FunctionName, Record<string, string>>;
 }
 

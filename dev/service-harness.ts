@@ -1,23 +1,28 @@
 /**
- * Shared set-up for the service, provisioner and expiry suites: real SDK clients against the local AWS
- * stand-in, the store on DynamoDB Local, and a WebClient posting to the fake Slack API. One per
- * test file (beforeAll); tests keep apart by using fresh Slack user IDs.
+ * Shared set-up for the service, provisioner and expiry suites: what the stacks deploy, seeded into
+ * the local AWS stand-in (dev/deployed-roles.ts: deployLocally), the store on DynamoDB Local, and
+ * the fake Slack API. `deps()` are the service deps the provisioner's (or the expiry job's) Lambda
+ * entry builds (src/service/runtime.ts) from the environment that function gets, signing as its
+ * synthesized role; a suite overrides only what it steers (hooks, clock). One per test file
+ * (beforeAll); tests keep apart by using fresh Slack user IDs.
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import { listGrants } from "../src/aws/access-grants.ts";
-import { createIamClient, createS3ControlClient } from "../src/aws/clients.ts";
+import { createIamClient, createS3ControlClient, destroyAwsClients } from "../src/aws/clients.ts";
+import type { EnvOf } from "../src/config/env.ts";
 import { getTarget } from "../src/config/targets.ts";
-import type { ServiceDeps, ServiceHooks } from "../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../src/service/notifier.ts";
+import { type ServiceDeps, type ServiceHooks, silentLogger } from "../src/service/deps.ts";
+import { createServiceRuntime, loadServiceConfig, type SERVICE_ENV } from "../src/service/runtime.ts";
 import { createDynamoUserLocks } from "../src/service/user-lock.ts";
 import { iamUserNameFor } from "../src/service/users.ts";
+import { createDocumentClient } from "../src/store/client.ts";
 import { createStores, type Stores } from "../src/store/index.ts";
 import type { AccessRequest, NewRequestInput } from "../src/store/types.ts";
-import { type DeployedRoles, deployRoles, seedUploadersGroup } from "./deployed-roles.ts";
+import { type DeployedRoles, deployLocally } from "./deployed-roles.ts";
 import { type LocalDynamo, startDynamo } from "./dynamodb.ts";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.ts";
-import { type LocalAws, type LocalUser, seedAccessGrantsLocation, startLocalAws } from "./local-aws/index.ts";
+import { type LocalAws, type LocalUser, startLocalAws } from "./local-aws/index.ts";
 
 export const TEAM_ID = "T0CYTOSKEL";
 export const ADMIN_ID = "UADMIN0001";
@@ -74,38 +79,47 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
   // The admin's clients (root): seeding and inspecting, never the code under test.
   const iam = createIamClient({ env: aws.env });
   const s3control = createS3ControlClient({ env: aws.env });
-  const { locationId, instanceArn } = seedAccessGrantsLocation(aws, { scope: TARGET.locationScope });
-  // What the grants stack creates in a real account, then each function's synthesized role.
-  // The bot token in (local) Secrets Manager, as deployed: the roles' policies name it.
-  const botTokenArn = aws.putSecret("cytoskel/slack-bot-token", "xoxb-test-token");
-  const deployment = { tableName: dynamo.tableName, instanceArn, locationId, secrets: { botTokenArn } };
-  await seedUploadersGroup(iam, aws, deployment);
-  const roles = await deployRoles(aws, deployment);
+  // What the stacks create in a real account (the bot token in local Secrets Manager, as deployed).
+  const deployed = await deployLocally(aws, iam, {
+    tableName: dynamo.tableName,
+    locationScope: TARGET.locationScope,
+    slack: { botToken: "xoxb-test-token" },
+  });
+  const { roles, locationId } = deployed;
   const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
-  const web = createWebClient({ token: "xoxb-test-token", slackApiUrl: slack.apiUrl, retries: 0 });
-  const notifier = createSlackNotifier(web, { adminChannelId: ADMIN_CHANNEL });
-  const asRole = (role: ServiceRole) => {
-    const doc = roles.doc(role);
-    const roleStores = createStores({ client: doc, tableName: dynamo.tableName });
-    const locks = createDynamoUserLocks({ doc, tableName: dynamo.tableName, waitMs: 20_000 });
-    return { stores: roleStores, locks, clients: roles.aws(role) };
+  // The service code's deps as the provisioner's (or the expiry job's) Lambda entry builds them, from
+  // the environment that function gets.
+  const runtimeOf = async (role: ServiceRole) => {
+    const env = {
+      ...roles.functions[role].env,
+      TABLE_NAME: dynamo.tableName,
+      ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
+      SLACK_BOT_TOKEN_ARN: deployed.secrets.botTokenArn,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_MAX_RETRIES: "0",
+      SECRET_LINK_BASE_URL: SECRET_LINK_BASE,
+      ACCESS_GRANTS_LOCATION_ID: locationId,
+      AWS_ACCOUNT_ID: aws.accountId,
+    } satisfies EnvOf<typeof SERVICE_ENV> & Record<string, string>;
+    const runtime = await createServiceRuntime(loadServiceConfig(env), env);
+    const doc = createDocumentClient(runtime.clients.dynamodb);
+    return {
+      runtime,
+      base: await runtime.deps(),
+      // A longer lock wait than Lambda's: these suites race several provisionings on a busy machine.
+      locks: createDynamoUserLocks({ doc, tableName: dynamo.tableName, waitMs: 20_000 }),
+    };
   };
-  const runAs = { provisioner: asRole("provisioner"), expiry: asRole("expiry") };
+  const runAs = { provisioner: await runtimeOf("provisioner"), expiry: await runtimeOf("expiry") };
 
   const deps = (overrides: Partial<ServiceDeps> = {}, as: ServiceRole = "provisioner"): ServiceDeps => ({
-    store: runAs[as].stores.requests,
-    secrets: runAs[as].stores.secrets,
-    iam: runAs[as].clients.iam,
-    s3control: runAs[as].clients.s3control,
-    accountId: aws.accountId,
-    target: TARGET,
-    locationId,
-    notifier,
+    ...runAs[as].base,
     locks: runAs[as].locks,
-    secretLinkBaseUrl: SECRET_LINK_BASE,
+    log: silentLogger,
     ...(opts.hooks ? { hooks: opts.hooks } : {}),
     ...overrides,
   });
+  const botTokenArn = deployed.secrets.botTokenArn;
 
   // The stand-in keys users by lower-cased name (IAM names are case-insensitive).
   const userState = (userId: string) =>
@@ -157,6 +171,7 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
     },
     async stop() {
       roles.close();
+      for (const { runtime } of Object.values(runAs)) destroyAwsClients(runtime.clients);
       iam.destroy();
       s3control.destroy();
       await Promise.all([aws.stop(), dynamo.stop(), slack.stop()]);

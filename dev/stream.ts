@@ -7,8 +7,9 @@
  * with ConsistentRead just before and just after each successful write, and queues one record with the
  * images in AttributeValue form, like a NEW_AND_OLD_IMAGES stream. Polling would miss intermediate
  * states (FAILED → APPROVED → ACTIVE between two scans) and reorder them; capturing at the client sees
- * every change in commit order. The price: only writes made through attached clients are seen (attach
- * every client that writes; `startLocalStream` attaches the one it is given), failed conditional
+ * every change in commit order. Writes are captured either at a client's middleware (attach every client
+ * that writes) or, when DynamoDB is served through the local AWS, at its proxy: there every function's
+ * writes are seen, whatever client made them. The price: failed conditional
  * writes produce nothing (as on AWS), and BatchWriteItem is not captured (the store does not use it; a
  * warning says so if one appears). A TransactWriteItems (every store change is one) yields one record
  * per item it wrote on the table, in the order of its TransactItems, as DynamoDB Streams does;
@@ -30,14 +31,23 @@ import {
   type UpdateItemCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import type { LocalAws } from "./local-aws/index.ts";
 
 export type StreamHandler = (
   event: DynamoDBStreamEvent,
 ) => Promise<DynamoDBBatchResponse | undefined> | DynamoDBBatchResponse | undefined;
 
 export interface LocalStreamOptions {
-  /** Base client whose writes (and those of DocumentClients made from it) become records. */
+  /**
+   * Client whose writes (and those of DocumentClients made from it) become records; it also reads the
+   * images, so it should talk to the engine directly.
+   */
   client: DynamoDBClient;
+  /**
+   * Capture at the local AWS too: every write it forwards, whichever function's role signs it and
+   * whatever client it comes from (the Lambda entries make their own), as a real stream sees the table.
+   */
+  localAws?: Pick<LocalAws, "observeDynamoDb">;
   tableName: string;
   /** Receives each batch, like a Lambda function with ReportBatchItemFailures. */
   onRecords: StreamHandler;
@@ -56,6 +66,8 @@ export interface LocalStreamOptions {
 export interface LocalStream {
   /** Capture writes made through one more client (same table). */
   attach(client: DynamoDBClient): void;
+  /** Capture every write a local AWS forwards to the engine. */
+  attachLocalAws(local: Pick<LocalAws, "observeDynamoDb">): void;
   /** Every record produced so far, in order. */
   readonly records: readonly DynamoDBRecord[];
   /** Resolves when every queued record was delivered (including retries). */
@@ -187,49 +199,70 @@ export function startLocalStream(opts: LocalStreamOptions): LocalStream {
     });
   };
 
+  /**
+   * One write, captured: serialised with every other, the items it touches read before and after, a
+   * record queued per changed item if it `succeeded`. Commands are named as the SDK names them.
+   */
+  const capture = async <R>(
+    commandName: string,
+    input: Record<string, unknown>,
+    send: () => Promise<R>,
+    succeeded: (result: R) => boolean,
+  ): Promise<R> => {
+    if (UNCAPTURED.has(commandName)) warn(`${commandName} is not captured by the local stream`);
+    if (stopped) return send();
+    let keys: Item[];
+    if (commandName === TRANSACT_COMMAND) keys = transactKeys(input);
+    else if (WRITE_COMMANDS.has(commandName) && input.TableName === opts.tableName) {
+      const key = keyOf(commandName, input);
+      keys = key ? [key] : [];
+    } else keys = [];
+    if (keys.length === 0) return send();
+    // One write at a time, so the images around it are exactly its before and after.
+    const run = writeChain.then(async () => {
+      const oldImages: (Item | undefined)[] = [];
+      for (const key of keys) oldImages.push(await readItem(opts.client, key));
+      const result = await send();
+      if (!succeeded(result)) return result;
+      for (const [i, key] of keys.entries()) {
+        const newImage = commandName === "DeleteItemCommand" ? undefined : await readItem(opts.client, key);
+        enqueue(key, oldImages[i], newImage);
+      }
+      return result;
+    });
+    writeChain = run.catch(() => undefined);
+    return run;
+  };
+
   const attach = (client: DynamoDBClient) => {
     attached.push(client);
     client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const commandName = (context as { commandName?: string }).commandName ?? "";
-        const input = args.input as Record<string, unknown>;
-        if (UNCAPTURED.has(commandName)) warn(`${commandName} is not captured by the local stream`);
-        if (commandName === TRANSACT_COMMAND && !stopped) {
-          const keys = transactKeys(input);
-          if (keys.length === 0) return next(args);
-          const run = writeChain.then(async () => {
-            const oldImages: (Item | undefined)[] = [];
-            for (const key of keys) oldImages.push(await readItem(client, key));
-            const result = await next(args);
-            for (const [i, key] of keys.entries()) enqueue(key, oldImages[i], await readItem(client, key));
-            return result;
-          });
-          writeChain = run.catch(() => undefined);
-          return run;
-        }
-        if (!WRITE_COMMANDS.has(commandName) || input.TableName !== opts.tableName || stopped)
-          return next(args);
-        const key = keyOf(commandName, input);
-        if (!key) return next(args);
-        // One write at a time, so the images around it are exactly its before and after.
-        const run = writeChain.then(async () => {
-          const oldImage = await readItem(client, key);
-          const result = await next(args);
-          const newImage = commandName === "DeleteItemCommand" ? undefined : await readItem(client, key);
-          enqueue(key, oldImage, newImage);
-          return result;
-        });
-        writeChain = run.catch(() => undefined);
-        return run;
-      },
+      (next, context) => async (args) =>
+        capture(
+          (context as { commandName?: string }).commandName ?? "",
+          args.input as Record<string, unknown>,
+          () => next(args),
+          () => true, // a failed write throws
+        ),
       { step: "build", name: MIDDLEWARE_NAME, override: true },
     );
   };
 
+  const detachers: (() => void)[] = [];
+  const attachLocalAws = (local: Pick<LocalAws, "observeDynamoDb">) => {
+    detachers.push(
+      local.observeDynamoDb((operation, input, send) =>
+        capture(`${operation}Command`, input, send, (answer) => answer.status === 200),
+      ),
+    );
+  };
+
+  if (opts.localAws) attachLocalAws(opts.localAws);
   attach(opts.client);
 
   return {
     attach,
+    attachLocalAws,
     get records() {
       return records;
     },
@@ -245,6 +278,7 @@ export function startLocalStream(opts: LocalStreamOptions): LocalStream {
     async stop() {
       stopped = true;
       for (const client of attached) client.middlewareStack.remove(MIDDLEWARE_NAME);
+      for (const detach of detachers) detach();
       if (pumping) await pumping;
     },
   };

@@ -17,7 +17,8 @@ import { javaMissingReason } from "../dev/dynamodb.ts";
 import type { SlackCall } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
 import { createBotApp } from "../src/bot/app.ts";
-import { loadBotConfig, SLACK_API_DEFAULT } from "../src/bot/config.ts";
+import { loadBotConfig } from "../src/bot/config.ts";
+import { SLACK_API_DEFAULT } from "../src/runtime/settings.ts";
 import { createStores } from "../src/store/index.ts";
 
 export const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");

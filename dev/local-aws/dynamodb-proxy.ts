@@ -20,12 +20,24 @@ export interface ForwardedAnswer {
   body: Buffer;
 }
 
+/**
+ * Sees each authorized request on its way to the engine (e.g. dev/stream.ts, which reads the items
+ * around a write): `send` forwards it; the observer returns the engine's answer.
+ */
+export type DynamoDbObserver = (
+  operation: string,
+  input: Record<string, unknown>,
+  send: () => Promise<ForwardedAnswer>,
+) => Promise<ForwardedAnswer>;
+
 export interface DynamoDbProxy {
   forward(
     req: IncomingMessage,
     body: string,
     authorize: (checks: Check[]) => Promise<void>,
   ): Promise<ForwardedAnswer>;
+  /** Observe every request from now on, whoever signs it; returns a function that stops observing. */
+  observe(observer: DynamoDbObserver): () => void;
 }
 
 // Headers that describe the hop, not the message.
@@ -40,6 +52,7 @@ export function createDynamoDbProxy(endpoint: string): DynamoDbProxy {
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   const schemas = new Map<string, KeySchema>();
+  const observers = new Set<DynamoDbObserver>();
 
   async function schemaFor(table: string): Promise<void> {
     if (schemas.has(table)) return;
@@ -62,6 +75,10 @@ export function createDynamoDbProxy(endpoint: string): DynamoDbProxy {
   }
 
   return {
+    observe(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
     async forward(req, body, authorize) {
       const target = String(req.headers["x-amz-target"]);
       const operation = target.slice(target.indexOf(".") + 1);
@@ -91,31 +108,37 @@ export function createDynamoDbProxy(endpoint: string): DynamoDbProxy {
       for (const [k, v] of Object.entries(req.headers)) {
         if (!HOP.has(k) && typeof v === "string") headers[k] = v;
       }
-      return new Promise<ForwardedAnswer>((resolve, reject) => {
-        const out = request(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            path: req.url?.replace(/^https?:\/\/[^/]*/i, "") || "/",
-            method: req.method ?? "POST",
-            headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
-          },
-          (answer) => {
-            const chunks: Buffer[] = [];
-            answer.on("data", (c: Buffer) => chunks.push(c));
-            answer.on("error", reject);
-            answer.on("end", () => {
-              const h: Record<string, string> = {};
-              for (const [k, v] of Object.entries(answer.headers)) {
-                if (!HOP.has(k) && typeof v === "string") h[k] = v;
-              }
-              resolve({ status: answer.statusCode ?? 500, headers: h, body: Buffer.concat(chunks) });
-            });
-          },
-        );
-        out.on("error", reject);
-        out.end(body);
-      });
+      const send = () =>
+        new Promise<ForwardedAnswer>((resolve, reject) => {
+          const out = request(
+            {
+              host: upstream.hostname,
+              port: upstream.port,
+              path: req.url?.replace(/^https?:\/\/[^/]*/i, "") || "/",
+              method: req.method ?? "POST",
+              headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+            },
+            (answer) => {
+              const chunks: Buffer[] = [];
+              answer.on("data", (c: Buffer) => chunks.push(c));
+              answer.on("error", reject);
+              answer.on("end", () => {
+                const h: Record<string, string> = {};
+                for (const [k, v] of Object.entries(answer.headers)) {
+                  if (!HOP.has(k) && typeof v === "string") h[k] = v;
+                }
+                resolve({ status: answer.statusCode ?? 500, headers: h, body: Buffer.concat(chunks) });
+              });
+            },
+          );
+          out.on("error", reject);
+          out.end(body);
+        });
+      const observed = [...observers].reduce<() => Promise<ForwardedAnswer>>(
+        (next, observer) => () => observer(operation, input, next),
+        send,
+      );
+      return observed();
     },
   };
 }

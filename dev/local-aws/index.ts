@@ -27,7 +27,12 @@ import type { AddressInfo } from "node:net";
 import { accessDeniedMessage, authorize, type Check } from "./authz/evaluate.ts";
 import { iamChecks } from "./authz/iam-checks.ts";
 import { type PolicyDocument, type Principal, rolePrincipal, userPolicies } from "./authz/principals.ts";
-import { createDynamoDbProxy, type DynamoDbProxy, isDynamoDbTarget } from "./dynamodb-proxy.ts";
+import {
+  createDynamoDbProxy,
+  type DynamoDbObserver,
+  type DynamoDbProxy,
+  isDynamoDbTarget,
+} from "./dynamodb-proxy.ts";
 import { type Caller, handleIam, IAM_NS, iamErrorXml, isIamOperation } from "./iam.ts";
 import { handleS3Control, isS3ControlPath, s3ControlErrorXml } from "./s3control.ts";
 import {
@@ -86,6 +91,11 @@ export interface LocalAws {
    * "-" and 6 random characters like AWS's.
    */
   putSecret(name: string, value: string, opts?: { region?: string }): string;
+  /**
+   * Observe every DynamoDB request the stand-in forwards (after it was judged), whoever signs it: the
+   * local stream captures writes here. Returns a function that stops observing. Needs dynamodbEndpoint.
+   */
+  observeDynamoDb(observer: DynamoDbObserver): () => void;
   /**
    * Seed a role from identity policy documents (e.g. a function's synthesized role) and return a
    * session's temporary credentials, as Lambda hands them to a function. Calling it again for the same
@@ -461,6 +471,10 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     accountId,
     state,
     env,
+    observeDynamoDb(observer) {
+      if (!ctx.dynamodb) throw new Error("startLocalAws({ dynamodbEndpoint }) serves no DynamoDB to observe");
+      return ctx.dynamodb.observe(observer);
+    },
     failNext(operation, fault) {
       state.injectedFaults.push({
         operation,

@@ -4,6 +4,7 @@
  */
 
 import type { webApi } from "@slack/bolt";
+import { slackClientOptions } from "../runtime/slack-client.ts";
 import { type BotLogger, type BotStore, createBotApp, type JobQueue } from "./app.ts";
 import type { ResolvedBotConfig } from "./config.ts";
 import { type LambdaHttpHandler, LambdaReceiver, type ReceiverLogger } from "./receiver.ts";
@@ -25,6 +26,10 @@ export function createBotHandler(deps: BotHandlerDeps): LambdaHttpHandler {
     now: () => clock().getTime(),
     ...(deps.receiverLogger ? { logger: deps.receiverLogger } : {}),
   });
-  createBotApp({ ...deps, receiver });
+  createBotApp({
+    ...deps,
+    clientOptions: deps.clientOptions ?? slackClientOptions(deps.config.slack),
+    receiver,
+  });
   return receiver.toHandler();
 }

@@ -13,19 +13,31 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A loader's environment contract: every variable it reads, with what it means. The loader reads
+ * through an EnvReader typed by it and cdk/ builds the function's `environment` from it, so a name
+ * has one source (a typo on either side fails to compile).
+ */
+export function defineEnv<const C extends Record<string, string>>(contract: C): C {
+  return contract;
+}
+
+/** The variables a function's environment may set, as cdk/ fills them in. */
+export type EnvOf<C> = Partial<Record<keyof C & string, string>>;
+
 /** Collects problems while reading, so a start-up failure lists every bad setting at once. */
-export class EnvReader {
+export class EnvReader<N extends string = string> {
   readonly problems: string[] = [];
 
   constructor(readonly env: Env = process.env) {}
 
   /** The trimmed value, or undefined when unset or blank. */
-  raw(name: string): string | undefined {
+  raw(name: N): string | undefined {
     const value = this.env[name]?.trim();
     return value ? value : undefined;
   }
 
-  require(name: string, hint?: string): string {
+  require(name: N, hint?: string): string {
     const value = this.raw(name);
     if (value === undefined) {
       this.problems.push(`${name} is required${hint ? ` (${hint})` : ""}`);
@@ -34,12 +46,12 @@ export class EnvReader {
     return value;
   }
 
-  optional(name: string, fallback?: string): string | undefined {
+  optional(name: N, fallback?: string): string | undefined {
     return this.raw(name) ?? fallback;
   }
 
   /** Exactly one of two alternatives (e.g. a value or the ARN of a secret holding it). */
-  oneOf(a: string, b: string): { name: string; value: string } | undefined {
+  oneOf<A extends N, B extends N>(a: A, b: B): { name: A | B; value: string } | undefined {
     const va = this.raw(a);
     const vb = this.raw(b);
     if (va !== undefined && vb !== undefined) {
@@ -53,7 +65,7 @@ export class EnvReader {
   }
 
   /** Comma- or whitespace-separated list; empty entries dropped. */
-  list(name: string, opts: { required?: boolean; pattern?: RegExp; what?: string } = {}): string[] {
+  list(name: N, opts: { required?: boolean; pattern?: RegExp; what?: string } = {}): string[] {
     const value = this.raw(name);
     if (value === undefined) {
       if (opts.required) this.problems.push(`${name} is required (comma-separated list)`);
@@ -70,7 +82,7 @@ export class EnvReader {
     return items;
   }
 
-  int(name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
+  int(name: N, fallback: number, opts: { min?: number; max?: number } = {}): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     if (!/^-?\d+$/.test(value)) {
@@ -83,7 +95,7 @@ export class EnvReader {
     return n;
   }
 
-  bool(name: string, fallback: boolean): boolean {
+  bool(name: N, fallback: boolean): boolean {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;
     if (["1", "true", "yes", "on"].includes(value)) return true;
@@ -92,7 +104,7 @@ export class EnvReader {
     return fallback;
   }
 
-  url(name: string, fallback?: string): string | undefined {
+  url(name: N, fallback?: string): string | undefined {
     const value = this.raw(name) ?? fallback;
     if (value === undefined) return undefined;
     try {
@@ -105,7 +117,7 @@ export class EnvReader {
   }
 
   /** Check a value against a pattern, recording a problem that names the setting (not the value). */
-  check(name: string, value: string | undefined, pattern: RegExp, what: string): void {
+  check(name: N, value: string | undefined, pattern: RegExp, what: string): void {
     if (value !== undefined && value !== "" && !pattern.test(value)) {
       this.problems.push(`${name} must be ${what}`);
     }

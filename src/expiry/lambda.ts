@@ -1,16 +1,18 @@
 /**
  * Lambda entry of the scheduled expiry/reminder job (EventBridge schedule, e.g. hourly).
- * Same configuration as the provisioner (src/service/runtime.ts), plus REMINDER_DAYS and
- * PENDING_EXPIRY_DAYS. Returns counts only; failures for single people/requests are logged and
- * retried by the next run, so the invocation fails only when nothing could run at all.
+ * Same configuration as the provisioner (SERVICE_ENV in src/service/runtime.ts), including
+ * REMINDER_DAYS and PENDING_EXPIRY_DAYS; `createExpiryHandlerFromEnv` is the one wiring the Lambda
+ * export, the tests and the playground share. Returns counts only; failures for single
+ * people/requests are logged and retried by the next run, so the invocation fails only when nothing
+ * could run at all.
  */
 
 import type { Context, ScheduledEvent } from "aws-lambda";
+import type { Env } from "../config/env.ts";
 import { logLambdaContext } from "../log.ts";
+import type { ServiceDeps } from "../service/deps.ts";
 import { type ExpiryReport, runExpiry } from "../service/expiry.ts";
-import { lazyServiceRuntime } from "../service/runtime.ts";
-
-const runtime = lazyServiceRuntime();
+import { lazyServiceRuntime, type ServiceRuntimeOptions } from "../service/runtime.ts";
 
 export interface ExpiryResult {
   expired: number;
@@ -19,21 +21,32 @@ export interface ExpiryResult {
   errors: ExpiryReport["errors"];
 }
 
-export async function handler(
-  _event: ScheduledEvent | Record<string, never>,
+export type ExpiryHandler = (
+  event: ScheduledEvent | Record<string, never>,
   context: Context,
-): Promise<ExpiryResult> {
-  logLambdaContext(context);
-  const { deps, config } = await runtime.get();
-  const report = await runExpiry(deps, config.expiry);
-  return {
-    expired: report.expired.length,
-    reminded: report.reminded.length,
-    pendingExpired: report.pendingExpired.length,
-    errors: report.errors,
+) => Promise<ExpiryResult>;
+
+/** `clock` lets the playground and tests run a sweep "later"; Lambda uses the real time. */
+export function createExpiryHandlerFromEnv(
+  env: Env,
+  opts: ServiceRuntimeOptions & { clock?: ServiceDeps["now"] } = {},
+): ExpiryHandler {
+  const runtime = lazyServiceRuntime(env, opts);
+  return async (_event, context) => {
+    logLambdaContext(context);
+    const { config, deps } = await runtime.get();
+    const invocationDeps = await deps({ remainingTimeMs: context.getRemainingTimeInMillis() });
+    const report = await runExpiry(
+      opts.clock ? { ...invocationDeps, now: opts.clock } : invocationDeps,
+      config.expiry,
+    );
+    return {
+      expired: report.expired.length,
+      reminded: report.reminded.length,
+      pendingExpired: report.pendingExpired.length,
+      errors: report.errors,
+    };
   };
 }
 
-export function resetExpiryForTests(): void {
-  runtime.reset();
-}
+export const handler: ExpiryHandler = createExpiryHandlerFromEnv(process.env);

@@ -1,16 +1,16 @@
 // Lambda entry for secret links: API Gateway HTTP API (payload format 2.0) and Lambda Function URL
 // events share one shape. Clients, config and the Slack token are set up once per cold start.
 
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { webApi } from "@slack/bolt";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
 import type { Env } from "../config/env.ts";
-import { readSlackSecret, secretsManagerFetcher } from "../config/secrets.ts";
 import { jsonLogger, logLambdaContext } from "../log.ts";
+import { lazy, rebuiltOnChange } from "../runtime/lazy.ts";
+import { resolveSecret, secretsManagerFetcher } from "../runtime/secrets.ts";
+import { createSlackClient } from "../runtime/slack-client.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
-import { loadSecretLinkConfig, type SecretLinkConfig } from "./config.ts";
+import { loadSecretLinkConfig } from "./config.ts";
 import { createSecretLinkHandler, type HttpRequest, type HttpResponse } from "./handler.ts";
 import { createConsumedNotifier } from "./notify.ts";
 
@@ -30,54 +30,47 @@ export function toLambdaResult(res: HttpResponse): APIGatewayProxyStructuredResu
   return { statusCode: res.status, headers: res.headers, body: res.body, isBase64Encoded: false };
 }
 
-async function readBotToken(
-  config: SecretLinkConfig,
-  secretsManager: () => SecretsManagerClient,
-): Promise<string> {
-  const source = config.slack.botToken;
-  if ("value" in source) return source.value;
-  const client = secretsManager();
-  try {
-    return await readSlackSecret(secretsManagerFetcher(client), source.arn, "SLACK_BOT_TOKEN");
-  } finally {
-    client.destroy();
-  }
+/**
+ * The one wiring of the secret-link function: the Lambda export below and the playground's HTTP
+ * server both serve requests through it. Nothing runs until the first request; the bot token (for
+ * the "opened" DM) is re-read after its max age and the handler rebuilt when it changed.
+ */
+export function createSecretLinkHandleFromEnv(env: Env): Handle {
+  const runtime = lazy(async () => {
+    const config = loadSecretLinkConfig(env);
+    const aws = { env, region: config.region };
+    const stores = createStores({
+      client: createDocumentClient(createDynamoDbClient(aws)),
+      tableName: config.tableName,
+    });
+    const fetchSecret = secretsManagerFetcher(createSecretsManagerClient(aws), {
+      maxAgeSeconds: config.secretMaxAgeSeconds,
+    });
+    const current = rebuiltOnChange(
+      async () => [await resolveSecret(config.slack.botToken, fetchSecret)] as const,
+      ([token]) =>
+        createSecretLinkHandler({
+          secrets: stores.secrets,
+          senderName: config.senderName,
+          onConsumed: createConsumedNotifier({
+            slack: createSlackClient(token, config.slack),
+            audit: stores.audit,
+          }),
+          logger: jsonLogger,
+        }),
+    );
+    await current(); // an unreadable token fails this (first) request, and the next one tries again
+    return current;
+  });
+  return async (req) => (await (await runtime.get())())(req);
 }
 
-/** Builds the handler from the environment: what the Lambda does on a cold start. */
-export async function createHandleFromEnv(env: Env = process.env): Promise<Handle> {
-  const config = loadSecretLinkConfig(env);
-  const clientOptions = { env, ...(config.region ? { region: config.region } : {}) };
-  const stores = createStores({
-    client: createDocumentClient(createDynamoDbClient(clientOptions)),
-    tableName: config.tableName,
-  });
-  const token = await readBotToken(config, () => createSecretsManagerClient(clientOptions));
-  const slack = new webApi.WebClient(token, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
-    logLevel: webApi.LogLevel.WARN,
-  });
-  return createSecretLinkHandler({
-    secrets: stores.secrets,
-    senderName: config.senderName,
-    onConsumed: createConsumedNotifier({ slack, audit: stores.audit }),
-    logger: jsonLogger,
-  });
-}
-
-let ready: Promise<Handle> | undefined;
+const lambdaHandle = createSecretLinkHandleFromEnv(process.env);
 
 export async function handler(
   event: APIGatewayProxyEventV2,
   context: Context,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   logLambdaContext(context);
-  ready ??= createHandleFromEnv().catch((err: unknown) => {
-    // Let the next invocation retry a failed start (e.g. Secrets Manager throttled).
-    ready = undefined;
-    throw err;
-  });
-  const handle = await ready;
-  return toLambdaResult(await handle(fromLambdaEvent(event)));
+  return toLambdaResult(await lambdaHandle(fromLambdaEvent(event)));
 }

@@ -1,9 +1,9 @@
 /**
  * Slack side effects of the service layer behind one small interface, so the provisioner, revoke and
- * expiry code never touch a Slack client directly. The real implementation is a WebClient whose
- * slackApiUrl tests point at the local fake Slack API.
+ * expiry code never touch a Slack client directly. The real implementation is a WebClient made by
+ * src/runtime/slack-client.ts, whose API URL tests point at the local fake Slack API.
  */
-import { webApi } from "@slack/bolt";
+import type { webApi } from "@slack/bolt";
 import type { SlackMessage } from "./messages.ts";
 
 export interface MessageRef {
@@ -31,23 +31,6 @@ export class SlackNotifyError extends Error {
   ) {
     super(`Slack ${operation} failed${slackError ? `: ${slackError}` : ""}`, options);
   }
-}
-
-export interface WebClientOptions {
-  token: string;
-  /** Defaults to Slack's https://slack.com/api/; tests and the playground point it at a local stand-in. */
-  slackApiUrl?: string;
-  /** Retries of one call (429 / 5xx / network); the provisioner has its own retries on top. */
-  retries?: number;
-}
-
-export function createWebClient(opts: WebClientOptions): webApi.WebClient {
-  return new webApi.WebClient(opts.token, {
-    ...(opts.slackApiUrl ? { slackApiUrl: opts.slackApiUrl } : {}),
-    retryConfig: { retries: opts.retries ?? 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
-    // The default logger prints request URLs only, but keep it quiet in Lambda logs.
-    logLevel: webApi.LogLevel.WARN,
-  });
 }
 
 function slackErrorCode(err: unknown): string | undefined {

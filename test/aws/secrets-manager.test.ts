@@ -15,7 +15,7 @@ import {
 import { signedHeaders } from "../../dev/local-aws/sigv4.ts";
 import { configuredEndpoint, createSecretsManagerClient } from "../../src/aws/clients.ts";
 import { loadBotConfig, resolveBotConfig, SecretResolutionError } from "../../src/bot/config.ts";
-import { readBotToken } from "../../src/service/runtime.ts";
+import { readSlackSecret, secretsManagerFetcher } from "../../src/runtime/secrets.ts";
 
 const SIGNING_SECRET = "sm-test-signing-secret-0f1e2d";
 const BOT_TOKEN = "xoxb-sm-test-bot-token-9a8b7c";
@@ -147,19 +147,25 @@ describe("Secrets Manager client from the factory", () => {
   });
 });
 
-describe("readBotToken (provisioner / expiry Lambdas)", () => {
+describe("reading the bot token by ARN (every function's cold start)", () => {
   it("reads a plain token and a token inside a JSON secret", async () => {
-    expect(await readBotToken(sm, local.putSecret("cytoskel/token-plain", `${BOT_TOKEN}\n`))).toBe(BOT_TOKEN);
+    expect(
+      await readSlackSecret(
+        secretsManagerFetcher(sm),
+        local.putSecret("cytoskel/token-plain", `${BOT_TOKEN}\n`),
+        "SLACK_BOT_TOKEN",
+      ),
+    ).toBe(BOT_TOKEN);
     const both = local.putSecret(
       "cytoskel/slack-both",
       JSON.stringify({ SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: BOT_TOKEN }),
     );
-    expect(await readBotToken(sm, both)).toBe(BOT_TOKEN);
+    expect(await readSlackSecret(secretsManagerFetcher(sm), both, "SLACK_BOT_TOKEN")).toBe(BOT_TOKEN);
   });
 
   it("names the variable on a missing secret, keeps the SDK error as cause, and shows no secret", async () => {
     local.putSecret("cytoskel/unrelated", BOT_TOKEN);
-    const err = await caught(readBotToken(sm, MISSING_ARN));
+    const err = await caught(readSlackSecret(secretsManagerFetcher(sm), MISSING_ARN, "SLACK_BOT_TOKEN"));
     expect((err as Error).message).toBe(
       "could not read SLACK_BOT_TOKEN from Secrets Manager (SLACK_BOT_TOKEN_ARN)",
     );
@@ -169,9 +175,39 @@ describe("readBotToken (provisioner / expiry Lambdas)", () => {
 
   it("refuses a JSON secret without the token key, without echoing what it holds", async () => {
     const arn = local.putSecret("cytoskel/wrong-key", JSON.stringify({ other: SIGNING_SECRET }));
-    const err = await caught(readBotToken(sm, arn));
+    const err = await caught(readSlackSecret(secretsManagerFetcher(sm), arn, "SLACK_BOT_TOKEN"));
     expect((err as Error).message).toMatch(/lacks key SLACK_BOT_TOKEN/);
     expect(everythingShown(err)).not.toContain(SIGNING_SECRET);
+  });
+});
+
+describe("secrets kept for their max age (Powertools Parameters)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("reads a secret once while its max age lasts, then reads the rotated value", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const arn = local.putSecret("cytoskel/rotating-token", "xoxb-before-rotation");
+    const fetch = secretsManagerFetcher(sm, { maxAgeSeconds: 300 });
+    const reads = () => local.state.requests.filter((r) => r.operation === "GetSecretValue").length;
+    const start = reads();
+    expect(await fetch(arn)).toBe("xoxb-before-rotation");
+    local.putSecret("cytoskel/rotating-token", "xoxb-after-rotation");
+    vi.setSystemTime(Date.now() + 299_000);
+    expect(await fetch(arn)).toBe("xoxb-before-rotation");
+    expect(reads() - start).toBe(1);
+    vi.setSystemTime(Date.now() + 2_000);
+    expect(await fetch(arn)).toBe("xoxb-after-rotation");
+    expect(reads() - start).toBe(2);
+  });
+
+  it("shares one GetSecretValue between concurrent first reads of the same secret", async () => {
+    const arn = local.putSecret("cytoskel/concurrent-token", BOT_TOKEN);
+    const fetch = secretsManagerFetcher(sm);
+    const before = local.state.requests.length;
+    expect(await Promise.all([fetch(arn), fetch(arn)])).toEqual([BOT_TOKEN, BOT_TOKEN]);
+    expect(local.state.requests.slice(before).map((r) => r.operation)).toEqual(["GetSecretValue"]);
   });
 });
 
@@ -183,8 +219,8 @@ describe("resolveBotConfig with a Secrets Manager reader (bot Lambda)", () => {
     ADMIN_CHANNEL_ID: "CADMINS",
     TABLE_NAME: "cytoskel-test",
   };
-  const reader = async (arn: string) =>
-    (await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "";
+  // `sm` exists only once beforeAll ran; each test gets its own cache.
+  const reader = (arn: string) => secretsManagerFetcher(sm)(arn);
 
   it("reads both Slack values from one JSON secret with a single GetSecretValue", async () => {
     const arn = local.putSecret(
@@ -193,7 +229,7 @@ describe("resolveBotConfig with a Secrets Manager reader (bot Lambda)", () => {
     );
     const before = local.state.requests.length;
     const config = loadBotConfig({ ...baseEnv, SLACK_SIGNING_SECRET_ARN: arn, SLACK_BOT_TOKEN_ARN: arn });
-    const resolved = await resolveBotConfig(config, reader);
+    const resolved = await resolveBotConfig(config, secretsManagerFetcher(sm));
     expect(resolved.slack.signingSecret).toBe(SIGNING_SECRET);
     expect(resolved.slack.botToken).toBe(BOT_TOKEN);
     expect(local.state.requests.slice(before).map((r) => r.operation)).toEqual(["GetSecretValue"]);

@@ -14,15 +14,13 @@ import {
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FUNCTION_NAMES, type FunctionName } from "../../dev/deployed-roles.ts";
+import { lambdaContext } from "../../dev/lambda-context.ts";
 import { type Check, evaluateCheck } from "../../dev/local-aws/authz/evaluate.ts";
 import { type NamedPolicy, userPolicies } from "../../dev/local-aws/authz/principals.ts";
 import type { AuthorizationRecord } from "../../dev/local-aws/index.ts";
 import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../../dev/playground.ts";
 import { playgroundSlack } from "../../dev/playground-slack.ts";
-import { runExpiry } from "../../src/service/expiry.ts";
-import { readBotToken } from "../../src/service/runtime.ts";
-import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
-import { createStores } from "../../src/store/index.ts";
+import { getTarget } from "../../src/config/targets.ts";
 
 /**
  * Actions only a recovery path calls, each exercised (as the same synthesized role) by the named suite.
@@ -142,12 +140,6 @@ beforeAll(async () => {
   step("bot: admin queues a one-prefix revoke; provisioner revokes it");
   await slash(ADMIN, `revoke <@${USER}> cpg0043/*`);
   await p.stream.drain();
-  // Each function reads the Slack bot token once per cold start (the Lambda entries do; the playground
-  // hands the bot's handler its config, so the cold starts are made here with each role's client).
-  for (const fn of ["provisioner", "secretLink", "expiry"] as const) {
-    step(`${fn}: cold start reads the Slack bot token`);
-    await readBotToken(p.roles.aws(fn).secretsManager, p.functionEnv(fn).SLACK_BOT_TOKEN_ARN ?? "");
-  }
   // A person an admin also touched by hand (console password, MFA, an extra policy, SSH and signing
   // keys): a full revoke takes all of it apart, and so does the expiry sweep for USER below.
   for (const who of [USER2, USER]) {
@@ -163,22 +155,12 @@ beforeAll(async () => {
   await p.stream.drain();
   expect(iamUserOf(USER2)).toBeUndefined();
   step("expiry: the sweep expires what ran out");
-  const doc = p.roles.doc("expiry");
-  const stores = createStores({ client: doc, tableName: p.dynamo.tableName });
-  const report = await runExpiry(
-    {
-      ...p.serviceDeps,
-      store: stores.requests,
-      secrets: stores.secrets,
-      iam: p.roles.aws("expiry").iam,
-      s3control: p.roles.aws("expiry").s3control,
-      locks: createDynamoUserLocks({ doc, tableName: p.dynamo.tableName }),
-      now: () => new Date(Date.now() + 40 * 86_400_000),
-    },
-    { reminderDays: 3, pendingExpiryDays: 14 },
-  );
+  // The expiry function as its Lambda entry builds it (cold start included), 40 days from now.
+  const sweep = p.expiry(() => new Date(Date.now() + 40 * 86_400_000));
+  const report = await sweep({}, lambdaContext("expiry", 5 * 60_000));
   expect(report.errors).toEqual([]);
-  expect(report.expired).toContain(first);
+  expect(report.expired).toBeGreaterThan(0);
+  expect((await p.stores.requests.get(first))?.status).toBe("EXPIRED");
 }, 120_000);
 afterAll(async () => {
   await p?.stop();
@@ -320,7 +302,7 @@ describe("negatives", () => {
     await p.aws.iam.send(
       new AddUserToGroupCommand({
         UserName: "contract-contributor",
-        GroupName: p.serviceDeps.target.uploadersGroup,
+        GroupName: getTarget("cpgstaging").uploadersGroup,
       }),
     );
     const contributor = p.localAws.state.iam.users.get("contract-contributor");

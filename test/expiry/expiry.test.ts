@@ -2,8 +2,8 @@
  * The scheduled sweep with a fake clock: grants past expiresAt go (EXPIRED), a reminder comes once
  * before that with a way to ask for an extension, and undecided requests expire.
  */
-import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lambdaContext } from "../../dev/lambda-context.ts";
 import {
   ADMIN_CHANNEL,
   type Harness,
@@ -13,7 +13,7 @@ import {
   TEAM_ID,
 } from "../../dev/service-harness.ts";
 import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
-import { handler, resetExpiryForTests } from "../../src/expiry/lambda.ts";
+import { createExpiryHandlerFromEnv } from "../../src/expiry/lambda.ts";
 import { runExpiry } from "../../src/service/expiry.ts";
 import { EXTEND_ACTION_ID } from "../../src/service/messages.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
@@ -166,25 +166,19 @@ describe("expiry of a person whose IAM user is gone", () => {
 
 describe("expiry Lambda entry", () => {
   it("runs the sweep with config from the environment and returns counts", async () => {
-    const saved = { ...process.env };
-    try {
-      // As deployed: the expiry role's credentials, the bot token read by ARN, the location by ID.
-      Object.assign(process.env, h.roles.functions.expiry.env, {
-        TABLE_NAME: h.dynamo.tableName,
-        ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
-        SLACK_BOT_TOKEN_ARN: h.botTokenArn,
-        ACCESS_GRANTS_LOCATION_ID: h.locationId,
-        SLACK_API_URL: h.slack.apiUrl,
-        SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
-        AWS_ACCOUNT_ID: h.aws.accountId,
-      });
-      resetExpiryForTests();
-      const result = await handler({}, {} as Context);
-      expect(result).toMatchObject({ errors: [] });
-      expect(typeof result.expired).toBe("number");
-    } finally {
-      process.env = saved;
-      resetExpiryForTests();
-    }
+    // As deployed: the expiry role's credentials, the bot token read by ARN, the location by ID.
+    const handler = createExpiryHandlerFromEnv({
+      ...h.roles.functions.expiry.env,
+      TABLE_NAME: h.dynamo.tableName,
+      ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
+      SLACK_BOT_TOKEN_ARN: h.botTokenArn,
+      ACCESS_GRANTS_LOCATION_ID: h.locationId,
+      SLACK_API_URL: h.slack.apiUrl,
+      SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
+      AWS_ACCOUNT_ID: h.aws.accountId,
+    });
+    const result = await handler({}, lambdaContext("expiry", 60_000));
+    expect(result).toMatchObject({ errors: [] });
+    expect(typeof result.expired).toBe("number");
   });
 });

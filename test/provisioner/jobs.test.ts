@@ -26,8 +26,9 @@ import { createBotHandler } from "../../src/bot/handler.ts";
 import type { LambdaHttpHandler } from "../../src/bot/receiver.ts";
 import { getTarget } from "../../src/config/targets.ts";
 import { handleProvisionerEvent } from "../../src/provisioner/handler.ts";
+import { createSlackClient } from "../../src/runtime/slack-client.ts";
 import { personLockName, type ServiceDeps, silentLogger } from "../../src/service/deps.ts";
-import { createSlackNotifier, createWebClient } from "../../src/service/notifier.ts";
+import { createSlackNotifier } from "../../src/service/notifier.ts";
 import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { JobStore } from "../../src/store/jobs.ts";
@@ -88,12 +89,9 @@ beforeAll(async () => {
     accountId: localAws.accountId,
     target: TARGET,
     locationId: seeded.locationId,
-    notifier: createSlackNotifier(
-      createWebClient({ token: "xoxb-prov", slackApiUrl: slack.apiUrl, retries: 0 }),
-      {
-        adminChannelId: ADMIN_CHANNEL,
-      },
-    ),
+    notifier: createSlackNotifier(createSlackClient("xoxb-prov", { apiUrl: slack.apiUrl, maxRetries: 0 }), {
+      adminChannelId: ADMIN_CHANNEL,
+    }),
     locks: createDynamoUserLocks({ doc: provisionerDoc, tableName: dynamo.tableName }),
     jobs: new JobStore({ client: provisionerDoc, tableName: dynamo.tableName }),
     secretLinkBaseUrl: "http://127.0.0.1:9/links",

@@ -16,13 +16,13 @@ import {
 } from "../../dev/service-harness.ts";
 import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
 import { ConfigError } from "../../src/config/env.ts";
-import { handler, resetProvisionerForTests } from "../../src/provisioner/lambda.ts";
+import { createProvisionerHandlerFromEnv, type ProvisionerHandler } from "../../src/provisioner/lambda.ts";
 import { loadServiceConfig } from "../../src/service/runtime.ts";
 
 let h: Harness;
 let roles: DeployedRoles;
 let stream: LocalStream;
-const savedEnv = { ...process.env };
+let handler: ProvisionerHandler;
 const responses: { batchItemFailures: { itemIdentifier: string }[] }[] = [];
 const context = { getRemainingTimeInMillis: () => 120_000 } as unknown as Context;
 
@@ -31,17 +31,17 @@ beforeAll(async () => {
   // The provisioner's synthesized role as the harness seeded it; the entry gets its session's env.
   const instanceArn = h.aws.state.accessGrants.get("us-east-1")?.arn ?? "";
   roles = await deployRoles(h.aws, { tableName: h.dynamo.tableName, instanceArn, locationId: h.locationId });
-  Object.assign(process.env, roles.functions.provisioner.env, {
+  handler = createProvisionerHandlerFromEnv({
+    ...roles.functions.provisioner.env,
     TABLE_NAME: h.dynamo.tableName,
     ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
     SLACK_BOT_TOKEN: "xoxb-lambda-test",
     SLACK_API_URL: h.slack.apiUrl,
     SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
     PROVISION_BACKOFF_MS: "1",
-    // As the stack sets it: the role may not list or read locations (cdk/lib/bot-stack.ts).
+    // As the stack sets it: the role may not list or read locations (cdk/lib/identity-work.ts).
     ACCESS_GRANTS_LOCATION_ID: h.locationId,
   });
-  resetProvisionerForTests();
   stream = startLocalStream({
     client: h.dynamo.client,
     tableName: h.dynamo.tableName,
@@ -54,8 +54,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stream?.stop();
-  process.env = savedEnv;
-  resetProvisionerForTests();
   roles?.close();
   await h?.stop();
 });
@@ -163,6 +161,7 @@ describe("provisioner config", () => {
     });
     expect(config.slack.botToken).toEqual({
       arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel-slack-AbCdEf",
+      variable: "SLACK_BOT_TOKEN",
     });
     expect(config.slack.apiUrl).toBe("https://slack.com/api/");
     expect(config.provision).toEqual({ maxAttempts: 3, backoffMs: 1000 });

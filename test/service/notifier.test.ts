@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
+import { createSlackClient } from "../../src/runtime/slack-client.ts";
 import { describeFailure, isRetryable } from "../../src/service/errors.ts";
-import {
-  createSlackNotifier,
-  createWebClient,
-  isAllowedResponseUrl,
-  SlackNotifyError,
-} from "../../src/service/notifier.ts";
+import { createSlackNotifier, isAllowedResponseUrl, SlackNotifyError } from "../../src/service/notifier.ts";
 import { InvalidSlackIdError, iamUserNameFor, slackIdsFromIamUserName } from "../../src/service/users.ts";
 
 let slack: FakeSlack;
@@ -18,12 +14,9 @@ afterAll(async () => {
 });
 
 const notifier = () =>
-  createSlackNotifier(
-    createWebClient({ token: "xoxb-notifier-test", slackApiUrl: slack.apiUrl, retries: 0 }),
-    {
-      adminChannelId: "CADMIN0002",
-    },
-  );
+  createSlackNotifier(createSlackClient("xoxb-notifier-test", { apiUrl: slack.apiUrl, maxRetries: 0 }), {
+    adminChannelId: "CADMIN0002",
+  });
 
 describe("Slack notifier", () => {
   it("DMs with unfurling off and posts/updates in the admin channel", async () => {

@@ -1,6 +1,6 @@
 // What a Slack secret in Secrets Manager may hold, and what the error says when it holds nothing usable.
 import { describe, expect, it } from "vitest";
-import { readSlackSecret, SecretResolutionError } from "../../src/config/secrets.ts";
+import { readSlackSecret, SecretResolutionError } from "../../src/runtime/secrets.ts";
 
 const ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/slack-AbCdEf";
 const holding = (value: string) => async () => value;

@@ -1,0 +1,36 @@
+/**
+ * The one Slack Web API client set-up: every function (the bot through Bolt, the provisioner, the
+ * expiry job and the secret link) talks to Slack with these options, so there is one retry policy.
+ * A call is tried 1 + maxRetries times on 429 / 5xx / network errors, waiting 200 ms, then 400 ms …
+ * at most 1 s (Retry-After is honoured by the WebClient itself on 429). The bot has 3 s to answer
+ * Slack, so the default (1 retry) keeps a failing call under ~1.5 s; the provisioner's own attempts
+ * and the stream's retries sit on top (src/provisioner/handler.ts states that budget).
+ */
+import { webApi } from "@slack/bolt";
+import { DEFAULT_SLACK_RETRIES, SLACK_API_DEFAULT } from "./settings.ts";
+
+export interface SlackClientSettings {
+  /** Defaults to Slack's https://slack.com/api/; tests and the playground point it at a stand-in. */
+  apiUrl?: string;
+  /** Retries of one call; default 1. */
+  maxRetries?: number;
+}
+
+/** WebClient options (also what Bolt's App takes as `clientOptions`). */
+export function slackClientOptions(settings: SlackClientSettings = {}): webApi.WebClientOptions {
+  return {
+    slackApiUrl: settings.apiUrl ?? SLACK_API_DEFAULT,
+    retryConfig: {
+      retries: settings.maxRetries ?? DEFAULT_SLACK_RETRIES,
+      factor: 2,
+      minTimeout: 200,
+      maxTimeout: 1_000,
+    },
+    // The default logger prints request URLs only, but keep it quiet in Lambda logs.
+    logLevel: webApi.LogLevel.WARN,
+  };
+}
+
+export function createSlackClient(token: string, settings: SlackClientSettings = {}): webApi.WebClient {
+  return new webApi.WebClient(token, slackClientOptions(settings));
+}
