@@ -40,6 +40,7 @@ import {
   refusalText,
 } from "../rules/authorization.ts";
 import type { Actor } from "../rules/lifecycle.ts";
+import type { SlackMessage } from "../slack/blocks.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import type { Job, NewJobInput } from "../store/jobs.ts";
 import type { RequestStore } from "../store/requests.ts";
@@ -62,7 +63,6 @@ import {
   duplicateText,
   EXTEND_ACTION_ID,
   extensionAskedNote,
-  type Message,
   parseDenyMetadata,
   pendingText,
   RETRY_ACTION_ID,
@@ -131,7 +131,7 @@ function ephemeral(text: string): { response_type: "ephemeral"; text: string } {
   return { response_type: "ephemeral", text };
 }
 
-function cardPayload(message: Message): { text: string; blocks: NonNullable<Message["blocks"]> } {
+function cardPayload(message: SlackMessage): { text: string; blocks: NonNullable<SlackMessage["blocks"]> } {
   return { text: message.text, blocks: message.blocks ?? [] };
 }
 
