@@ -9,8 +9,6 @@ import type { SlackMessage } from "../slack/blocks.ts";
 import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 
-export { APPROVE_ACTION_ID, DENY_ACTION_ID, EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
-
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";
@@ -33,6 +31,9 @@ export function encodeButtonValue(v: ButtonValue): string {
   const full = JSON.stringify({ id: v.id, r: v.requester, q: v.request });
   return full.length <= MAX_BUTTON_VALUE ? full : small;
 }
+
+/** The answer to a click whose value `decodeButtonValue` cannot read. */
+export const MALFORMED_BUTTON_TEXT = "That button is malformed; nothing was changed.";
 
 /** Accepts our JSON form, or a bare request ID (the provisioner's Retry button). */
 export function decodeButtonValue(
