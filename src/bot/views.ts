@@ -5,17 +5,13 @@
  */
 import type { types } from "@slack/bolt";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
+import type { SlackMessage } from "../slack/blocks.ts";
+import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 
-export { APPROVE_ACTION_ID, DENY_ACTION_ID, EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";
-
-export interface Message {
-  text: string;
-  blocks?: types.KnownBlock[];
-}
 
 /** What a decision button carries: the request, and whose it is (for the self-approval check without a read). */
 export interface ButtonValue {
@@ -35,6 +31,9 @@ export function encodeButtonValue(v: ButtonValue): string {
   const full = JSON.stringify({ id: v.id, r: v.requester, q: v.request });
   return full.length <= MAX_BUTTON_VALUE ? full : small;
 }
+
+/** The answer to a click whose value `decodeButtonValue` cannot read. */
+export const MALFORMED_BUTTON_TEXT = "That button is malformed; nothing was changed.";
 
 /** Accepts our JSON form, or a bare request ID (the provisioner's Retry button). */
 export function decodeButtonValue(
@@ -61,28 +60,12 @@ export function decodeButtonValue(
   }
 }
 
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-const section = (text: string): types.SectionBlock => ({ type: "section", text: { type: "mrkdwn", text } });
-const context = (text: string): types.ContextBlock => ({
-  type: "context",
-  elements: [{ type: "mrkdwn", text }],
-});
-
 function scope(bucket: string, req: Pick<AccessRequest, "subPrefix">): string {
   return `s3://${bucket}/${req.subPrefix}`;
 }
 
 function durationText(req: Pick<AccessRequest, "durationDays">): string {
   return req.durationDays ? `${req.durationDays} days` : "no end date";
-}
-
-/** Slack renders `<!date^…>` in the reader's timezone, with the ISO text as fallback. */
-export function slackDate(iso: string): string {
-  const epoch = Math.floor(Date.parse(iso) / 1000);
-  return Number.isFinite(epoch) ? `<!date^${epoch}^{date_short_pretty} {time}|${iso}>` : iso;
 }
 
 function requestFields(bucket: string, req: AccessRequest): types.SectionBlock {
@@ -98,33 +81,19 @@ function requestFields(bucket: string, req: AccessRequest): types.SectionBlock {
 }
 
 /** The admin-channel card with Approve / Deny. */
-export function adminRequestCard(bucket: string, req: AccessRequest): Message {
+export function adminRequestCard(bucket: string, req: AccessRequest): SlackMessage {
   const value = encodeButtonValue({ id: req.id, requester: req.requesterUserId, request: req });
   const blocks: types.KnownBlock[] = [
     section(`:inbox_tray: *Access request* \`${req.id}\``),
     requestFields(bucket, req),
   ];
   if (req.reason) blocks.push(section(`*Reason*\n>${escapeMrkdwn(req.reason).replace(/\n/g, "\n>")}`));
-  blocks.push({
-    type: "actions",
-    block_id: "decision",
-    elements: [
-      {
-        type: "button",
-        action_id: APPROVE_ACTION_ID,
-        style: "primary",
-        text: { type: "plain_text", text: "Approve" },
-        value,
-      },
-      {
-        type: "button",
-        action_id: DENY_ACTION_ID,
-        style: "danger",
-        text: { type: "plain_text", text: "Deny" },
-        value,
-      },
-    ],
-  });
+  blocks.push(
+    actions("decision", [
+      button(APPROVE_ACTION_ID, "Approve", value, "primary"),
+      button(DENY_ACTION_ID, "Deny", value, "danger"),
+    ]),
+  );
   blocks.push(context(`Filed ${slackDate(req.createdAt)}`));
   return {
     text: `Access request ${req.id}: <@${req.requesterUserId}> asks for ${req.permission} on ${scope(bucket, req)}`,
@@ -143,7 +112,7 @@ const OUTCOME: Record<string, { emoji: string; word: string }> = {
 };
 
 /** The card after a decision: who, when, outcome; no buttons. */
-export function decidedCard(bucket: string, req: AccessRequest): Message {
+export function decidedCard(bucket: string, req: AccessRequest): SlackMessage {
   const o = OUTCOME[req.status] ?? { emoji: "", word: req.status };
   const t = req.lastTransition;
   const by = t ? ` by <@${t.actor.id}>` : "";
@@ -246,7 +215,7 @@ export function pendingText(bucket: string, requests: AccessRequest[], more: boo
   return lines.join("\n");
 }
 
-export function cancelledNote(bucket: string, req: AccessRequest): Message {
+export function cancelledNote(bucket: string, req: AccessRequest): SlackMessage {
   const text = `:leftwards_arrow_with_hook: <@${req.requesterUserId}> cancelled request \`${req.id}\` (${req.permission} on \`${scope(bucket, req)}\`); its Approve/Deny buttons no longer do anything.`;
   return { text, blocks: [section(text)] };
 }
@@ -313,7 +282,7 @@ export function reissueQueuedText(userId: string, jobId: string): string {
 }
 
 /** Admin-channel note when a requester asks to extend active access (from the expiry reminder). */
-export function extensionAskedNote(bucket: string, req: AccessRequest): Message {
+export function extensionAskedNote(bucket: string, req: AccessRequest): SlackMessage {
   const ends = req.expiresAt ? `, ends ${slackDate(req.expiresAt)}` : "";
   const text = `:hourglass: <@${req.requesterUserId}> asks to extend request \`${req.id}\` (${req.permission} on \`${scope(bucket, req)}\`${ends}). Extending isn't automated yet: reply to them; after it ends they can file a new request.`;
   return { text, blocks: [section(text)] };

@@ -4,15 +4,12 @@
  * Secrets never pass through here except the one-time link URL, which goes only into the DM.
  */
 import type { types } from "@slack/bolt";
-
-export interface SlackMessage {
-  text: string;
-  blocks?: types.KnownBlock[];
-}
-
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
+import type { SlackMessage } from "../slack/blocks.ts";
+import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
 
 export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
+export type { SlackMessage } from "../slack/blocks.ts";
 
 /** The fields of a request these messages show. */
 export interface RequestSummary {
@@ -41,14 +38,6 @@ function s3Scope(target: TargetSummary, subPrefix: string): string {
 
 function day(iso: string): string {
   return iso.slice(0, 10);
-}
-
-function mrkdwn(text: string): types.SectionBlock {
-  return { type: "section", text: { type: "mrkdwn", text } };
-}
-
-function context(text: string): types.ContextBlock {
-  return { type: "context", elements: [{ type: "mrkdwn", text }] };
 }
 
 /** "cpg0042/*" → "cpg0042/": what the helper scripts take, and no glob for the shell to expand. */
@@ -93,12 +82,12 @@ export function provisionedDm(
 ): SlackMessage {
   const scope = s3Scope(target, req.subPrefix);
   const head = `Your access to \`${scope}\` (${req.permission}) is ready — request \`${req.id}\`.`;
-  const blocks: types.KnownBlock[] = [mrkdwn(head)];
+  const blocks: types.KnownBlock[] = [section(head)];
   let text: string;
   if (newKey) {
     text = `${head} Open the one-time link to get your AWS keys.`;
     blocks.push(
-      mrkdwn(
+      section(
         [
           `*1. Your AWS keys:* <${newKey.url}|open this one-time link> — it works once and expires on ${day(newKey.linkExpiresAt)}. Opening it in a browser shows a Reveal button; previews by Slack do not use it up.`,
           "New IAM keys take a few seconds to become usable: if the first call says the key is invalid, wait ten seconds and try again.",
@@ -110,15 +99,15 @@ export function provisionedDm(
           "```",
         ].join("\n"),
       ),
-      mrkdwn(`*3.* ${temporaryCredentialsInstructions(target, req)}`),
+      section(`*3.* ${temporaryCredentialsInstructions(target, req)}`),
     );
   } else {
     text = `${head} Your existing cytoskel keys now also cover this prefix.`;
     blocks.push(
-      mrkdwn(
+      section(
         `No new keys: the AWS keys you already have (profile \`${AWS_PROFILE_NAME}\`) now also cover \`${scope}\`.`,
       ),
-      mrkdwn(temporaryCredentialsInstructions(target, req)),
+      section(temporaryCredentialsInstructions(target, req)),
     );
   }
   const notes = [expiryLine(req)];
@@ -149,7 +138,7 @@ export function adminActiveMessage(
   return {
     text,
     blocks: [
-      mrkdwn(`:white_check_mark: *Active* — ${requestLine(target, req)}`),
+      section(`:white_check_mark: *Active* — ${requestLine(target, req)}`),
       context(`${by}. ${what}. ${expiryLine(req)}`),
     ],
   };
@@ -160,21 +149,9 @@ export function adminFailedMessage(target: TargetSummary, req: RequestSummary, r
   return {
     text: `Provisioning failed for request ${req.id}: ${reason}`,
     blocks: [
-      mrkdwn(`:x: *Provisioning failed* — ${requestLine(target, req)}`),
-      mrkdwn(`*Reason:* ${reason}`),
-      {
-        type: "actions",
-        block_id: "cytoskel_failed_actions",
-        elements: [
-          {
-            type: "button",
-            action_id: RETRY_ACTION_ID,
-            text: { type: "plain_text", text: "Retry" },
-            style: "primary",
-            value: req.id,
-          },
-        ],
-      },
+      section(`:x: *Provisioning failed* — ${requestLine(target, req)}`),
+      section(`*Reason:* ${reason}`),
+      actions("cytoskel_failed_actions", [button(RETRY_ACTION_ID, "Retry", req.id, "primary")]),
     ],
   };
 }
@@ -204,7 +181,7 @@ export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked
       ? "You have no other cytoskel access."
       : `You still have access to ${s.remainingPrefixes.map((p) => `\`${s3Scope(target, p)}\``).join(", ")} with your existing keys.`;
   const extend = why === "expired" ? " To continue, request it again with `/cytoskel request prefix …`." : "";
-  return { text: head, blocks: [mrkdwn(`${head} ${rest}${extend}`), context(TEMP_CREDENTIALS_NOTE)] };
+  return { text: head, blocks: [section(`${head} ${rest}${extend}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
 
 export function revokedAdminPost(
@@ -222,7 +199,7 @@ export function revokedAdminPost(
     : s.remainingPrefixes.length === 0
       ? "No grant left."
       : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
-  return { text: head, blocks: [mrkdwn(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
+  return { text: head, blocks: [section(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
 
 /** Reminder before expiry, with a button (and the command) to ask for an extension. */
@@ -236,21 +213,10 @@ export function expiryReminderDm(
   return {
     text,
     blocks: [
-      mrkdwn(
+      section(
         `:hourglass: Your access to \`${scope}\` (${req.permission}) ends on *${day(req.expiresAt)}* (request \`${req.id}\`). Need longer? Ask for an extension and an admin will follow up.`,
       ),
-      {
-        type: "actions",
-        block_id: "cytoskel_reminder_actions",
-        elements: [
-          {
-            type: "button",
-            action_id: EXTEND_ACTION_ID,
-            text: { type: "plain_text", text: "Request extension" },
-            value: req.id,
-          },
-        ],
-      },
+      actions("cytoskel_reminder_actions", [button(EXTEND_ACTION_ID, "Request extension", req.id)]),
       context(
         `The button tells the admins. Once this access has ended you can also file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
       ),
@@ -261,14 +227,14 @@ export function expiryReminderDm(
 /** To the requester when a request waited too long for a decision. */
 export function pendingExpiredDm(target: TargetSummary, req: RequestSummary, days: number): SlackMessage {
   const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision. Request it again if you still need it.`;
-  return { text, blocks: [mrkdwn(text)] };
+  return { text, blocks: [section(text)] };
 }
 
 /** Admin card of a request that expired while pending: buttons gone. */
 export function adminPendingExpiredMessage(target: TargetSummary, req: RequestSummary): SlackMessage {
   return {
     text: `Request ${req.id} expired without a decision.`,
-    blocks: [mrkdwn(`:zzz: *Expired without a decision* — ${requestLine(target, req)}`)],
+    blocks: [section(`:zzz: *Expired without a decision* — ${requestLine(target, req)}`)],
   };
 }
 
@@ -281,18 +247,8 @@ export function adminEndedMessage(
   const how = ended.status === "REVOKED" ? `Revoked by <@${ended.actor}>` : "Expired";
   return {
     text: `${how}: request ${req.id}.`,
-    blocks: [mrkdwn(`:no_entry: *${how}* on ${day(ended.at)} — ${requestLine(target, req)}`)],
+    blocks: [section(`:no_entry: *${how}* on ${day(ended.at)} — ${requestLine(target, req)}`)],
   };
-}
-
-function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** Slack renders `<!date^…>` in the reader's timezone, with the ISO text as fallback. */
-function slackDate(iso: string): string {
-  const epoch = Math.floor(Date.parse(iso) / 1000);
-  return Number.isFinite(epoch) ? `<!date^${epoch}^{date_short_pretty} {time}|${iso}>` : iso;
 }
 
 /** To the requester when an admin denied their request (sent from the stream, after the modal closed). */
@@ -303,7 +259,7 @@ export function deniedDm(
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
   const reason = req.lastTransition?.reason;
   const text = `Your request \`${req.id}\` for ${req.permission} on \`s3://${target.bucket}/${req.subPrefix}\` was denied${by ? ` by <@${by}>` : ""}.`;
-  const blocks: types.KnownBlock[] = [mrkdwn(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
+  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
   );
@@ -318,7 +274,7 @@ export function reissuedDm(
 ): SlackMessage {
   const where = scopes.map((s) => `\`s3://${target.bucket}/${s}\``).join(", ");
   const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${link.url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(link.expiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
-  return { text, blocks: [mrkdwn(text)] };
+  return { text, blocks: [section(text)] };
 }
 
 /** Admin channel after a re-issue (no secret: the key ID only). */
@@ -332,7 +288,7 @@ export function reissuedAdminPost(s: {
     ? ` and ${s.retiredLinkCount} unopened earlier link(s) were retired`
     : "";
   const text = `<@${s.actor}> re-issued the keys of <@${s.userId}>: a new one-time link was sent (key \`${s.accessKeyId}\`); their previous keys no longer work${retired}.`;
-  return { text, blocks: [mrkdwn(text)] };
+  return { text, blocks: [section(text)] };
 }
 
 /** Admin channel when a queued revoke / re-issue gave up after its retries. */
@@ -354,7 +310,7 @@ export function adminJobFailedMessage(
   return {
     text,
     blocks: [
-      mrkdwn(text),
+      section(text),
       context(
         `Job \`${job.id}\`. Part of it may have happened; running the command again is safe once the cause is fixed.`,
       ),

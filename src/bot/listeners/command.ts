@@ -1,0 +1,187 @@
+/**
+ * The slash command (`/cytoskel …`, its name from config): parse, run the sub-command, answer with the
+ * ack body (ephemeral; the requester's receipt, status, help and errors need no Slack call). Bolt
+ * registers one listener per command, so every sub-command is here, one function each.
+ */
+
+import type { App, SlashCommand, webApi } from "@slack/bolt";
+import { authorize, refusalText } from "../../rules/authorization.ts";
+import { type Command, helpText, parseCommand } from "../commands.ts";
+import type { BotContext } from "../context.ts";
+import { userTextFor } from "../errors.ts";
+import { cardPayload, ephemeral } from "../payloads.ts";
+import {
+  adminRequestCard,
+  cancelledNote,
+  decidedCard,
+  duplicateText,
+  pendingText,
+  receiptText,
+  reissueQueuedText,
+  revokeQueuedText,
+  statusText,
+} from "../views.ts";
+
+export function register(app: App, ctx: BotContext): void {
+  const { commandName } = ctx.config.slack;
+  app.command(commandName, async ({ command, ack, client }) => {
+    const parsed = parseCommand(command.text ?? "", {
+      commandName,
+      defaultDurationDays: ctx.config.durations.defaultDays,
+      maxDurationDays: ctx.config.durations.maxDays,
+      bucket: ctx.bucket,
+    });
+    if (!parsed.ok) {
+      await ack(ephemeral(`${parsed.error}\n${parsed.usage}`));
+      return;
+    }
+    try {
+      await ack(ephemeral(await run(ctx, parsed.command, command, client)));
+    } catch (err) {
+      ctx.log.error("command_failed", { command: parsed.command.kind, error: err });
+      await ack(ephemeral(userTextFor(err)));
+    }
+  });
+}
+
+/** The answer to one parsed sub-command. */
+async function run(
+  ctx: BotContext,
+  cmd: Command,
+  command: SlashCommand,
+  client: webApi.WebClient,
+): Promise<string> {
+  const userId = command.user_id;
+  switch (cmd.kind) {
+    case "help":
+      return helpText({
+        admin: await ctx.isAdmin(userId, client),
+        commandName: ctx.config.slack.commandName,
+      });
+    case "request":
+      return fileRequest(ctx, cmd, command, client);
+    case "status": {
+      const page = await ctx.store.listByRequester(userId, { limit: 25 });
+      return statusText(ctx.bucket, page.items);
+    }
+    case "cancel":
+      return cancelRequest(ctx, cmd.requestId, userId, client);
+    case "pending": {
+      const verdict = await ctx.authorize("pending", userId, client);
+      if (!verdict.allowed) return refusalText(verdict.refusal, "pending");
+      const page = await ctx.store.listByStatus("PENDING", { limit: 25 });
+      return pendingText(ctx.bucket, page.items, page.cursor !== undefined);
+    }
+    case "revoke":
+    case "reissue":
+      return queueJob(ctx, cmd, command, client);
+  }
+}
+
+/** store.create (a duplicate is answered with the open request) + the admin card. */
+async function fileRequest(
+  ctx: BotContext,
+  cmd: Extract<Command, { kind: "request" }>,
+  command: SlashCommand,
+  client: webApi.WebClient,
+): Promise<string> {
+  const { bucket, config } = ctx;
+  const { request, created } = await ctx.store.create({
+    requesterUserId: command.user_id,
+    requesterTeamId: command.team_id,
+    subPrefix: cmd.subPrefix,
+    permission: cmd.permission,
+    durationDays: cmd.durationDays,
+    ...(cmd.reason ? { reason: cmd.reason } : {}),
+  });
+  if (!created) return duplicateText(bucket, request);
+  try {
+    await client.chat.postMessage({
+      channel: config.admins.channelId,
+      ...cardPayload(adminRequestCard(bucket, request)),
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+  } catch (err) {
+    ctx.log.error("admin_card_failed", { requestId: request.id, error: err });
+    return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
+  }
+  return receiptText(bucket, request);
+}
+
+/** The requester withdraws a pending request: store.transition + the card (or a note) in the admin channel. */
+async function cancelRequest(
+  ctx: BotContext,
+  requestId: string,
+  userId: string,
+  client: webApi.WebClient,
+): Promise<string> {
+  const { bucket, config, store } = ctx;
+  const request = await store.get(requestId);
+  const verdict = authorize({
+    action: "cancel",
+    actorUserId: userId,
+    actorIsAdmin: false,
+    allowSelfApproval: false,
+    ...(request ? { requesterUserId: request.requesterUserId } : {}),
+  });
+  // Someone else's request reads the same as a missing one: IDs are not an oracle.
+  if (!request || !verdict.allowed)
+    return `You have no request \`${requestId}\` to cancel. See \`${config.slack.commandName} status\`.`;
+  const updated = await store.transition(request.id, {
+    from: "PENDING",
+    to: "CANCELLED",
+    actor: { kind: "requester", id: userId },
+    current: request, // already read for the ownership check: the store need not read again
+  });
+  try {
+    if (updated.adminMessage) {
+      await client.chat.update({
+        ...updated.adminMessage,
+        ...cardPayload(decidedCard(bucket, updated)),
+      });
+    } else {
+      await client.chat.postMessage({
+        channel: config.admins.channelId,
+        ...cardPayload(cancelledNote(bucket, updated)),
+      });
+    }
+  } catch (err) {
+    ctx.log.warn("cancel_notice_failed", { requestId: request.id, error: err });
+  }
+  return `Request \`${request.id}\` is cancelled. Nothing was granted.`;
+}
+
+/**
+ * Admin revoke / reissue: one conditional put of a job item; the provisioner does the IAM / Access
+ * Grants work from the stream and confirms through response_url, the person's DM and the admin channel.
+ */
+async function queueJob(
+  ctx: BotContext,
+  cmd: Extract<Command, { kind: "revoke" | "reissue" }>,
+  command: SlashCommand,
+  client: webApi.WebClient,
+): Promise<string> {
+  const userId = command.user_id;
+  const verdict = await ctx.authorize(cmd.kind, userId, client);
+  if (!verdict.allowed) return refusalText(verdict.refusal, cmd.kind);
+  if (!ctx.jobs)
+    return cmd.kind === "revoke"
+      ? "Revoking isn't wired into this deployment; use the admin CLI."
+      : "Re-issuing isn't wired into this deployment.";
+  const job = await ctx.jobs.enqueue({
+    kind: cmd.kind,
+    targetUserId: cmd.user.id,
+    teamId: command.team_id,
+    ...(cmd.kind === "revoke" && cmd.subPrefix ? { subPrefix: cmd.subPrefix } : {}),
+    actor: { kind: "admin", id: userId },
+    replyTo: {
+      ...(command.response_url ? { responseUrl: command.response_url } : {}),
+      ...(command.channel_id ? { channelId: command.channel_id } : {}),
+    },
+  });
+  ctx.log.info("job_queued", { jobId: job.id, kind: job.kind, by: userId });
+  return cmd.kind === "revoke"
+    ? revokeQueuedText(ctx.bucket, cmd.user.id, cmd.subPrefix, job.id)
+    : reissueQueuedText(cmd.user.id, job.id);
+}
