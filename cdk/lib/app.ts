@@ -3,7 +3,8 @@
 import { fileURLToPath } from "node:url";
 import { type App, Tags, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { BotStack, type FunctionEntries } from "./bot-stack.ts";
+import type { FunctionEntries } from "./bot-functions.ts";
+import { BotStack } from "./bot-stack.ts";
 import type { CytoskelDeployConfig } from "./config.ts";
 import { GrantsStack } from "./grants-stack.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "./names.ts";

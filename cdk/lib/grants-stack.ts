@@ -31,6 +31,14 @@ export const LOCATION_BUCKET_ACTIONS = ["s3:ListBucket"] as const;
 /** With SSE-KMS under a customer key, S3 needs these on the key for the vended credentials' reads and writes. */
 export const LOCATION_KMS_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"] as const;
 
+/** What the bot stack needs from the grants stack (cross-stack references). */
+export interface GrantsOutputs {
+  readonly bucketName: string;
+  readonly instanceArn: string;
+  readonly locationId: string;
+  readonly uploadersGroup: iam.IGroup;
+}
+
 export interface GrantsStackProps extends StackProps {
   readonly config: CytoskelDeployConfig;
 }
@@ -48,7 +56,7 @@ class AccessGrantsTrust extends iam.PrincipalWithConditions {
   }
 }
 
-export class GrantsStack extends Stack {
+export class GrantsStack extends Stack implements GrantsOutputs {
   readonly bucketName: string;
   readonly instanceArn: string;
   readonly locationId: string;

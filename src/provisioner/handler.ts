@@ -29,6 +29,7 @@ import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
 import { queuedJob, runJobWithRetries } from "./jobs.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
+import { DENY_NOTICE_TRANSITION, isProvisionTrigger } from "./trigger-states.ts";
 
 export type { RetryPolicy } from "./retry.ts";
 
@@ -39,10 +40,10 @@ export function approvedRequestId(record: DynamoDBRecord): string | undefined {
   if (!newImage) return undefined;
   const next = unmarshall(newImage as never) as Record<string, unknown>;
   if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
-  if (next.status !== "APPROVED" || typeof next.id !== "string") return undefined;
+  if (!isProvisionTrigger(next.status) || typeof next.id !== "string") return undefined;
   const oldImage = record.dynamodb?.OldImage;
   const prev = oldImage ? (unmarshall(oldImage as never) as Record<string, unknown>) : undefined;
-  if (prev?.status === "APPROVED") return undefined;
+  if (isProvisionTrigger(prev?.status)) return undefined;
   return next.id;
 }
 
@@ -87,7 +88,8 @@ export function deniedRequest(record: DynamoDBRecord): AccessRequest | undefined
   const next = unmarshall(newImage as never) as Record<string, unknown>;
   if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
   const prev = unmarshall(oldImage as never) as Record<string, unknown>;
-  if (next.status !== "DENIED" || prev.status !== "PENDING" || typeof next.requesterUserId !== "string")
+  const { from, to } = DENY_NOTICE_TRANSITION;
+  if (next.status !== to || prev.status !== from || typeof next.requesterUserId !== "string")
     return undefined;
   return next as unknown as AccessRequest;
 }

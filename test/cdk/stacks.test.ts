@@ -9,13 +9,8 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import type { DynamoDBRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ENTRIES } from "../../cdk/lib/app.ts";
-import type { FunctionEntries } from "../../cdk/lib/bot-stack.ts";
-import {
-  PROVISIONER_DENY_TRANSITION,
-  PROVISIONER_JOB_QUEUED_STATE,
-  PROVISIONER_TRIGGER_STATUSES,
-  STREAM_RETRY_ATTEMPTS,
-} from "../../cdk/lib/bot-stack.ts";
+import type { FunctionEntries } from "../../cdk/lib/bot-functions.ts";
+import { STREAM_RETRY_ATTEMPTS } from "../../cdk/lib/constructs/provisioner-trigger.ts";
 import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/grants-stack.ts";
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
@@ -38,6 +33,11 @@ import {
 import { TARGETS } from "../../src/config/targets.ts";
 import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
 import { queuedJob } from "../../src/provisioner/jobs.ts";
+import {
+  DENY_NOTICE_TRANSITION,
+  PROVISION_TRIGGER_STATUSES,
+  QUEUED_JOB_STATE,
+} from "../../src/provisioner/trigger-states.ts";
 import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 
@@ -462,22 +462,22 @@ describe("bot stack", () => {
     expect(render(mapping.properties.EventSourceArn)).toMatch(/StreamArn/);
     const filters = (mapping.properties.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters;
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
-      { eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: [...PROVISIONER_TRIGGER_STATUSES] } } } },
+      { eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: [...PROVISION_TRIGGER_STATUSES] } } } },
       {
         eventName: ["MODIFY"],
         dynamodb: {
-          NewImage: { status: { S: [...PROVISIONER_TRIGGER_STATUSES] } },
-          OldImage: { status: { S: [{ "anything-but": [...PROVISIONER_TRIGGER_STATUSES] }] } },
+          NewImage: { status: { S: [...PROVISION_TRIGGER_STATUSES] } },
+          OldImage: { status: { S: [{ "anything-but": [...PROVISION_TRIGGER_STATUSES] }] } },
         },
       },
       {
         eventName: ["MODIFY"],
         dynamodb: {
-          NewImage: { status: { S: [PROVISIONER_DENY_TRANSITION.to] } },
-          OldImage: { status: { S: [PROVISIONER_DENY_TRANSITION.from] } },
+          NewImage: { status: { S: [DENY_NOTICE_TRANSITION.to] } },
+          OldImage: { status: { S: [DENY_NOTICE_TRANSITION.from] } },
         },
       },
-      { eventName: ["INSERT"], dynamodb: { NewImage: { jobState: { S: [PROVISIONER_JOB_QUEUED_STATE] } } } },
+      { eventName: ["INSERT"], dynamodb: { NewImage: { jobState: { S: [QUEUED_JOB_STATE] } } } },
     ]);
     expect(queue.properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
   });

@@ -3,7 +3,7 @@
 // stacks' wiring is tested before every function is written. Never used by `cdk deploy`.
 import { App } from "aws-cdk-lib";
 import { buildCytoskelApp, DEFAULT_ENTRIES } from "../../cdk/lib/app.ts";
-import type { FunctionEntries } from "../../cdk/lib/bot-stack.ts";
+import type { FunctionEntries } from "../../cdk/lib/bot-functions.ts";
 import { readDeployConfig } from "../../cdk/lib/config.ts";
 
 const app = new App();

@@ -23,10 +23,12 @@ export interface CytoskelFunctionProps {
   readonly logRetentionDays: number;
 }
 
-export class CytoskelFunction extends Construct {
+/** Grants to it go to its role. */
+export class CytoskelFunction extends Construct implements iam.IGrantable {
   readonly fn: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  readonly grantPrincipal: iam.IPrincipal;
 
   constructor(scope: Construct, id: string, props: CytoskelFunctionProps) {
     super(scope, id);
@@ -38,6 +40,7 @@ export class CytoskelFunction extends Construct {
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       description: `${props.description} (cytoskel)`,
     });
+    this.grantPrincipal = this.role;
     // Only this function's log group; Lambda names the streams, hence the ':*' on the group ARN.
     this.role.addToPolicy(
       new iam.PolicyStatement({

@@ -1,0 +1,58 @@
+// Each function's environment: what its config loader reads, built in this one place from the deploy
+// settings and what the stacks created. Unset settings are left out rather than set empty, so the
+// loaders report them as missing.
+import type { FunctionName } from "./bot-functions.ts";
+import type { CytoskelDeployConfig } from "./config.ts";
+import type { GrantsOutputs } from "./grants-stack.ts";
+import { SLASH_COMMAND } from "./routes.ts";
+
+/** What the stacks created that the functions are told about. */
+export interface EnvironmentSources {
+  readonly config: CytoskelDeployConfig;
+  readonly grants: GrantsOutputs;
+  readonly account: string;
+  readonly tableName: string;
+  readonly signingSecretArn: string;
+  readonly botTokenArn: string;
+  readonly secretLinkBaseUrl: string;
+}
+
+export function functionEnvironments(
+  sources: EnvironmentSources,
+): Record<FunctionName, Record<string, string>> {
+  const { config, grants } = sources;
+  const common = {
+    TABLE_NAME: sources.tableName,
+    SLACK_BOT_TOKEN_ARN: sources.botTokenArn,
+    ...(config.adminChannelId ? { ADMIN_CHANNEL_ID: config.adminChannelId } : {}),
+  };
+  // What src/service/runtime.ts reads (provisioner, including queued revoke / re-issue, and expiry job).
+  const aws = {
+    AWS_ACCOUNT_ID: sources.account,
+    BUCKET: grants.bucketName,
+    ACCESS_GRANTS_LOCATION_ID: grants.locationId,
+    UPLOADERS_GROUP: grants.uploadersGroup.groupName,
+    IAM_PATH: config.iamUserPath,
+    SECRET_LINK_BASE_URL: sources.secretLinkBaseUrl,
+    SECRET_LINK_TTL_HOURS: String(config.secretLinkTtlHours),
+  };
+  return {
+    bot: {
+      ...common,
+      SLACK_SIGNING_SECRET_ARN: sources.signingSecretArn,
+      ...(config.adminUserIds.length > 0 ? { ADMIN_USER_IDS: config.adminUserIds.join(",") } : {}),
+      ...(config.adminUserGroupId ? { ADMIN_USERGROUP_ID: config.adminUserGroupId } : {}),
+      ALLOW_SELF_APPROVAL: String(config.allowSelfApproval),
+      DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),
+      MAX_DURATION_DAYS: String(config.maxGrantDays),
+      SLACK_COMMAND: SLASH_COMMAND,
+      // Shown in messages and accepted in `s3://<bucket>/…` prefixes; the AWS work is the provisioner's.
+      BUCKET: grants.bucketName,
+      ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
+      ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
+    },
+    provisioner: { ...common, ...aws },
+    secretLink: { ...common },
+    expiry: { ...common, ...aws },
+  };
+}
