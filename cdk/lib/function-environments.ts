@@ -1,6 +1,12 @@
 // Each function's environment: what its config loader reads, built in this one place from the deploy
-// settings and what the stacks created. Unset settings are left out rather than set empty, so the
-// loaders report them as missing.
+// settings and what the stacks created, typed by the loader's own contract (BOT_ENV, SERVICE_ENV,
+// SECRET_LINK_ENV), so a variable's name has one source and a misspelt or unread one fails to compile.
+// Unset settings are left out rather than set empty, so the loaders report them as missing.
+import type { BOT_ENV } from "../../src/bot/config.ts";
+import type { EnvOf } from "../../src/config/env.ts";
+import type { COMMON_ENV } from "../../src/runtime/settings.ts";
+import type { SECRET_LINK_ENV } from "../../src/secret-link/config.ts";
+import type { SERVICE_ENV } from "../../src/service/runtime.ts";
 import type { FunctionName } from "./bot-functions.ts";
 import type { CytoskelDeployConfig } from "./config.ts";
 import type { GrantsOutputs } from "./grants-stack.ts";
@@ -17,17 +23,25 @@ export interface EnvironmentSources {
   readonly secretLinkBaseUrl: string;
 }
 
-export function functionEnvironments(
-  sources: EnvironmentSources,
-): Record<FunctionName, Record<string, string>> {
+/** Each function's variables, as its loader names them. */
+export interface FunctionEnvironments extends Record<FunctionName, Record<string, string>> {
+  bot: EnvOf<typeof BOT_ENV> & Record<string, string>;
+  provisioner: EnvOf<typeof SERVICE_ENV> & Record<string, string>;
+  secretLink: EnvOf<typeof SECRET_LINK_ENV> & Record<string, string>;
+  expiry: EnvOf<typeof SERVICE_ENV> & Record<string, string>;
+}
+
+export function functionEnvironments(sources: EnvironmentSources): FunctionEnvironments {
   const { config, grants } = sources;
   const common = {
     TABLE_NAME: sources.tableName,
     SLACK_BOT_TOKEN_ARN: sources.botTokenArn,
-    ...(config.adminChannelId ? { ADMIN_CHANNEL_ID: config.adminChannelId } : {}),
-  };
+  } satisfies EnvOf<typeof COMMON_ENV>;
+  const adminChannel = config.adminChannelId ? { ADMIN_CHANNEL_ID: config.adminChannelId } : {};
   // What src/service/runtime.ts reads (provisioner, including queued revoke / re-issue, and expiry job).
-  const aws = {
+  const service: EnvOf<typeof SERVICE_ENV> = {
+    ...common,
+    ...adminChannel,
     AWS_ACCOUNT_ID: sources.account,
     BUCKET: grants.bucketName,
     ACCESS_GRANTS_LOCATION_ID: grants.locationId,
@@ -36,23 +50,31 @@ export function functionEnvironments(
     SECRET_LINK_BASE_URL: sources.secretLinkBaseUrl,
     SECRET_LINK_TTL_HOURS: String(config.secretLinkTtlHours),
   };
-  return {
-    bot: {
-      ...common,
-      SLACK_SIGNING_SECRET_ARN: sources.signingSecretArn,
-      ...(config.adminUserIds.length > 0 ? { ADMIN_USER_IDS: config.adminUserIds.join(",") } : {}),
-      ...(config.adminUserGroupId ? { ADMIN_USERGROUP_ID: config.adminUserGroupId } : {}),
-      ALLOW_SELF_APPROVAL: String(config.allowSelfApproval),
-      DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),
-      MAX_DURATION_DAYS: String(config.maxGrantDays),
-      SLACK_COMMAND: SLASH_COMMAND,
-      // Shown in messages and accepted in `s3://<bucket>/…` prefixes; the AWS work is the provisioner's.
-      BUCKET: grants.bucketName,
-      ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
-      ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
-    },
-    provisioner: { ...common, ...aws },
-    secretLink: { ...common },
-    expiry: { ...common, ...aws },
+  const bot: EnvOf<typeof BOT_ENV> = {
+    ...common,
+    ...adminChannel,
+    SLACK_SIGNING_SECRET_ARN: sources.signingSecretArn,
+    ...(config.adminUserIds.length > 0 ? { ADMIN_USER_IDS: config.adminUserIds.join(",") } : {}),
+    ...(config.adminUserGroupId ? { ADMIN_USERGROUP_ID: config.adminUserGroupId } : {}),
+    ALLOW_SELF_APPROVAL: String(config.allowSelfApproval),
+    DEFAULT_DURATION_DAYS: String(config.defaultGrantDays),
+    MAX_DURATION_DAYS: String(config.maxGrantDays),
+    SLACK_COMMAND: SLASH_COMMAND,
+    // Shown in messages and accepted in `s3://<bucket>/…` prefixes; the AWS work is the provisioner's.
+    BUCKET: grants.bucketName,
+    ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
+    ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
   };
+  const secretLink: EnvOf<typeof SECRET_LINK_ENV> = { ...common };
+  return {
+    bot: defined(bot),
+    provisioner: defined(service),
+    secretLink: defined(secretLink),
+    expiry: defined(service),
+  };
+}
+
+function defined<E extends Record<string, string | undefined>>(env: E): E & Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as E &
+    Record<string, string>;
 }

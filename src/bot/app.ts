@@ -26,6 +26,7 @@
 
 import { App, LogLevel, type Receiver, type webApi } from "@slack/bolt";
 import { jsonLogger } from "../log.ts";
+import { slackClientOptions } from "../runtime/slack-client.ts";
 import type { ResolvedBotConfig } from "./config.ts";
 import { type BotLogger, type BotStore, createBotContext, type JobQueue } from "./context.ts";
 import * as appHome from "./listeners/app-home.ts";
@@ -69,16 +70,8 @@ export function createBotApp(deps: BotAppDeps): App {
     botId: config.slack.botId,
     botUserId: config.slack.botUserId,
     convoStore: false,
-    clientOptions: {
-      ...deps.clientOptions,
-      slackApiUrl: config.slack.apiUrl,
-      retryConfig: deps.clientOptions?.retryConfig ?? {
-        retries: 1,
-        factor: 1,
-        minTimeout: 100,
-        maxTimeout: 300,
-      },
-    },
+    // One Slack client policy for every function (src/runtime/slack-client.ts); tests may override.
+    clientOptions: { ...slackClientOptions(config.slack), ...deps.clientOptions },
     logLevel: LogLevel.WARN,
   });
 

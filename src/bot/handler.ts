@@ -4,7 +4,6 @@
  */
 
 import type { webApi } from "@slack/bolt";
-import { slackClientOptions } from "../runtime/slack-client.ts";
 import { type BotLogger, type BotStore, createBotApp, type JobQueue } from "./app.ts";
 import type { ResolvedBotConfig } from "./config.ts";
 import { type LambdaHttpHandler, LambdaReceiver, type ReceiverLogger } from "./receiver.ts";
@@ -26,10 +25,6 @@ export function createBotHandler(deps: BotHandlerDeps): LambdaHttpHandler {
     now: () => clock().getTime(),
     ...(deps.receiverLogger ? { logger: deps.receiverLogger } : {}),
   });
-  createBotApp({
-    ...deps,
-    clientOptions: deps.clientOptions ?? slackClientOptions(deps.config.slack),
-    receiver,
-  });
+  createBotApp({ ...deps, receiver });
   return receiver.toHandler();
 }

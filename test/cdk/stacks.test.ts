@@ -30,6 +30,7 @@ import {
   roleStatements,
   type Statement,
 } from "../../dev/template-helpers.ts";
+import { BOT_ENV, loadBotConfig } from "../../src/bot/config.ts";
 import { TARGETS } from "../../src/config/targets.ts";
 import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
 import { queuedJob } from "../../src/provisioner/jobs.ts";
@@ -38,6 +39,8 @@ import {
   PROVISION_TRIGGER_STATUSES,
   QUEUED_JOB_STATE,
 } from "../../src/provisioner/trigger-states.ts";
+import { loadSecretLinkConfig, SECRET_LINK_ENV } from "../../src/secret-link/config.ts";
+import { loadServiceConfig, SERVICE_ENV } from "../../src/service/runtime.ts";
 import { INDEX, TABLE_SCHEMA } from "../../src/store/table.ts";
 import { type CliSynthResult, cliSynth, REPO_ROOT } from "./cli-synth.ts";
 
@@ -638,6 +641,44 @@ describe("bot stack", () => {
     }
     for (const name of FUNCTIONS) {
       expect(JSON.stringify(env(name)), name).not.toMatch(/xoxb-|xapp-/);
+    }
+  });
+
+  it("sets only variables its loader's contract names, and the loader accepts them as deployed", () => {
+    const contracts = {
+      Bot: BOT_ENV,
+      Provisioner: SERVICE_ENV,
+      SecretLink: SECRET_LINK_ENV,
+      Expiry: SERVICE_ENV,
+    };
+    const loaders = {
+      Bot: loadBotConfig,
+      Provisioner: loadServiceConfig,
+      SecretLink: loadSecretLinkConfig,
+      Expiry: loadServiceConfig,
+    };
+    // What CloudFormation resolves the references to, in the formats the loaders check.
+    const deployed: Record<string, string> = {
+      TABLE_NAME: "CytoskelBot-RequestsTable-ABC123",
+      SLACK_SIGNING_SECRET_ARN:
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/signing-AbCdEf",
+      SLACK_BOT_TOKEN_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:cytoskel/bot-AbCdEf",
+      SECRET_LINK_BASE_URL: "https://abc123.execute-api.us-east-1.amazonaws.com",
+      AWS_ACCOUNT_ID: "123456789012",
+      ACCESS_GRANTS_LOCATION_ID: "a1b2c3d4-0000-4000-8000-000000000001",
+      UPLOADERS_GROUP: "staging_cpg_uploaders",
+      BUCKET: "staging-cellpainting-gallery",
+    };
+    for (const name of FUNCTIONS) {
+      const variables = (
+        functionNamed(botJson, name).properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      const known = Object.keys(contracts[name]);
+      for (const key of Object.keys(variables)) expect(known, `${name} sets ${key}`).toContain(key);
+      const resolved = Object.fromEntries(
+        Object.entries(variables).map(([k, v]) => [k, typeof v === "string" ? v : deployed[k]]),
+      );
+      expect(() => loaders[name]({ ...resolved, AWS_REGION: "us-east-1" }), name).not.toThrow();
     }
   });
 });
