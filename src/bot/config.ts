@@ -1,5 +1,5 @@
 /**
- * The bot's typed configuration, read once per cold start through the fail-fast EnvReader. BOT_ENV is
+ * The bot's typed configuration, read on the first invocation through the fail-fast EnvReader. BOT_ENV is
  * every variable it reads (cdk/ fills its environment from it; src/bot/README.md explains them).
  * Secrets (signing secret, bot token) come either directly from the environment or, in Lambda, from
  * Secrets Manager by ARN; their values never appear in errors or logs.

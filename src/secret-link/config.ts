@@ -1,4 +1,4 @@
-// Typed settings for the secret-link Lambda, read once per cold start; fails fast naming every
+// Typed settings for the secret-link Lambda, read on the first request; fails fast naming every
 // missing or malformed variable (never their values). SECRET_LINK_ENV is every variable it reads
 // (cdk/ fills the function's environment from it).
 import { defineEnv, type Env, EnvReader } from "../config/env.ts";

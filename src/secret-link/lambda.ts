@@ -1,5 +1,6 @@
 // Lambda entry for secret links: API Gateway HTTP API (payload format 2.0) and Lambda Function URL
-// events share one shape. Clients, config and the Slack token are set up once per cold start.
+// events share one shape. Clients and config are set up on the first request; the Slack token is
+// re-read after its max age (src/runtime/secrets.ts).
 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createDynamoDbClient, createSecretsManagerClient } from "../aws/clients.ts";
