@@ -8,6 +8,8 @@ import { type FakeSlack, startFakeSlack } from "../../dev/fake-slack.ts";
 import { type LocalAws, seedAccessGrantsLocation, startLocalAws } from "../../dev/local-aws/index.ts";
 import { signedEvent, slashCommandBody } from "../../dev/slack-requests.ts";
 import { SecretResolutionError } from "../../src/bot/config.ts";
+import { createBotHandlerFromEnv } from "../../src/bot/lambda.ts";
+import { silentLogger } from "../../src/log.ts";
 
 const SECRET = "lambda-entry-test-secret";
 const SM_SIGNING = "sm-lambda-signing-secret-5e6f7a";
@@ -159,5 +161,41 @@ describe("Lambda entry with Slack secrets in Secrets Manager", () => {
     const all = printed.join("\n");
     expect(all).not.toContain(SM_SIGNING);
     expect(all).not.toContain(SM_TOKEN);
+  });
+});
+
+describe("Lambda entry after a secret rotation", () => {
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+
+  it("verifies with the rotated signing secret once the old one's max age is over, without a redeploy", async () => {
+    const before = "signing-before-rotation-0a1b";
+    const after = "signing-after-rotation-2c3d";
+    const rotating = local.putSecret("cytoskel/rotating-signing-secret", before);
+    await deploy({ signingSecretArn: rotating, botTokenArn: tokenArn });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const handler = createBotHandlerFromEnv(
+      {
+        ...process.env,
+        SLACK_SIGNING_SECRET: undefined,
+        SLACK_BOT_TOKEN: undefined,
+        SLACK_SIGNING_SECRET_ARN: rotating,
+        SLACK_BOT_TOKEN_ARN: tokenArn,
+        POWERTOOLS_PARAMETERS_MAX_AGE: "300",
+      },
+      { logger: silentLogger, receiverLogger: silentLogger },
+    );
+    const body = slashCommandBody({ userId: "ULAMBDA4", text: "help", responseUrl: slack.responseUrl() });
+    expect((await handler(signedEvent(before, body), {})).statusCode).toBe(200);
+
+    local.putSecret("cytoskel/rotating-signing-secret", after); // Slack regenerated it; put-secret-value
+    // Within the max age the bot still holds the value it read.
+    vi.setSystemTime(Date.now() + 299_000);
+    expect((await handler(signedEvent(before, body), {})).statusCode).toBe(200);
+    // After it, the next request reads the new value and the bot is rebuilt with it.
+    vi.setSystemTime(Date.now() + 2_000);
+    expect((await handler(signedEvent(after, body), {})).statusCode).toBe(200);
+    expect((await handler(signedEvent(before, body), {})).statusCode).toBe(401);
   });
 });

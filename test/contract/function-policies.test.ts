@@ -133,6 +133,11 @@ beforeAll(async () => {
   await fileAndApprove("request prefix cpg0043/* read for 30d second prefix");
   step("bot: /cytoskel status");
   await slash(USER, "status");
+  step("bot: the requester cancels a pending request (the bot reads it first)");
+  const filed = await slash(USER, "request prefix cpg0049/* read for 7d changed my mind");
+  const pending = /Request `([^`]+)` filed/.exec(filed.json.text ?? "")?.[1] ?? "";
+  await slash(USER, `cancel ${pending}`);
+  expect((await p.stores.requests.get(pending))?.status).toBe("CANCELLED");
   step("bot: admin queues a re-issue; provisioner rotates the key");
   await slash(ADMIN, `reissue <@${USER}>`);
   await p.stream.drain();
