@@ -10,6 +10,7 @@ export interface SlackMessage {
   blocks?: types.KnownBlock[];
 }
 
+import { GrantScope } from "../rules/grant-scope.ts";
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 
 export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
@@ -35,8 +36,8 @@ export interface TargetSummary {
 export const AWS_PROFILE_NAME = "cpg_staging";
 const TEMP_CREDENTIAL_SECONDS = 43_200;
 
-function s3Scope(target: TargetSummary, subPrefix: string): string {
-  return `s3://${target.bucket}/${subPrefix}`;
+function s3Scope(target: Pick<TargetSummary, "bucket">, subPrefix: string): string {
+  return GrantScope.of(target.bucket, subPrefix).uri;
 }
 
 function day(iso: string): string {
@@ -302,7 +303,7 @@ export function deniedDm(
 ): SlackMessage {
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
   const reason = req.lastTransition?.reason;
-  const text = `Your request \`${req.id}\` for ${req.permission} on \`s3://${target.bucket}/${req.subPrefix}\` was denied${by ? ` by <@${by}>` : ""}.`;
+  const text = `Your request \`${req.id}\` for ${req.permission} on \`${s3Scope(target, req.subPrefix)}\` was denied${by ? ` by <@${by}>` : ""}.`;
   const blocks: types.KnownBlock[] = [mrkdwn(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
@@ -316,7 +317,7 @@ export function reissuedDm(
   link: { url: string; expiresAt: string },
   scopes: string[],
 ): SlackMessage {
-  const where = scopes.map((s) => `\`s3://${target.bucket}/${s}\``).join(", ");
+  const where = scopes.map((s) => `\`${s3Scope(target, s)}\``).join(", ");
   const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${link.url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(link.expiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
   return { text, blocks: [mrkdwn(text)] };
 }
