@@ -167,7 +167,7 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
       const user = userState(userId);
       if (!user) return [];
       const grants = await listGrants(s3control, { accountId: aws.accountId, granteeArn: user.arn });
-      return grants.map((g) => ({ id: g.id, subPrefix: g.subPrefix, permission: g.permission }));
+      return grants.map((g) => ({ id: g.id, subPrefix: g.scope.prefix, permission: g.permission }));
     },
     async stop() {
       roles.close();

@@ -102,6 +102,7 @@ function validLocationScope(scope: string): boolean {
   return /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^*]*)?(\*)?$/.test(scope) && !scope.includes("..");
 }
 
+/** AWS: "the S3SubPrefix is appended to the location scope creating the grant scope" (AccessGrantsLocationConfiguration). */
 function joinScope(location: string, subPrefix: string): string {
   if (location === "s3://") return `s3://${subPrefix}`;
   const base = location.replace(/\/\*$/, "/");

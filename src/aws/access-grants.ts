@@ -12,10 +12,9 @@ import {
   paginateListAccessGrantsLocations,
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
+import { GrantScope } from "../rules/grant-scope.ts";
+import { type Permission, permissionCovers } from "../rules/permission.ts";
 import { AlreadyExistsError, mapAwsError, NoSuchInstanceError } from "./errors.ts";
-import { type GrantPermission, permissionSatisfies, scopeCovers, scopeSpecificity } from "./grant-scope.ts";
-
-export type { GrantPermission } from "./grant-scope.ts";
 
 export interface AccessGrantsInstance {
   id: string;
@@ -39,11 +38,11 @@ export interface Grant {
   /** For IAM grantees, the user or role ARN. */
   granteeArn: string;
   locationId: string;
-  /** Full scope, e.g. "s3://staging-cellpainting-gallery/cpg0042/*" */
-  scope: string;
-  /** Relative to the location, e.g. "cpg0042/*" */
-  subPrefix: string;
-  permission: GrantPermission;
+  /** What it covers, e.g. s3://staging-cellpainting-gallery/cpg0042/* (prefix "cpg0042/*"). */
+  scope: GrantScope;
+  /** S3SubPrefix as AWS keeps it: relative to the grant's location, so shown but never compared. */
+  locationSubPrefix: string;
+  permission: Permission;
   createdAt?: Date;
 }
 
@@ -200,9 +199,9 @@ function toGrant(g: ListAccessGrantEntry): Grant {
     granteeType: g.Grantee?.GranteeType ?? "",
     granteeArn: g.Grantee?.GranteeIdentifier ?? "",
     locationId: g.AccessGrantsLocationId ?? "",
-    scope: g.GrantScope ?? "",
-    subPrefix: g.AccessGrantsLocationConfiguration?.S3SubPrefix ?? "",
-    permission: (g.Permission ?? "READ") as GrantPermission,
+    scope: GrantScope.fromUri(g.GrantScope ?? ""),
+    locationSubPrefix: g.AccessGrantsLocationConfiguration?.S3SubPrefix ?? "",
+    permission: (g.Permission ?? "READ") as Permission,
     ...(g.CreatedAt ? { createdAt: g.CreatedAt } : {}),
   };
 }
@@ -210,9 +209,9 @@ function toGrant(g: ListAccessGrantEntry): Grant {
 export interface ListGrantsOptions extends AccountRef {
   /** Only grants whose grantee is this IAM user/role ARN. */
   granteeArn?: string;
-  permission?: GrantPermission;
+  permission?: Permission;
   /** Only grants with exactly this scope (AWS's GrantScope filter). */
-  grantScope?: string;
+  grantScope?: GrantScope;
   pageSize?: number;
 }
 
@@ -226,7 +225,7 @@ export async function listGrants(s3control: S3ControlClient, opts: ListGrantsOpt
         AccountId: opts.accountId,
         ...(opts.granteeArn ? { GranteeType: "IAM", GranteeIdentifier: opts.granteeArn } : {}),
         ...(opts.permission ? { Permission: opts.permission } : {}),
-        ...(opts.grantScope ? { GrantScope: opts.grantScope } : {}),
+        ...(opts.grantScope ? { GrantScope: opts.grantScope.uri } : {}),
       },
     );
     for await (const page of pages) for (const g of page.AccessGrantsList ?? []) grants.push(toGrant(g));
@@ -251,21 +250,26 @@ export async function getGrant(
 }
 
 export interface CreateGrantInput extends AccountRef {
-  locationId: string;
-  /** Relative to the location, e.g. "cpg0042/*" */
-  subPrefix: string;
-  permission: GrantPermission;
+  /** The registered location the grant goes under; `scope` is expressed relative to its scope. */
+  location: Pick<GrantLocation, "id" | "scope">;
+  scope: GrantScope;
+  permission: Permission;
   /** IAM user or role ARN. */
   granteeArn: string;
 }
 
+/**
+ * A grant on `scope` under `location`: the S3SubPrefix sent is `scope` relative to the location's scope.
+ * A scope the location cannot reach is ScopeOutsideLocationError, before any call.
+ */
 export async function createGrant(s3control: S3ControlClient, input: CreateGrantInput): Promise<Grant> {
+  const subPrefix = input.scope.subPrefixIn(input.location.scope);
   try {
     const out = await s3control.send(
       new CreateAccessGrantCommand({
         AccountId: input.accountId,
-        AccessGrantsLocationId: input.locationId,
-        AccessGrantsLocationConfiguration: { S3SubPrefix: input.subPrefix },
+        AccessGrantsLocationId: input.location.id,
+        AccessGrantsLocationConfiguration: { S3SubPrefix: subPrefix },
         Grantee: { GranteeType: "IAM", GranteeIdentifier: input.granteeArn },
         Permission: input.permission,
       }),
@@ -275,8 +279,8 @@ export async function createGrant(s3control: S3ControlClient, input: CreateGrant
     throw mapAwsError(err, {
       operation: "CreateAccessGrant",
       accountId: input.accountId,
-      locationId: input.locationId,
-      resource: `A ${input.permission} grant on ${input.subPrefix} (location ${input.locationId}) for ${input.granteeArn}`,
+      locationId: input.location.id,
+      resource: `A ${input.permission} grant on ${input.scope.uri} (location ${input.location.id}) for ${input.granteeArn}`,
     });
   }
 }
@@ -301,26 +305,14 @@ export async function deleteGrant(
 /** Pure: the most specific grant in `grants` for this grantee that covers `scope` with `permission`. */
 export function pickCoveringGrant(
   grants: readonly Grant[],
-  want: { granteeArn: string; scope: string; permission: GrantPermission },
+  want: { granteeArn: string; scope: GrantScope; permission: Permission },
 ): Grant | undefined {
   let best: Grant | undefined;
   for (const g of grants) {
     if (g.granteeArn !== want.granteeArn) continue;
-    if (!permissionSatisfies(g.permission, want.permission)) continue;
-    if (!scopeCovers(g.scope, want.scope)) continue;
-    if (!best || scopeSpecificity(g.scope) > scopeSpecificity(best.scope)) best = g;
+    if (!permissionCovers(g.permission, want.permission)) continue;
+    if (!g.scope.covers(want.scope)) continue;
+    if (!best || g.scope.specificity > best.scope.specificity) best = g;
   }
   return best;
-}
-
-/**
- * "Find the grant for this grantee and scope": the most specific existing grant that already gives
- * `granteeArn` at least `permission` on `scope` (full scope, e.g. "s3://bucket/cpg0042/*").
- */
-export async function findCoveringGrant(
-  s3control: S3ControlClient,
-  opts: AccountRef & { granteeArn: string; scope: string; permission: GrantPermission },
-): Promise<Grant | undefined> {
-  const grants = await listGrants(s3control, { accountId: opts.accountId, granteeArn: opts.granteeArn });
-  return pickCoveringGrant(grants, opts);
 }

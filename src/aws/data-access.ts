@@ -1,7 +1,7 @@
 // GetDataAccess: trade long-lived keys for temporary credentials scoped by the caller's grants.
 import { GetDataAccessCommand, type S3ControlClient } from "@aws-sdk/client-s3-control";
+import type { Permission } from "../rules/permission.ts";
 import { InvalidDurationError, mapAwsError } from "./errors.ts";
-import type { GrantPermission } from "./grant-scope.ts";
 
 export const MIN_DURATION_SECONDS = 900;
 export const MAX_DURATION_SECONDS = 43_200;
@@ -11,7 +11,7 @@ export interface DataAccessInput {
   accountId: string;
   /** e.g. "s3://staging-cellpainting-gallery/cpg0042/*" */
   target: string;
-  permission: GrantPermission;
+  permission: Permission;
   /** 900..43200; default 12 h. */
   durationSeconds?: number;
   /** "Default" returns credentials for the whole matched grant; "Minimal" only for the target. */

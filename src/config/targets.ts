@@ -6,7 +6,10 @@ export interface Target {
   bucket: string;
   /** Region of the bucket and of the account's S3 Access Grants instance. */
   region: string;
-  /** Access Grants location registered for the bucket. */
+  /**
+   * Scope of the Access Grants location grants are made under ("s3://bucket/", or a prefix of it).
+   * Prefixes stay bucket-relative everywhere; only CreateAccessGrant gets them relative to this.
+   */
   locationScope: string;
   /** IAM group whose only permission is s3:GetDataAccess on the Access Grants instance. */
   uploadersGroup: string;

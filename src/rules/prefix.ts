@@ -1,4 +1,5 @@
-// Turns what a person types into an S3 Access Grants sub-prefix ("cpg0042/*"), or says exactly why not.
+// Turns what a person types into a bucket-relative prefix ("cpg0042/*"), or says exactly why not; with
+// the bucket it is a GrantScope (grant-scope.ts), which re-expresses it relative to a location.
 // Pure: no I/O. Used by the admin CLI, the contributors' `credentials` command and the Slack bot.
 
 import { TARGETS } from "../config/targets.ts";
@@ -93,39 +94,4 @@ export function normalizePrefix(input: string, opts: PrefixOptions = {}): string
   const result = parsePrefix(input, opts);
   if (!result.ok) throw new InvalidPrefixError(input, result.reason);
   return result.subPrefix;
-}
-
-/** The Access Grants target ("s3://bucket/cpg0042/*") for a sub-prefix. */
-export function grantTarget(bucket: string, subPrefix: string): string {
-  return `s3://${bucket}/${subPrefix}`;
-}
-
-/**
- * Does a grant on `grantSubPrefix` cover `wantedSubPrefix`? Follows Access Grants' matching: a
- * trailing "*" matches anything after it ("cpg0042/*" covers "cpg0042/sub/*"; "*" covers all);
- * without one, only the same string. Works on raw sub-prefixes, so grants made elsewhere compare too.
- */
-export function prefixCovers(grantSubPrefix: string, wantedSubPrefix: string): boolean {
-  if (!grantSubPrefix.endsWith("*")) return grantSubPrefix === wantedSubPrefix;
-  return wantedSubPrefix.startsWith(grantSubPrefix.slice(0, -1));
-}
-
-/**
- * Re-express a bucket-relative sub-prefix relative to an Access Grants location scope, as
- * CreateAccessGrant expects; undefined when the location does not cover it. The default location
- * "s3://" takes the bucket name in front; a location "s3://b/data/" takes what follows "data/".
- */
-export function locationSubPrefix(
-  locationScope: string,
-  bucket: string,
-  subPrefix: string,
-): string | undefined {
-  if (locationScope === "s3://") return `${bucket}/${subPrefix}`;
-  const bucketBase = `s3://${bucket}/`;
-  const scope = locationScope.endsWith("/") ? locationScope : `${locationScope}/`;
-  if (!scope.startsWith(bucketBase)) return undefined;
-  const inner = scope.slice(bucketBase.length);
-  if (inner === "") return subPrefix;
-  if (!subPrefix.startsWith(inner)) return undefined;
-  return subPrefix.slice(inner.length);
 }

@@ -6,6 +6,7 @@
 
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
+import type { CreateGrantInput } from "../aws/access-grants.ts";
 import type { Target } from "../config/targets.ts";
 import type { Logger } from "../log.ts";
 import type { Actor } from "../rules/lifecycle.ts";
@@ -82,8 +83,8 @@ export interface ServiceDeps {
   s3control: S3ControlClient;
   accountId: string;
   target: Target;
-  /** Access Grants location of target.locationScope; looked up (and cached) when absent. */
-  locationId?: string;
+  /** The Access Grants location registered for target.locationScope (the stack's ACCESS_GRANTS_LOCATION_ID). */
+  locationId: string;
   notifier: Notifier;
   locks: UserLocks;
   /** Admin jobs (revoke / re-issue) queued by the bot; the provisioner runs them from the stream. */
@@ -107,6 +108,13 @@ export function personLockName(userId: string): string {
 
 /** Kept as names of this layer; the one implementation is src/log.ts. */
 export { jsonLogger as consoleLogger, silentLogger } from "../log.ts";
+
+/** The location grants are made under: its ID, and the scope their sub-prefixes are relative to. */
+export function grantLocation(
+  deps: Pick<ServiceDeps, "locationId" | "target">,
+): CreateGrantInput["location"] {
+  return { id: deps.locationId, scope: deps.target.locationScope };
+}
 
 export function nowOf(deps: Pick<ServiceDeps, "now">): Date {
   return deps.now ? deps.now() : new Date();

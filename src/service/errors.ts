@@ -14,10 +14,11 @@ import {
   ThrottledError,
   UserInOtherGroupError,
 } from "../aws/errors.ts";
+import { ScopeOutsideLocationError } from "../rules/grant-scope.ts";
 import { InvalidSecretLinkInputError } from "../secret-link/issue.ts";
 import { ForbiddenDataError, StoreError } from "../store/errors.ts";
 import { SlackNotifyError } from "./notifier.ts";
-import { LocationNotRegisteredError, NoSuchRequestToProvisionError } from "./provision.ts";
+import { NoSuchRequestToProvisionError } from "./provision.ts";
 import { LockBusyError } from "./user-lock.ts";
 import { InvalidSlackIdError } from "./users.ts";
 
@@ -40,7 +41,7 @@ const PERMANENT_SLACK_ERRORS = new Set([
  */
 export function isRetryable(err: unknown): boolean {
   if (
-    err instanceof LocationNotRegisteredError ||
+    err instanceof ScopeOutsideLocationError ||
     err instanceof NoSuchRequestToProvisionError ||
     err instanceof NoSuchLocationError ||
     err instanceof NoSuchInstanceError ||
@@ -60,9 +61,7 @@ export function isRetryable(err: unknown): boolean {
 
 /** One line for the admin card; never a secret, never a stack trace. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof LocationNotRegisteredError) {
-    return `${err.message}. Deploy the grants stack (cdk deploy) or set ACCESS_GRANTS_LOCATION_ID.`;
-  }
+  if (err instanceof ScopeOutsideLocationError) return `${err.message}.`;
   if (err instanceof NoSuchInstanceError)
     return `${err.message}. Deploy the grants stack (cdk deploy) first.`;
   if (err instanceof AccessDeniedError) {

@@ -11,6 +11,7 @@
 import type { Grant } from "../aws/access-grants.ts";
 import { listGrants } from "../aws/access-grants.ts";
 import { findUser } from "../aws/iam-users.ts";
+import { GrantScope } from "../rules/grant-scope.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
@@ -85,11 +86,12 @@ async function expirePerson(deps: ServiceDeps, userId: string, teamId: string, n
   const grants: Grant[] = user
     ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
     : [];
-  const keptScopes = new Set(keepers.map((r) => r.subPrefix));
+  const uriOf = (r: AccessRequest) => GrantScope.of(deps.target.bucket, r.subPrefix).uri;
+  const keptScopes = new Set(keepers.map(uriOf));
   const expiringGrantIds = new Set(expiring.map((r) => r.progress.grant?.grantId).filter(Boolean));
-  const expiringScopes = new Set(expiring.map((r) => r.subPrefix));
+  const expiringScopes = new Set(expiring.map(uriOf));
   const doomedGrants = grants.filter(
-    (g) => (expiringGrantIds.has(g.id) || expiringScopes.has(g.subPrefix)) && !keptScopes.has(g.subPrefix),
+    (g) => (expiringGrantIds.has(g.id) || expiringScopes.has(g.scope.uri)) && !keptScopes.has(g.scope.uri),
   );
 
   const removal = await removeAccess(deps, {

@@ -4,6 +4,7 @@
  * Secrets never pass through here except the one-time link URL, which goes only into the DM.
  */
 import type { types } from "@slack/bolt";
+import { GrantScope } from "../rules/grant-scope.ts";
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
@@ -32,8 +33,8 @@ export interface TargetSummary {
 export const AWS_PROFILE_NAME = "cpg_staging";
 const TEMP_CREDENTIAL_SECONDS = 43_200;
 
-function s3Scope(target: TargetSummary, subPrefix: string): string {
-  return `s3://${target.bucket}/${subPrefix}`;
+function s3Scope(target: Pick<TargetSummary, "bucket">, subPrefix: string): string {
+  return GrantScope.of(target.bucket, subPrefix).uri;
 }
 
 function day(iso: string): string {
@@ -258,7 +259,7 @@ export function deniedDm(
 ): SlackMessage {
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
   const reason = req.lastTransition?.reason;
-  const text = `Your request \`${req.id}\` for ${req.permission} on \`s3://${target.bucket}/${req.subPrefix}\` was denied${by ? ` by <@${by}>` : ""}.`;
+  const text = `Your request \`${req.id}\` for ${req.permission} on \`${s3Scope(target, req.subPrefix)}\` was denied${by ? ` by <@${by}>` : ""}.`;
   const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
@@ -272,7 +273,7 @@ export function reissuedDm(
   link: { url: string; expiresAt: string },
   scopes: string[],
 ): SlackMessage {
-  const where = scopes.map((s) => `\`s3://${target.bucket}/${s}\``).join(", ");
+  const where = scopes.map((s) => `\`${s3Scope(target, s)}\``).join(", ");
   const text = `An admin replaced your cytoskel AWS keys${where ? ` (for ${where})` : ""}. <${link.url}|Open this one-time link> to get the new ones — it works once and expires ${slackDate(link.expiresAt)}. Your previous keys no longer work; new keys can take a few seconds to become usable.`;
   return { text, blocks: [section(text)] };
 }

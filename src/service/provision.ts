@@ -17,18 +17,11 @@
  *   supersedes any earlier one. Never two usable links, never an orphan key; at worst one extra DM.
  */
 
-import {
-  createGrant,
-  type Grant,
-  getGrant,
-  listGrants,
-  listLocations,
-  pickCoveringGrant,
-} from "../aws/access-grants.ts";
+import { createGrant, type Grant, getGrant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
 import { createAccessKey, deleteAccessKey, listAccessKeys, type NewAccessKey } from "../aws/access-keys.ts";
 import { AlreadyExistsError, NoSuchGrantError } from "../aws/errors.ts";
-import { joinScope } from "../aws/grant-scope.ts";
 import { addUserToGroup, createUser, getUser, type IamUser } from "../aws/iam-users.ts";
+import { GrantScope } from "../rules/grant-scope.ts";
 import { computeExpiresAt } from "../rules/lifecycle.ts";
 import { issueSecretLink } from "../secret-link/issue.ts";
 import { TransitionConflictError } from "../store/errors.ts";
@@ -36,6 +29,7 @@ import { collectAll } from "../store/paging.ts";
 import type { AccessRequest, Progress, ProgressData, ProgressStep } from "../store/types.ts";
 import {
   type CrashPoint,
+  grantLocation,
   nowOf,
   PROVISIONER_ACTOR,
   personLockName,
@@ -61,14 +55,6 @@ export class NoSuchRequestToProvisionError extends Error {
   override readonly name = "NoSuchRequestToProvisionError";
   constructor(readonly requestId: string) {
     super(`no request ${requestId}`);
-  }
-}
-
-/** Grants live under this location; surfaces when the CDK stack has not registered it. */
-export class LocationNotRegisteredError extends Error {
-  override readonly name = "LocationNotRegisteredError";
-  constructor(readonly scope: string) {
-    super(`no S3 Access Grants location is registered for ${scope}`);
   }
 }
 
@@ -301,40 +287,16 @@ async function ensureGrant(
       if (!(err instanceof NoSuchGrantError)) throw err;
     }
   }
-  const scope = joinScope(deps.target.locationScope, req.subPrefix);
+  const scope = GrantScope.of(deps.target.bucket, req.subPrefix);
   const grants = await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn });
   const covering = pickCoveringGrant(grants, { granteeArn: user.arn, scope, permission: req.permission });
   if (covering) return { grant: covering, created: false };
   const grant = await createGrant(deps.s3control, {
     accountId: deps.accountId,
-    locationId: await resolveLocationId(deps),
-    subPrefix: req.subPrefix,
+    location: grantLocation(deps),
+    scope,
     permission: req.permission,
     granteeArn: user.arn,
   });
   return { grant, created: true };
-}
-
-// Per S3 Control client (one per cold start): location IDs do not change under a running function.
-const locationCache = new WeakMap<object, Map<string, string>>();
-
-/** The Access Grants location registered for the target's scope (configured, or looked up once). */
-export async function resolveLocationId(
-  deps: Pick<ServiceDeps, "locationId" | "s3control" | "accountId" | "target">,
-): Promise<string> {
-  if (deps.locationId) return deps.locationId;
-  const cacheKey = `${deps.accountId}|${deps.target.locationScope}`;
-  let cache = locationCache.get(deps.s3control);
-  if (!cache) {
-    cache = new Map();
-    locationCache.set(deps.s3control, cache);
-  }
-  const cached = cache.get(cacheKey);
-  if (cached) return cached;
-  const scope = deps.target.locationScope;
-  const locations = await listLocations(deps.s3control, { accountId: deps.accountId });
-  const match = locations.find((l) => l.scope === scope || l.scope === scope.replace(/\/$/, ""));
-  if (!match) throw new LocationNotRegisteredError(scope);
-  cache.set(cacheKey, match.id);
-  return match.id;
 }

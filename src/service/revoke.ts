@@ -13,16 +13,16 @@
  */
 import { createGrant, deleteGrant, type Grant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
 import { NoSuchGrantError, NoSuchUserError } from "../aws/errors.ts";
-import { joinScope } from "../aws/grant-scope.ts";
 import { deleteUserCompletely, findUser, type IamUser, listUsers } from "../aws/iam-users.ts";
+import { GrantScope } from "../rules/grant-scope.ts";
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
 import { normalizePrefix } from "../rules/prefix.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
-import { nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
+import { grantLocation, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
 import { adminEndedMessage, type RevokeSummary, revokedAdminPost, revokedDm } from "./messages.ts";
-import { resolveLocationId, targetSummary } from "./provision.ts";
+import { targetSummary } from "./provision.ts";
 import { iamUserNameFor, slackIdsFromIamUserName } from "./users.ts";
 
 export interface RevokeInput {
@@ -73,24 +73,22 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
       input.subPrefix === undefined
         ? undefined
         : normalizePrefix(input.subPrefix, { allowRoot: true, bucket: deps.target.bucket });
-    const selected = (prefix: string) => wanted === undefined || prefix === wanted;
-    const doomedGrants = grants.filter((g) => selected(g.subPrefix));
+    const wantedScope = wanted === undefined ? undefined : GrantScope.of(deps.target.bucket, wanted);
+    const doomedGrants = grants.filter((g) => !wantedScope || g.scope.uri === wantedScope.uri);
     // Requests for other prefixes stay, even when they reused a grant going now (they get their own).
     const endingIds = new Set(
-      requests.filter((r) => HOLDS_ACCESS.includes(r.status) && selected(r.subPrefix)).map((r) => r.id),
+      requests
+        .filter((r) => HOLDS_ACCESS.includes(r.status) && (wanted === undefined || r.subPrefix === wanted))
+        .map((r) => r.id),
     );
 
     if (doomedGrants.length === 0 && endingIds.size === 0) {
       const covering =
-        wanted && user
-          ? pickCoveringGrant(grants, {
-              granteeArn: user.arn,
-              scope: joinScope(deps.target.locationScope, wanted),
-              permission: "READ",
-            })
+        wantedScope && user
+          ? pickCoveringGrant(grants, { granteeArn: user.arn, scope: wantedScope, permission: "READ" })
           : undefined;
       const message = covering
-        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for \`${covering.subPrefix}\`. Revoke that prefix to remove it.`
+        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for \`${covering.scope.prefix}\`. Revoke that prefix to remove it.`
         : `Nothing to revoke: <@${input.userId}> has no ${wanted ? `grant for \`${wanted}\`` : "cytoskel access"}.`;
       return noop(message, grants);
     }
@@ -117,7 +115,7 @@ function noop(message: string, grants: Grant[]): AccessRemoval {
     deletedGrantIds: [],
     regrantedRequestIds: [],
     revokedPrefixes: [],
-    remainingPrefixes: grants.map((g) => g.subPrefix),
+    remainingPrefixes: grants.map((g) => g.scope.prefix),
     userDeleted: false,
     notified: false,
   };
@@ -174,15 +172,15 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   if (plan.user) {
     for (const r of plan.requests) {
       if (r.status !== "ACTIVE" || plan.endingIds.has(r.id)) continue;
-      const scope = joinScope(deps.target.locationScope, r.subPrefix);
+      const scope = GrantScope.of(deps.target.bucket, r.subPrefix);
       const want = { granteeArn: plan.user.arn, scope, permission: r.permission };
       let grant = pickCoveringGrant(remaining, want);
       let created = false;
       if (!grant) {
         grant = await createGrant(deps.s3control, {
           accountId: deps.accountId,
-          locationId: await resolveLocationId(deps),
-          subPrefix: r.subPrefix,
+          location: grantLocation(deps),
+          scope,
           permission: r.permission,
           granteeArn: plan.user.arn,
         });
@@ -236,10 +234,10 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   }
 
   const revokedPrefixes = unique([
-    ...plan.doomedGrants.map((g) => g.subPrefix),
+    ...plan.doomedGrants.map((g) => g.scope.prefix),
     ...ended.map((r) => r.subPrefix),
   ]);
-  const remainingPrefixes = unique(remaining.map((g) => g.subPrefix));
+  const remainingPrefixes = unique(remaining.map((g) => g.scope.prefix));
   const summary: RevokeSummary = {
     userId: plan.userId,
     actor: plan.actor.id,

@@ -1,8 +1,6 @@
 // Records the store reads and writes. Field names are the item attribute names (see table.ts).
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
-
-/** Same literals as src/rules/permission.ts `Permission`. */
-export type RequestPermission = "READ" | "WRITE" | "READWRITE";
+import type { Permission } from "../rules/permission.ts";
 
 export type ProgressStep = "iamUser" | "accessKey" | "grant" | "secret" | "dm";
 export const PROGRESS_STEPS: readonly ProgressStep[] = ["iamUser", "accessKey", "grant", "secret", "dm"];
@@ -40,7 +38,7 @@ export interface AccessRequest {
   requesterTeamId: string;
   /** Normalised sub-prefix, e.g. "cpg0042/*". Together with the requester it is the duplicate key. */
   subPrefix: string;
-  permission: RequestPermission;
+  permission: Permission;
   durationDays?: number;
   reason?: string;
   status: RequestStatus;
@@ -72,7 +70,7 @@ export interface NewRequestInput {
   requesterUserId: string;
   requesterTeamId: string;
   subPrefix: string;
-  permission: RequestPermission;
+  permission: Permission;
   durationDays?: number;
   reason?: string;
 }

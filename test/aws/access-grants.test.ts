@@ -12,13 +12,13 @@ import {
   createLocation,
   deleteGrant,
   ensureInstance,
-  findCoveringGrant,
   findInstance,
   getGrant,
   getInstance,
   getLocation,
   listGrants,
   listLocations,
+  pickCoveringGrant,
 } from "../../src/aws/access-grants.ts";
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import {
@@ -29,8 +29,11 @@ import {
   NoSuchLocationError,
 } from "../../src/aws/errors.ts";
 import { createUser, deleteUserCompletely } from "../../src/aws/iam-users.ts";
+import { GrantScope, ScopeOutsideLocationError } from "../../src/rules/grant-scope.ts";
 
-const BUCKET_SCOPE = "s3://staging-cellpainting-gallery/";
+const BUCKET = "staging-cellpainting-gallery";
+const BUCKET_SCOPE = `s3://${BUCKET}/`;
+const at = (prefix: string) => GrantScope.of(BUCKET, prefix);
 const ROLE = "arn:aws:iam::123456789012:role/cytoskel-location";
 
 let local: LocalAws;
@@ -51,6 +54,12 @@ afterAll(async () => {
 beforeEach(() => {
   local.state.accessGrants.clear();
 });
+
+/** A location that is not the bucket root: s3://<bucket>/incoming/. */
+function seedIncoming(): { id: string; scope: string } {
+  const { locationId, scope } = seedAccessGrantsLocation(local, { scope: `${BUCKET_SCOPE}incoming/` });
+  return { id: locationId, scope };
+}
 
 function opsSince(start: number, operation: string) {
   return local.state.requests.slice(start).filter((r) => r.operation === operation);
@@ -137,15 +146,17 @@ describe("Access Grants locations", () => {
 
 describe("Access grants", () => {
   let locationId: string;
+  let location: { id: string; scope: string };
   beforeEach(() => {
     locationId = seedAccessGrantsLocation(local, { scope: BUCKET_SCOPE }).locationId;
+    location = { id: locationId, scope: BUCKET_SCOPE };
   });
 
-  it("creates a grant whose scope joins the location and sub-prefix", async () => {
+  it("creates a grant at the location's root: the sub-prefix is the bucket-relative prefix", async () => {
     const grant = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location,
+      scope: at("cpg0042/*"),
       permission: "READWRITE",
       granteeArn: alice,
     });
@@ -153,20 +164,73 @@ describe("Access grants", () => {
       granteeArn: alice,
       granteeType: "IAM",
       locationId,
-      scope: "s3://staging-cellpainting-gallery/cpg0042/*",
-      subPrefix: "cpg0042/*",
+      locationSubPrefix: "cpg0042/*",
       permission: "READWRITE",
     });
+    expect(grant.scope.uri).toBe("s3://staging-cellpainting-gallery/cpg0042/*");
+    expect(grant.scope.prefix).toBe("cpg0042/*");
     expect(grant.createdAt).toBeInstanceOf(Date);
     expect(allGrants(local.state).map((g) => g.id)).toEqual([grant.id]);
     expect(await getGrant(aws.s3control, { accountId, grantId: grant.id })).toEqual(grant);
   });
 
+  it("under a location that is not the bucket root, sends the sub-prefix relative to that location", async () => {
+    const incoming = seedIncoming();
+    const start = local.state.requests.length;
+    const grant = await createGrant(aws.s3control, {
+      accountId,
+      location: incoming,
+      scope: at("incoming/cpg0042/*"),
+      permission: "WRITE",
+      granteeArn: alice,
+    });
+    expect(opsSince(start, "CreateAccessGrant").map((r) => r.status)).toEqual([200]);
+    expect(allGrants(local.state)).toEqual([
+      expect.objectContaining({
+        locationId: incoming.id,
+        subPrefix: "cpg0042/*",
+        scope: "s3://staging-cellpainting-gallery/incoming/cpg0042/*",
+      }),
+    ]);
+    expect(grant.scope.prefix).toBe("incoming/cpg0042/*");
+    expect(grant.locationSubPrefix).toBe("cpg0042/*");
+  });
+
+  it("under the default location s3://, sends a sub-prefix that starts with the bucket", async () => {
+    const all = seedAccessGrantsLocation(local, { scope: "s3://" });
+    const grant = await createGrant(aws.s3control, {
+      accountId,
+      location: { id: all.locationId, scope: "s3://" },
+      scope: at("cpg0042/*"),
+      permission: "READ",
+      granteeArn: alice,
+    });
+    expect(grant.locationSubPrefix).toBe("staging-cellpainting-gallery/cpg0042/*");
+    expect(grant.scope.uri).toBe("s3://staging-cellpainting-gallery/cpg0042/*");
+  });
+
+  it("refuses a scope outside the location before any call", async () => {
+    const start = local.state.requests.length;
+    const err = await createGrant(aws.s3control, {
+      accountId,
+      location: seedIncoming(),
+      scope: at("cpg0042/*"),
+      permission: "READ",
+      granteeArn: alice,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScopeOutsideLocationError);
+    expect((err as Error).message).toBe(
+      "s3://staging-cellpainting-gallery/cpg0042/* is outside the Access Grants location s3://staging-cellpainting-gallery/incoming/, so no grant there can cover it",
+    );
+    expect(local.state.requests.length).toBe(start);
+    expect(allGrants(local.state)).toEqual([]);
+  });
+
   it("refuses the same grant twice as AlreadyExistsError (AccessGrantAlreadyExists)", async () => {
     const input = {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location,
+      scope: at("cpg0042/*"),
       permission: "READ" as const,
       granteeArn: alice,
     };
@@ -175,7 +239,7 @@ describe("Access grants", () => {
     expect(err).toBeInstanceOf(AlreadyExistsError);
     expect((err as AlreadyExistsError).code).toBe("AccessGrantAlreadyExists");
     expect((err as Error).message).toBe(
-      `A READ grant on cpg0042/* (location ${locationId}) for ${alice} already exists`,
+      `A READ grant on ${BUCKET_SCOPE}cpg0042/* (location ${locationId}) for ${alice} already exists`,
     );
     expect(allGrants(local.state)).toHaveLength(1);
   });
@@ -183,8 +247,8 @@ describe("Access grants", () => {
   it("refuses a grant at an unregistered location, changing nothing", async () => {
     const err = await createGrant(aws.s3control, {
       accountId,
-      locationId: "not-registered",
-      subPrefix: "cpg0042/*",
+      location: { id: "not-registered", scope: BUCKET_SCOPE },
+      scope: at("cpg0042/*"),
       permission: "READ",
       granteeArn: alice,
     }).catch((e: unknown) => e);
@@ -198,11 +262,11 @@ describe("Access grants", () => {
     ["starts with a slash", "/cpg0042/*"],
     ["has a * before the end", "cpg*/data/*"],
     ["has an empty segment", "cpg0042//x/*"],
-  ])("refuses a sub-prefix that %s as InvalidRequestError (InvalidAccessGrant)", async (_what, subPrefix) => {
+  ])("refuses a sub-prefix that %s as InvalidRequestError (InvalidAccessGrant)", async (_what, prefix) => {
     const err = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix,
+      location,
+      scope: at(prefix),
       permission: "READ",
       granteeArn: alice,
     }).catch((e: unknown) => e);
@@ -215,8 +279,8 @@ describe("Access grants", () => {
     for (const p of ["cpg0001", "cpg0002", "cpg0003"]) {
       await createGrant(aws.s3control, {
         accountId,
-        locationId,
-        subPrefix: `${p}/*`,
+        location,
+        scope: at(`${p}/*`),
         permission: "READ",
         granteeArn: alice,
       });
@@ -224,8 +288,8 @@ describe("Access grants", () => {
     for (const p of ["cpg0004", "cpg0005"]) {
       await createGrant(aws.s3control, {
         accountId,
-        locationId,
-        subPrefix: `${p}/*`,
+        location,
+        scope: at(`${p}/*`),
         permission: "WRITE",
         granteeArn: bob,
       });
@@ -236,15 +300,15 @@ describe("Access grants", () => {
     expect(opsSince(start, "ListAccessGrants")).toHaveLength(3);
 
     const bobs = await listGrants(aws.s3control, { accountId, granteeArn: bob, pageSize: 1 });
-    expect(bobs.map((g) => g.subPrefix)).toEqual(["cpg0004/*", "cpg0005/*"]);
+    expect(bobs.map((g) => g.scope.prefix)).toEqual(["cpg0004/*", "cpg0005/*"]);
     expect(bobs.every((g) => g.granteeArn === bob)).toBe(true);
   });
 
   it("deletes a grant; a second delete or get is NoSuchGrantError naming it", async () => {
     const grant = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location,
+      scope: at("cpg0042/*"),
       permission: "READ",
       granteeArn: alice,
     });
@@ -262,35 +326,34 @@ describe("Access grants", () => {
   it("finds the most specific grant covering a scope with enough permission", async () => {
     const broad = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location,
+      scope: at("cpg0042/*"),
       permission: "READWRITE",
       granteeArn: alice,
     });
     const narrow = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/source_1/*",
+      location,
+      scope: at("cpg0042/source_1/*"),
       permission: "READ",
       granteeArn: alice,
     });
     await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0099/*",
+      location,
+      scope: at("cpg0099/*"),
       permission: "READ",
       granteeArn: bob,
     });
-    const find = (scope: string, permission: "READ" | "WRITE" | "READWRITE", granteeArn = alice) =>
-      findCoveringGrant(aws.s3control, { accountId, granteeArn, scope, permission });
+    const listed = await listGrants(aws.s3control, { accountId, granteeArn: alice });
+    const find = (prefix: string, permission: "READ" | "WRITE" | "READWRITE") =>
+      pickCoveringGrant(listed, { granteeArn: alice, scope: at(prefix), permission });
 
-    expect((await find("s3://staging-cellpainting-gallery/cpg0042/source_1/images/*", "READ"))?.id).toBe(
-      narrow.id,
-    );
-    expect((await find("s3://staging-cellpainting-gallery/cpg0042/source_1/*", "WRITE"))?.id).toBe(broad.id);
-    expect((await find("s3://staging-cellpainting-gallery/cpg0042/*", "READWRITE"))?.id).toBe(broad.id);
-    expect(await find("s3://staging-cellpainting-gallery/cpg0043/*", "READ")).toBeUndefined();
-    expect(await find("s3://staging-cellpainting-gallery/cpg0099/*", "READ")).toBeUndefined();
+    expect(find("cpg0042/source_1/images/*", "READ")?.id).toBe(narrow.id);
+    expect(find("cpg0042/source_1/*", "WRITE")?.id).toBe(broad.id);
+    expect(find("cpg0042/*", "READWRITE")?.id).toBe(broad.id);
+    expect(find("cpg0043/*", "READ")).toBeUndefined();
+    expect(find("cpg0099/*", "READ")).toBeUndefined();
   });
 
   it("answers NoSuchInstanceError for grant calls before the instance exists", async () => {
@@ -305,15 +368,15 @@ describe("deleteUserCompletely with Access Grants", () => {
     const user = await createUser(aws.iam, { name: "grant-holder" });
     const mine = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location: { id: locationId, scope: BUCKET_SCOPE },
+      scope: at("cpg0042/*"),
       permission: "READWRITE",
       granteeArn: user.arn,
     });
     const other = await createGrant(aws.s3control, {
       accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location: { id: locationId, scope: BUCKET_SCOPE },
+      scope: at("cpg0042/*"),
       permission: "READ",
       granteeArn: bob,
     });

@@ -21,6 +21,7 @@ import {
   NoSuchInstanceError,
 } from "../../src/aws/errors.ts";
 import { addUserToGroup, createUser, listUsers } from "../../src/aws/iam-users.ts";
+import { GrantScope } from "../../src/rules/grant-scope.ts";
 
 const TARGET = "s3://staging-cellpainting-gallery/cpg0042/*";
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
   local = await startLocalAws();
   accountId = local.accountId;
   admin = createAwsClients({ env: local.env, maxAttempts: 1 });
-  const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+  const { locationId, instanceArn, scope: locationScope } = seedAccessGrantsLocation(local);
   // The group as the grants stack makes it (its synthesized GetDataAccess-only policy).
   await seedUploadersGroup(admin.iam, local, { tableName: "unused", instanceArn, locationId });
 
@@ -58,15 +59,15 @@ beforeAll(async () => {
   contributor = clientsFor(key);
   await createGrant(admin.s3control, {
     accountId,
-    locationId,
-    subPrefix: "cpg0042/*",
+    location: { id: locationId, scope: locationScope },
+    scope: GrantScope.of("staging-cellpainting-gallery", "cpg0042/*"),
     permission: "READWRITE",
     granteeArn: user.arn,
   });
   await createGrant(admin.s3control, {
     accountId,
-    locationId,
-    subPrefix: "cpg0050/*",
+    location: { id: locationId, scope: locationScope },
+    scope: GrantScope.of("staging-cellpainting-gallery", "cpg0050/*"),
     permission: "READ",
     granteeArn: user.arn,
   });
@@ -76,8 +77,8 @@ beforeAll(async () => {
   outsider = clientsFor(await createAccessKey(admin.iam, loner.userName));
   await createGrant(admin.s3control, {
     accountId,
-    locationId,
-    subPrefix: "cpg0042/*",
+    location: { id: locationId, scope: locationScope },
+    scope: GrantScope.of("staging-cellpainting-gallery", "cpg0042/*"),
     permission: "READ",
     granteeArn: loner.arn,
   });

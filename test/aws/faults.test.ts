@@ -10,6 +10,7 @@ import { createGrant, listGrants } from "../../src/aws/access-grants.ts";
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { ServiceUnavailableError, ThrottledError } from "../../src/aws/errors.ts";
 import { createUser, findUser } from "../../src/aws/iam-users.ts";
+import { GrantScope } from "../../src/rules/grant-scope.ts";
 
 let local: LocalAws;
 let once: AwsClients;
@@ -32,12 +33,12 @@ describe("injected faults", () => {
   });
 
   it("a failing S3 Control call becomes ServiceUnavailableError and creates no grant", async () => {
-    const { locationId } = seedAccessGrantsLocation(local);
+    const { locationId, scope: locationScope } = seedAccessGrantsLocation(local);
     local.failNext("CreateAccessGrant", { code: "InternalError", status: 500 });
     const err = await createGrant(once.s3control, {
       accountId: local.accountId,
-      locationId,
-      subPrefix: "cpg0042/*",
+      location: { id: locationId, scope: locationScope },
+      scope: GrantScope.of("staging-cellpainting-gallery", "cpg0042/*"),
       permission: "READ",
       granteeArn: "arn:aws:iam::123456789012:user/cytoskel/x",
     }).catch((e: unknown) => e);

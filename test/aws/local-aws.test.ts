@@ -19,6 +19,7 @@ import { createAccessKey } from "../../src/aws/access-keys.ts";
 import { getAccountId } from "../../src/aws/account.ts";
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { addUserToGroup, createUser } from "../../src/aws/iam-users.ts";
+import { GrantScope } from "../../src/rules/grant-scope.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 let local: LocalAws;
@@ -203,7 +204,7 @@ function run(
 
 describe.skipIf(awsCliUnusable !== undefined)("the AWS CLI (botocore) against the stand-in", () => {
   it("gets data access through HTTP_PROXY although it puts the account ID in front of the host", async () => {
-    const { locationId, instanceArn } = seedAccessGrantsLocation(local);
+    const { locationId, instanceArn, scope: locationScope } = seedAccessGrantsLocation(local);
     const admin = createAwsClients({ env: local.env, maxAttempts: 1 });
     let key: { accessKeyId: string; secretAccessKey: string };
     try {
@@ -218,8 +219,8 @@ describe.skipIf(awsCliUnusable !== undefined)("the AWS CLI (botocore) against th
       key = await createAccessKey(admin.iam, user.userName);
       await createGrant(admin.s3control, {
         accountId: local.accountId,
-        locationId,
-        subPrefix: "cpg0042/*",
+        location: { id: locationId, scope: locationScope },
+        scope: GrantScope.of("staging-cellpainting-gallery", "cpg0042/*"),
         permission: "READ",
         granteeArn: user.arn,
       });

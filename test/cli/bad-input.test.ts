@@ -14,7 +14,7 @@ import {
   DetachGroupPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalAws } from "../../dev/local-aws/index.ts";
+import { type LocalAws, seedAccessGrantsLocation } from "../../dev/local-aws/index.ts";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
 import {
   type CliAccount,
@@ -504,5 +504,34 @@ describe("up", () => {
       stdout: "",
       stderr: "Error: cdk deploy for cpgstaging failed with exit code 3 (see its output above)\n",
     });
+  });
+});
+
+// Last: the location seeded here would change the "known locations" of the failures above.
+describe("create grant at a location that is not the bucket root", () => {
+  it("sends the prefix relative to the location, and refuses a prefix the location cannot reach", async () => {
+    const incoming = seedAccessGrantsLocation(local, { scope: `${SCOPE}incoming/` });
+    const made = await runInProcess(
+      ["--json", "cpgstaging", "create", "grant", ALICE_ARN, incoming.locationId, "incoming/cpg0050"],
+      account,
+    );
+    expect(made.code).toBe(0);
+    expect(JSON.parse(made.stdout).grant).toMatchObject({
+      locationId: incoming.locationId,
+      scope: `${SCOPE}incoming/cpg0050/*`,
+      subPrefix: "cpg0050/*",
+    });
+
+    const from = local.state.requests.length;
+    const refused = await runInProcess(
+      ["cpgstaging", "create", "grant", ALICE_ARN, incoming.locationId, "cpg0051"],
+      account,
+    );
+    expect(refused).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: `Error: location "${incoming.locationId}" (${SCOPE}incoming/) does not cover ${SCOPE}cpg0051/*; pick another location (see "list location")\n`,
+    });
+    expect(writesSince(local, from)).toEqual([]);
   });
 });

@@ -1,12 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-  grantTarget,
   InvalidPrefixError,
-  locationSubPrefix,
   MAX_PREFIX_LENGTH,
   normalizePrefix,
   parsePrefix,
-  prefixCovers,
 } from "../../src/rules/prefix.ts";
 
 const accepted: Array<[input: string, subPrefix: string, opts?: { allowRoot?: boolean; bucket?: string }]> = [
@@ -105,53 +102,5 @@ describe("normalizePrefix", () => {
     expect(caught).toBeInstanceOf(InvalidPrefixError);
     expect((caught as InvalidPrefixError).reason).toBe('it has a ".." segment');
     expect((caught as Error).message).toBe('refused prefix "cpg0042/../x": it has a ".." segment');
-  });
-});
-
-describe("prefixCovers", () => {
-  const cases: Array<[grant: string, wanted: string, covers: boolean]> = [
-    ["cpg0042/*", "cpg0042/*", true],
-    ["cpg0042/*", "cpg0042/sub/*", true],
-    ["cpg0042/*", "cpg0042/sub/file.txt", true],
-    ["*", "cpg0042/*", true],
-    ["*", "*", true],
-    ["cpg0042/sub/*", "cpg0042/*", false],
-    ["cpg0042/*", "cpg00420/*", false],
-    ["cpg0042/*", "*", false],
-    ["cpg0042/*", "cpg0043/*", false],
-    // Grants made outside cytoskel follow AWS's raw matching.
-    ["cpg0042*", "cpg00420/*", true],
-    ["cpg0042/file.txt", "cpg0042/file.txt", true],
-    ["cpg0042/file.txt", "cpg0042/*", false],
-  ];
-  it.each(cases)("grant %j covers %j: %s", (grant, wanted, covers) => {
-    expect(prefixCovers(grant, wanted)).toBe(covers);
-  });
-});
-
-describe("grantTarget", () => {
-  it("joins bucket and sub-prefix into the s3:// target GetDataAccess expects", () => {
-    expect(grantTarget("staging-cellpainting-gallery", "cpg0042/*")).toBe(
-      "s3://staging-cellpainting-gallery/cpg0042/*",
-    );
-  });
-});
-
-describe("locationSubPrefix", () => {
-  const bucket = "staging-cellpainting-gallery";
-  const cases: Array<[scope: string, subPrefix: string, expected: string | undefined]> = [
-    ["s3://staging-cellpainting-gallery/", "cpg0042/*", "cpg0042/*"],
-    ["s3://staging-cellpainting-gallery", "cpg0042/*", "cpg0042/*"],
-    ["s3://staging-cellpainting-gallery/", "*", "*"],
-    ["s3://", "cpg0042/*", "staging-cellpainting-gallery/cpg0042/*"],
-    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0042/sub/*", "sub/*"],
-    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0042/*", "*"],
-    ["s3://staging-cellpainting-gallery/cpg0042/", "cpg0043/*", undefined],
-    ["s3://staging-cellpainting-gallery/cpg0042/", "*", undefined],
-    ["s3://other-bucket/", "cpg0042/*", undefined],
-    ["s3://staging-cellpainting-gallery-2/", "cpg0042/*", undefined],
-  ];
-  it.each(cases)("location %j, sub-prefix %j -> %j", (scope, subPrefix, expected) => {
-    expect(locationSubPrefix(scope, bucket, subPrefix)).toBe(expected);
   });
 });

@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { allGrants, seedAccessGrantsLocation } from "../../dev/local-aws/index.ts";
 import {
+  ADMIN_ID,
   type Harness,
   iamCallsSince,
   newUserId,
   SECRET_LINK_BASE,
   startHarness,
+  TARGET,
   TEAM_ID,
 } from "../../dev/service-harness.ts";
+import { createS3ControlClient } from "../../src/aws/clients.ts";
+import { getDataAccess } from "../../src/aws/data-access.ts";
+import { GrantScope, ScopeOutsideLocationError } from "../../src/rules/grant-scope.ts";
+import { describeFailure, isRetryable } from "../../src/service/errors.ts";
 import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
+import { revokeAccess } from "../../src/service/revoke.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
 import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "./missing-user.ts";
 
@@ -180,5 +188,88 @@ describe("the IAM user under a role scoped to the cytoskel path", () => {
       userArn: h.iamUser(userId)?.arn,
       created: false,
     });
+  });
+});
+
+describe("under an Access Grants location that is not the bucket root", () => {
+  /** The service's deps with the target's location at s3://<bucket>/incoming/. */
+  const underIncoming = () => {
+    const incoming = seedAccessGrantsLocation(h.aws, { scope: `${TARGET.locationScope}incoming/` });
+    const target = { ...TARGET, locationScope: incoming.scope };
+    return { deps: h.deps({ target, locationId: incoming.locationId }), locationId: incoming.locationId };
+  };
+
+  it("grants the bucket-relative prefix with a sub-prefix relative to the location; GetDataAccess for it works and revoke finds it", async () => {
+    const { deps, locationId } = underIncoming();
+    const userId = newUserId();
+    const req = await h.approved(userId, { subPrefix: "incoming/cpg0042/*", permission: "READWRITE" });
+
+    expect((await provisionRequest(deps, req.id)).outcome).toBe("activated");
+
+    const user = h.iamUser(userId);
+    const grants = allGrants(h.aws.state).filter((g) => g.granteeIdentifier === user?.arn);
+    expect(grants).toEqual([
+      expect.objectContaining({
+        locationId,
+        subPrefix: "cpg0042/*",
+        scope: "s3://staging-cellpainting-gallery/incoming/cpg0042/*",
+      }),
+    ]);
+    expect(await h.grantsOf(userId)).toEqual([
+      { id: grants[0]?.id, subPrefix: "incoming/cpg0042/*", permission: "READWRITE" },
+    ]);
+    expect(blocksText(h.dmsTo(userId)[0] ?? { args: {} })).toContain(
+      "s3://staging-cellpainting-gallery/incoming/cpg0042/*",
+    );
+
+    // The contributor's own key (as the link delivers it) gets credentials for the prefix.
+    const key = user?.accessKeys[0];
+    const contributor = createS3ControlClient({
+      env: {
+        ...h.aws.env,
+        AWS_ACCESS_KEY_ID: key?.accessKeyId ?? "",
+        AWS_SECRET_ACCESS_KEY: key?.secretAccessKey ?? "",
+      },
+    });
+    try {
+      const access = await getDataAccess(contributor, {
+        accountId: h.aws.accountId,
+        target: GrantScope.of(TARGET.bucket, "incoming/cpg0042/plate1/*").uri,
+        permission: "WRITE",
+      });
+      expect(access.matchedGrantTarget).toBe("s3://staging-cellpainting-gallery/incoming/cpg0042/*");
+    } finally {
+      contributor.destroy();
+    }
+
+    const removal = await revokeAccess(deps, {
+      userId,
+      subPrefix: "incoming/cpg0042/*",
+      actor: { kind: "admin", id: ADMIN_ID },
+    });
+    expect(removal).toMatchObject({
+      outcome: "removed",
+      deletedGrantIds: [grants[0]?.id],
+      revokedPrefixes: ["incoming/cpg0042/*"],
+      userDeleted: true,
+    });
+  });
+
+  it("refuses a prefix outside the location before any S3 Control call", async () => {
+    const { deps } = underIncoming();
+    const userId = newUserId();
+    const req = await h.approved(userId, { subPrefix: "cpg0042/*" });
+    const start = h.aws.state.requests.length;
+
+    const err = await provisionRequest(deps, req.id).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ScopeOutsideLocationError);
+    expect(isRetryable(err)).toBe(false);
+    expect(describeFailure(err)).toBe(
+      "s3://staging-cellpainting-gallery/cpg0042/* is outside the Access Grants location s3://staging-cellpainting-gallery/incoming/, so no grant there can cover it.",
+    );
+    const calls = h.aws.state.requests.slice(start).map((r) => r.operation);
+    expect(calls).not.toContain("CreateAccessGrant");
+    expect(allGrants(h.aws.state).filter((g) => g.granteeIdentifier === h.iamUser(userId)?.arn)).toEqual([]);
   });
 });

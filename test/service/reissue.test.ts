@@ -8,6 +8,7 @@ import { createAccessKey, listAccessKeys } from "../../src/aws/access-keys.ts";
 import { createIamClient, createStsClient } from "../../src/aws/clients.ts";
 import { createUser, deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import { TARGETS } from "../../src/config/targets.ts";
+import type { Permission } from "../../src/rules/permission.ts";
 import { open } from "../../src/secret-link/crypto.ts";
 import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/issue.ts";
 import {
@@ -18,7 +19,6 @@ import {
   reissueCredentials,
 } from "../../src/service/reissue.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
-import type { RequestPermission } from "../../src/store/types.ts";
 
 const TEAM = "T0CYTOSKEL";
 const ADMIN = { kind: "admin", id: "U0ADMIN" } as const;
@@ -33,7 +33,7 @@ let deps: ReissueDeps;
 const logged: unknown[] = [];
 
 /** What the provisioner leaves behind for one approved, delivered request. */
-async function provisioned(userId: string, subPrefix: string, permission: RequestPermission = "READWRITE") {
+async function provisioned(userId: string, subPrefix: string, permission: Permission = "READWRITE") {
   const userName = `slack-${TEAM}-${userId}`;
   if (!aws.state.iam.users.has(userName.toLowerCase())) {
     await createUser(iam, { name: userName, path: target.iamPath, slackUserId: userId, slackTeamId: TEAM });

@@ -6,8 +6,9 @@ import type { STSClient } from "@aws-sdk/client-sts";
 import { getAccountId } from "../../aws/account.ts";
 import { getDataAccess } from "../../aws/data-access.ts";
 import { getTarget } from "../../config/targets.ts";
+import { GrantScope } from "../../rules/grant-scope.ts";
 import { parsePermission } from "../../rules/permission.ts";
-import { grantTarget, normalizePrefix } from "../../rules/prefix.ts";
+import { normalizePrefix } from "../../rules/prefix.ts";
 import { type CredentialFormat, parseAccountId, parseCredentialFormat, parseDuration } from "../input.ts";
 
 export interface CredentialsArgs {
@@ -49,7 +50,7 @@ export function validateCredentialsArgs(args: CredentialsArgs): ValidCredentials
     format: parseCredentialFormat(args.format ?? "env"),
     targetName: target.name,
     region: target.region,
-    s3Target: grantTarget(target.bucket, subPrefix),
+    s3Target: GrantScope.of(target.bucket, subPrefix).uri,
     permission: parsePermission(args.permission ?? "READWRITE"),
     durationSeconds: parseDuration(args.duration ?? "12h"),
     accountId: args.accountId === undefined ? undefined : parseAccountId(args.accountId),

@@ -1,7 +1,8 @@
 import { createGrant, deleteGrant, type Grant, listGrants, listLocations } from "../../aws/access-grants.ts";
 import { getUser } from "../../aws/iam-users.ts";
+import { GrantScope } from "../../rules/grant-scope.ts";
 import { parsePermission } from "../../rules/permission.ts";
-import { locationSubPrefix, normalizePrefix } from "../../rules/prefix.ts";
+import { normalizePrefix } from "../../rules/prefix.ts";
 import { type AdminContext, scopeInBucket } from "../context.ts";
 import { CliFailure } from "../errors.ts";
 import { parseGrantId, parseLocationId, parseUserArn } from "../input.ts";
@@ -38,10 +39,10 @@ export function toGrantItem(g: Grant): GrantItem {
     id: g.id,
     arn: g.arn,
     granteeArn: g.granteeArn,
-    scope: g.scope,
+    scope: g.scope.uri,
     permission: g.permission,
     locationId: g.locationId,
-    subPrefix: g.subPrefix,
+    subPrefix: g.locationSubPrefix,
     ...(g.createdAt ? { createdAt: g.createdAt.toISOString() } : {}),
   };
 }
@@ -53,7 +54,7 @@ export async function listGrantsCommand(ctx: AdminContext): Promise<GrantsResult
   return {
     kind: "grants",
     bucket: ctx.target.bucket,
-    grants: grants.filter((g) => scopeInBucket(g.scope, ctx.target.bucket)).map(toGrantItem),
+    grants: grants.filter((g) => scopeInBucket(g.scope.uri, ctx.target.bucket)).map(toGrantItem),
   };
 }
 
@@ -75,7 +76,10 @@ export async function createGrantCommand(
   const { bucket } = ctx.target;
   const user = parseUserArn(args.userArn);
   const locationId = parseLocationId(args.locationId);
-  const subPrefix = normalizePrefix(args.prefix, { bucket, allowRoot: args.allowRoot ?? false });
+  const scope = GrantScope.of(
+    bucket,
+    normalizePrefix(args.prefix, { bucket, allowRoot: args.allowRoot ?? false }),
+  );
   const permission = parsePermission(args.permission ?? "READWRITE");
 
   const accountId = await ctx.accountId();
@@ -89,10 +93,9 @@ export async function createGrantCommand(
       locations.map((l) => `${l.id} (${l.scope})`).join(", ") || `none registered for s3://${bucket}/`;
     throw new CliFailure(`unknown location ID "${locationId}"; known locations: ${known}`);
   }
-  const relative = locationSubPrefix(location.scope, bucket, subPrefix);
-  if (relative === undefined) {
+  if (!scope.liesIn(location.scope)) {
     throw new CliFailure(
-      `location "${locationId}" (${location.scope}) does not cover s3://${bucket}/${subPrefix}; ` +
+      `location "${locationId}" (${location.scope}) does not cover ${scope.uri}; ` +
         'pick another location (see "list location")',
     );
   }
@@ -105,20 +108,19 @@ export async function createGrantCommand(
     );
   }
 
-  const scope = `s3://${bucket}/${subPrefix}`;
   const same = (await listGrants(s3control, { accountId, granteeArn: user.arn })).find(
-    (g) => g.scope === scope && g.permission === permission,
+    (g) => g.scope.uri === scope.uri && g.permission === permission,
   );
   if (same) {
     throw new CliFailure(
-      `${user.arn} already has grant ${same.id} with ${permission} on ${scope}; nothing changed`,
+      `${user.arn} already has grant ${same.id} with ${permission} on ${scope.uri}; nothing changed`,
     );
   }
 
   const grant = await createGrant(s3control, {
     accountId,
-    locationId,
-    subPrefix: relative,
+    location,
+    scope,
     permission,
     granteeArn: user.arn,
   });
