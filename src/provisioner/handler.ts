@@ -105,7 +105,7 @@ export async function handleProvisionerEvent(
     // A malformed image is skipped with its reason, like every record the provisioner cannot act on (a
     // request that no longer exists, a permanent Slack error): the image is fixed in the stream, so
     // Lambda's redeliveries would fail the same way and hold up the person's later records until the
-    // record reached the DLQ. The error names the bad field; the request stays visible to `pending`.
+    // record reached the DLQ. The error names the bad field; the item itself stays in the table as it is.
     if (action.action === "malformed") {
       log.error("provisioner.malformed_image", {
         eventName: record.eventName,
@@ -152,7 +152,7 @@ export async function handleProvisionerEvent(
  * CANCELLED needs no DM (the requester did it), and a PENDING request that expires is told by the expiry job.
  */
 export async function tellDenied(deps: ServiceDeps, image: RequestImage): Promise<void> {
-  const request = requireFields(image, `request ${image.id}`, "subPrefix", "permission");
+  const request = requireFields(image, `request ${image.id}`, "requesterUserId", "subPrefix", "permission");
   try {
     await deps.notifier.dmUser(request.requesterUserId, deniedDm(deps.target, request));
   } catch (err) {

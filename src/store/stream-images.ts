@@ -3,10 +3,10 @@
 // a request's META item and an admin job item. Every other item on the stream (locks, open locks,
 // audit events, secrets) decodes to `{ kind: "other" }`.
 //
-// The fields that identify and route an item are required (request: id, requesterUserId, status; job:
-// id, kind, targetUserId, jobState); every other field is checked when present (the store writes them
-// all, but older items may lack newer ones). A field only one action needs (a job's actor, a denial DM's
-// subPrefix and permission) is required by that action with `requireFields`. Anything off throws
+// The fields that identify and route an item are required (request: id, status; job: id, kind,
+// targetUserId, jobState); every other field is checked when present (the store writes them all, but
+// older items may lack newer ones). A field only one action needs (a job's actor; a denial DM's
+// requesterUserId, subPrefix and permission) is required by that action with `requireFields`. Anything off throws
 // MalformedImageError naming the field, never a cast that lets a wrong value through.
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -28,8 +28,8 @@ export class MalformedImageError extends Error {
 }
 
 /** A request image: the routing fields for sure, the rest as far as the item has them. */
-export type RequestImage = Pick<AccessRequest, "id" | "requesterUserId" | "status"> &
-  Partial<Omit<AccessRequest, "id" | "requesterUserId" | "status">>;
+export type RequestImage = Pick<AccessRequest, "id" | "status"> &
+  Partial<Omit<AccessRequest, "id" | "status">>;
 
 /** A job image: the routing fields for sure, the rest as far as the item has them. */
 export type JobImage = Pick<Job, "id" | "kind" | "targetUserId" | "jobState"> &
@@ -89,10 +89,10 @@ function parseRequest(item: Item): RequestImage {
   const progress = f.optional("progress", (v, name) => f.record(v, name));
   const request: RequestImage = {
     id: f.string("id"),
-    requesterUserId: f.string("requesterUserId"),
     status: f.oneOf("status", REQUEST_STATUSES),
   };
   const fields: Partial<AccessRequest> = {
+    requesterUserId: f.optString("requesterUserId"),
     requesterTeamId: f.optString("requesterTeamId"),
     subPrefix: f.optString("subPrefix"),
     permission: f.optional("permission", (v, name) => f.member(v, name, PERMISSIONS)),

@@ -79,6 +79,7 @@ describe("stream image schema", () => {
     );
     expect(decodeErr({ ...request, id: undefined }).field).toBe("id");
     expect(decodeErr({ ...request, requesterUserId: 42 }).field).toBe("requesterUserId");
+    expect(decodeErr({ ...request, status: undefined }).field).toBe("status");
     expect(decodeErr({ ...request, permission: "ADMIN" }).field).toBe("permission");
     expect(decodeErr({ ...request, attempts: "3" }).field).toBe("attempts");
     expect(decodeErr({ ...request, progress: ["x"] }).field).toBe("progress");
