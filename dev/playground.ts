@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FUNCTION_SPECS } from "../cdk/lib/bot-functions.ts";
 import { type AwsClients, createAwsClients } from "../src/aws/clients.ts";
 import type { BotLogger } from "../src/bot/app.ts";
 import { type BOT_ENV, loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
@@ -239,8 +240,8 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
   };
 }
 
-/** The provisioner's timeout in cdk/ (its locks' lease follows the time an invocation has left). */
-const PROVISIONER_TIMEOUT_MS = 5 * 60_000;
+/** The provisioner's timeout as cdk/ sets it (its locks' lease and retry deadline follow the time left). */
+const PROVISIONER_TIMEOUT_MS = FUNCTION_SPECS.provisioner.timeout.toMilliseconds();
 
 /**
  * Each function's Lambda environment: its role's env (credentials, the stand-ins' endpoints), the

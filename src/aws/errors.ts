@@ -346,3 +346,33 @@ export function mapAwsError(err: unknown, ctx: ErrorContext): AwsLayerError {
   }
   return new AwsLayerError(`${ctx.operation} failed: ${code}: ${awsMessage}`, base);
 }
+
+/** Throttling codes the SDK's standard retry mode retries besides THROTTLE_CODES (DynamoDB's among them). */
+const SDK_ONLY_THROTTLE_CODES = new Set([
+  "ProvisionedThroughputExceededException",
+  "TransactionInProgressException",
+  "BandwidthLimitExceeded",
+  "PriorRequestNotComplete",
+  "ThrottledException",
+  "EC2ThrottledException",
+]);
+
+/**
+ * Whether the SDK's own retries (standard mode, `maxAttempts` of src/aws/clients.ts) already covered
+ * `err`, or the SDK error it wraps (`cause`, a few levels deep): throttling, 5xx, timeouts and connection
+ * errors, i.e. what becomes ThrottledError or ServiceUnavailableError. A retry loop above the SDK leaves
+ * these alone, so its tries do not multiply the SDK's (src/runtime/retry.ts states the budget).
+ */
+export function retriedBySdk(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    if (e instanceof ThrottledError || e instanceof ServiceUnavailableError) return true;
+    if (!(e instanceof AwsLayerError) && "$metadata" in e) {
+      const mapped = mapAwsError(e, { operation: "" });
+      if (mapped instanceof ThrottledError || mapped instanceof ServiceUnavailableError) return true;
+      if (SDK_ONLY_THROTTLE_CODES.has(mapped.code)) return true;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -7,13 +7,20 @@
  *    from FAILED) is provisioned;
  *  - the INSERT of an admin job (revoke / re-issue, queued by the bot) runs it once (./jobs.ts);
  *  - PENDING → DENIED DMs the requester, with the admin's reason.
+ * Images are decoded through one schema (src/store/stream-images.ts), never cast.
  *
- * Each request gets in-process retries with exponential backoff and jitter. After the last try it
- * moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
- * handed back to Lambda (batchItemFailures → retried from there, in order) only when even that could
- * not be done, when the person's lock stayed busy, or when the invocation is running out of time.
+ * Each request gets in-process retries (./retry.ts; the budget across the SDK, this and Lambda is
+ * stated in src/runtime/retry.ts). After the last try, or when the invocation has no time for another,
+ * it moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
+ * handed back to Lambda (batchItemFailures → retried from there, in order) only when the person's lock
+ * stayed busy, when too little time is left to start it, or when even FAILED could not be written.
+ *
+ * The batch loop is hand-rolled, not Powertools' BatchProcessor: that one runs every record and reports
+ * each failure, but Lambda resumes a stream shard from the first failed record, so the records after it
+ * would run now AND again on redelivery, out of order for their person (a revoke job overtaking the
+ * approval it follows). Here processing stops at the first record handed back, and it and everything
+ * after it come again in order.
  */
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure, isRetryable } from "../service/errors.ts";
@@ -26,25 +33,64 @@ import {
 } from "../service/provision.ts";
 import { LockBusyError } from "../service/user-lock.ts";
 import { TransitionConflictError } from "../store/errors.ts";
+import {
+  decodeStreamImage,
+  type JobImage,
+  MalformedImageError,
+  type RequestImage,
+  requireFields,
+  type StreamImage,
+} from "../store/stream-images.ts";
 import type { AccessRequest } from "../store/types.ts";
-import { queuedJob, runJobWithRetries } from "./jobs.ts";
-import { type RetryPolicy, withRetries } from "./retry.ts";
+import { queuesJob, runJobWithRetries } from "./jobs.ts";
+import { hasTimeForAttempt, type RetryPolicy, retriedByWebClient, withRetries } from "./retry.ts";
 import { DENY_NOTICE_TRANSITION, isProvisionTrigger } from "./trigger-states.ts";
 
 export type { RetryPolicy } from "./retry.ts";
 
+/** What one stream record asks of the provisioner. */
+export type RecordAction =
+  | { action: "provision"; requestId: string }
+  | { action: "job"; job: JobImage }
+  | { action: "deny"; request: RequestImage }
+  | { action: "malformed"; error: MalformedImageError }
+  | { action: "none" };
+
+/** Decodes a record's images (one schema) and picks what to do; never throws. */
+export function recordAction(record: DynamoDBRecord): RecordAction {
+  let next: StreamImage | undefined;
+  let prev: StreamImage | undefined;
+  try {
+    next = decodeStreamImage(record.dynamodb?.NewImage);
+    prev = decodeStreamImage(record.dynamodb?.OldImage);
+  } catch (err) {
+    if (err instanceof MalformedImageError) return { action: "malformed", error: err };
+    throw err;
+  }
+  const event = record.eventName;
+  if (next?.kind === "job") {
+    return queuesJob(event, next.job) ? { action: "job", job: next.job } : { action: "none" };
+  }
+  if (next?.kind !== "request" || (event !== "INSERT" && event !== "MODIFY")) return { action: "none" };
+  const before = prev?.kind === "request" ? prev.request.status : undefined;
+  if (isProvisionTrigger(next.request.status) && !isProvisionTrigger(before))
+    return { action: "provision", requestId: next.request.id };
+  const { from, to } = DENY_NOTICE_TRANSITION;
+  if (event === "MODIFY" && next.request.status === to && before === from)
+    return { action: "deny", request: next.request };
+  return { action: "none" };
+}
+
 /** The request ID to provision for this record, or undefined when the record is not an approval. */
 export function approvedRequestId(record: DynamoDBRecord): string | undefined {
-  if (record.eventName !== "INSERT" && record.eventName !== "MODIFY") return undefined;
-  const newImage = record.dynamodb?.NewImage;
-  if (!newImage) return undefined;
-  const next = unmarshall(newImage as never) as Record<string, unknown>;
-  if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
-  if (!isProvisionTrigger(next.status) || typeof next.id !== "string") return undefined;
-  const oldImage = record.dynamodb?.OldImage;
-  const prev = oldImage ? (unmarshall(oldImage as never) as Record<string, unknown>) : undefined;
-  if (isProvisionTrigger(prev?.status)) return undefined;
-  return next.id;
+  const a = recordAction(record);
+  return a.action === "provision" ? a.requestId : undefined;
+}
+
+/** The request an admin just denied (PENDING → DENIED), or undefined for any other record. */
+export function deniedRequest(record: DynamoDBRecord): RequestImage | undefined {
+  const a = recordAction(record);
+  return a.action === "deny" ? a.request : undefined;
 }
 
 export async function handleProvisionerEvent(
@@ -53,57 +99,66 @@ export async function handleProvisionerEvent(
   policy: RetryPolicy = {},
 ): Promise<DynamoDBBatchResponse> {
   const log = deps.log ?? silentLogger;
-  for (const record of event.Records ?? []) {
-    const requestId = approvedRequestId(record);
-    const job = requestId ? undefined : queuedJob(record);
-    const denied = requestId || job ? undefined : deniedRequest(record);
-    if (!requestId && !job && !denied) continue;
+  const records = event.Records ?? [];
+  for (const [index, record] of records.entries()) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber;
+    const action = recordAction(record);
+    if (action.action === "none") continue;
+    // A malformed image is skipped with its reason, like every record the provisioner cannot act on (a
+    // request that no longer exists, a permanent Slack error): the image is fixed in the stream, so
+    // Lambda's redeliveries would fail the same way and hold up the person's later records until the
+    // record reached the DLQ. The error names the bad field; the item itself stays in the table as it is.
+    if (action.action === "malformed") {
+      log.error("provisioner.malformed_image", {
+        eventName: record.eventName,
+        sequenceNumber,
+        keys: record.dynamodb?.Keys,
+        field: action.error.field,
+        error: action.error,
+      });
+      continue;
+    }
+    // Not even one attempt fits: hand this record (and the rest, which Lambda sends again with it) back
+    // untouched, before any call is made, rather than start work the timeout would cut off.
+    if (!hasTimeForAttempt(policy)) {
+      log.warn("provisioner.out_of_time", { sequenceNumber, left: records.length - index });
+      return { batchItemFailures: [{ itemIdentifier: sequenceNumber ?? record.eventID ?? "" }] };
+    }
     try {
-      if (requestId) await provisionWithRetries(deps, requestId, policy);
-      else if (job) await runJobWithRetries(deps, job, policy);
-      else if (denied) await tellDenied(deps, denied);
+      if (action.action === "provision") await provisionWithRetries(deps, action.requestId, policy);
+      else if (action.action === "job") await runJobWithRetries(deps, action.job, policy);
+      else await tellDenied(deps, action.request);
     } catch (err) {
+      if (err instanceof MalformedImageError) {
+        log.error("provisioner.malformed_image", { sequenceNumber, field: err.field, error: err });
+        continue;
+      }
       log.warn("provisioner.record_returned", {
-        ...(requestId ? { requestId } : {}),
-        ...(job ? { jobId: job.id } : {}),
-        ...(denied ? { requestId: denied.id } : {}),
-        sequenceNumber: record.dynamodb?.SequenceNumber,
+        ...(action.action === "provision" ? { requestId: action.requestId } : {}),
+        ...(action.action === "job" ? { jobId: action.job.id } : {}),
+        ...(action.action === "deny" ? { requestId: action.request.id } : {}),
+        sequenceNumber,
         error: err,
       });
       // Lambda retries from this record on; later records come again with it, so stop here.
-      return {
-        batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? record.eventID ?? "" }],
-      };
+      return { batchItemFailures: [{ itemIdentifier: sequenceNumber ?? record.eventID ?? "" }] };
     }
   }
   return { batchItemFailures: [] };
 }
 
-/** The request an admin just denied (PENDING → DENIED), or undefined for any other record. */
-export function deniedRequest(record: DynamoDBRecord): AccessRequest | undefined {
-  if (record.eventName !== "MODIFY") return undefined;
-  const newImage = record.dynamodb?.NewImage;
-  const oldImage = record.dynamodb?.OldImage;
-  if (!newImage || !oldImage) return undefined;
-  const next = unmarshall(newImage as never) as Record<string, unknown>;
-  if (typeof next.pk !== "string" || !next.pk.startsWith("REQ#") || next.sk !== "META") return undefined;
-  const prev = unmarshall(oldImage as never) as Record<string, unknown>;
-  const { from, to } = DENY_NOTICE_TRANSITION;
-  if (next.status !== to || prev.status !== from || typeof next.requesterUserId !== "string")
-    return undefined;
-  return next as unknown as AccessRequest;
-}
-
 /**
- * The requester's DM after a denial, with the admin's reason. A Slack error a retry can fix sends the
- * record back to Lambda (at worst one extra DM); a permanent one (e.g. user gone) is logged.
+ * The requester's DM after a denial, with the admin's reason. A Slack platform error a retry can fix
+ * sends the record back to Lambda (at worst one extra DM), the only layer that retries it; a permanent
+ * one (e.g. user gone), or a transport error the WebClient already retried, is logged.
  * CANCELLED needs no DM (the requester did it), and a PENDING request that expires is told by the expiry job.
  */
-export async function tellDenied(deps: ServiceDeps, request: AccessRequest): Promise<void> {
+export async function tellDenied(deps: ServiceDeps, image: RequestImage): Promise<void> {
+  const request = requireFields(image, `request ${image.id}`, "requesterUserId", "subPrefix", "permission");
   try {
     await deps.notifier.dmUser(request.requesterUserId, deniedDm(deps.target, request));
   } catch (err) {
-    if (isRetryable(err)) throw err;
+    if (isRetryable(err) && !retriedByWebClient(err)) throw err;
     (deps.log ?? silentLogger).error("provisioner.denied_dm_not_sent", {
       requestId: request.id,
       error: err,
@@ -138,8 +193,11 @@ export async function provisionWithRetries(
   });
   if (result.ok) return result.value;
   const lastError = result.error;
-  // Someone else is working on this person; their finish or Lambda's redelivery sorts it out.
+  // Someone else is working on this person (the lock's wait already ran out, so not retried here);
+  // their finish or Lambda's redelivery sorts it out.
   if (lastError instanceof LockBusyError) throw lastError;
+  if (result.stoppedBy === "deadline")
+    log.warn("provisioner.out_of_time", { requestId, attempts: result.attempts });
   // The record outlived its request (deleted by an operator): nothing to provision or mark.
   if (lastError instanceof NoSuchRequestToProvisionError) {
     log.warn("provisioner.request_missing", { requestId });

@@ -8,12 +8,13 @@
  * - Revoke notifies the person and the admin channel itself (src/service/revoke.ts); re-issue DMs the new
  *   link and tells the admin channel here. The admin who asked gets the one-line result through the
  *   command's response_url (ephemeral, best effort: Slack keeps it for 30 minutes).
- * - Retries like provisioning (in-process, exponential backoff with jitter). After the last try the job
- *   is FAILED and the admin channel gets the reason. The record goes back to Lambda (and the job back to
- *   QUEUED) only when the person's lock stayed busy or the invocation is running out of time.
+ * - Retries like provisioning (./retry.ts; the budget is stated in src/runtime/retry.ts). After the last
+ *   try, or when the invocation has no time for another, the job is FAILED and the admin channel gets
+ *   the reason. The record goes back to Lambda (and the job back to QUEUED) only when the person's lock
+ *   stayed busy.
+ * - The claim is hand-rolled (src/store/jobs.ts says why it is not Powertools' Idempotency).
  */
 
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure } from "../service/errors.ts";
@@ -26,16 +27,26 @@ import {
 import { NothingToReissueError, reissueCredentials } from "../service/reissue.ts";
 import { revokeAccess } from "../service/revoke.ts";
 import { LockBusyError } from "../service/user-lock.ts";
-import { type Job, jobFromImage } from "../store/jobs.ts";
+import { decodeStreamImage, type JobImage, requireFields } from "../store/stream-images.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
+import { QUEUED_JOB_STATE } from "./trigger-states.ts";
 
-/** The job a record queues: only the INSERT of a job item (claims and finishes are MODIFYs). */
-export function queuedJob(record: DynamoDBRecord): Job | undefined {
-  if (record.eventName !== "INSERT") return undefined;
-  const image = record.dynamodb?.NewImage;
-  if (!image) return undefined;
-  const job = jobFromImage(unmarshall(image as never) as Record<string, unknown>);
-  return job?.jobState === "QUEUED" ? job : undefined;
+/** A job image with what running it needs. */
+export type RunnableJob = JobImage & Required<Pick<JobImage, "actor">>;
+
+/** Whether a job image queues work: only the INSERT of a QUEUED job (claims and finishes are MODIFYs). */
+export function queuesJob(eventName: DynamoDBRecord["eventName"], job: JobImage): boolean {
+  return eventName === "INSERT" && job.jobState === QUEUED_JOB_STATE;
+}
+
+/** The job a record queues, or undefined (also for a malformed image, which the handler reports). */
+export function queuedJob(record: DynamoDBRecord): JobImage | undefined {
+  try {
+    const next = decodeStreamImage(record.dynamodb?.NewImage);
+    return next?.kind === "job" && queuesJob(record.eventName, next.job) ? next.job : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type JobResult =
@@ -45,13 +56,17 @@ export type JobResult =
 
 const DEFAULT_LEASE_MS = 15 * 60_000;
 
-/** Runs one queued job at most once to completion. Throws only when the record should go back to Lambda. */
+/**
+ * Runs one queued job at most once to completion. Throws only when the record should go back to Lambda,
+ * or MalformedImageError (before the claim) when the image lacks what the job needs.
+ */
 export async function runJobWithRetries(
   deps: ServiceDeps,
-  job: Job,
+  image: JobImage,
   policy: RetryPolicy = {},
 ): Promise<JobResult> {
   const log = deps.log ?? silentLogger;
+  const job: RunnableJob = requireFields(image, `job ${image.id}`, "actor");
   if (!deps.jobs) {
     log.error("provisioner.jobs_not_wired", { jobId: job.id, kind: job.kind });
     return { outcome: "skipped", state: "no job store" };
@@ -74,16 +89,13 @@ export async function runJobWithRetries(
         reason: describeFailure(err),
       });
     },
-    async beforeRedeliver() {
-      await deps.jobs?.release(job.id);
-    },
   });
   if (result.ok) {
     // Once the work is done it is never redone (a failed finish leaves the job RUNNING, which a
     // redelivered record skips until its lease lapses).
     await deps.jobs.finish(job.id, { jobState: "DONE", resultText: result.value });
     await answer(deps, job, { text: result.value });
-    log.info("provisioner.job_done", { jobId: job.id, kind: job.kind, attempt: result.attempt });
+    log.info("provisioner.job_done", { jobId: job.id, kind: job.kind, attempt: result.attempts });
     return { outcome: "done", text: result.value };
   }
   const lastError = result.error;
@@ -92,6 +104,8 @@ export async function runJobWithRetries(
     await deps.jobs.release(job.id);
     throw lastError;
   }
+  if (result.stoppedBy === "deadline")
+    log.warn("provisioner.job_out_of_time", { jobId: job.id, attempts: result.attempts });
   const reason = describeFailure(lastError);
   await deps.jobs.finish(job.id, { jobState: "FAILED", failureReason: reason });
   const message = adminJobFailedMessage(job, reason);
@@ -106,7 +120,7 @@ export async function runJobWithRetries(
 }
 
 /** The work itself; returns the line for the admin who asked. */
-async function runJob(deps: ServiceDeps, job: Job): Promise<string> {
+async function runJob(deps: ServiceDeps, job: RunnableJob): Promise<string> {
   if (job.kind === "revoke") {
     const result = await revokeAccess(deps, {
       userId: job.targetUserId,
@@ -165,7 +179,7 @@ async function runJob(deps: ServiceDeps, job: Job): Promise<string> {
 }
 
 /** The admin who asked, through the command's response_url; never fails the job. */
-async function answer(deps: ServiceDeps, job: Job, message: SlackMessage): Promise<void> {
+async function answer(deps: ServiceDeps, job: JobImage, message: SlackMessage): Promise<void> {
   const url = job.replyTo?.responseUrl;
   if (!url || !deps.notifier.respond) return;
   try {

@@ -6,10 +6,19 @@
  *
  * Pattern: conditional put of an item that carries an owner token and a lease end; a lease that ran
  * out (its holder crashed) may be taken over. The lease end is checked in code, never left to TTL.
+ * A busy lock is polled through the one retry helper (src/runtime/retry.ts) until `waitMs` has passed;
+ * the LockBusyError that ends the wait is marked retried, so the provisioner's attempts do not wait
+ * again: the record goes back to Lambda instead.
+ *
+ * Hand-rolled, not a lock library (e.g. a DynamoDB lock client): the lock item lives in the requests
+ * table under the functions' existing IAM grants, its lease follows the invocation's remaining time
+ * (`leaseMs`), and it is two conditional writes; a library would bring its own table layout and a
+ * heartbeat the short-lived Lambdas do not need.
  */
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { retry } from "../runtime/retry.ts";
 
 export class LockBusyError extends Error {
   override readonly name = "LockBusyError";
@@ -32,14 +41,17 @@ export interface DynamoUserLocksOptions {
   waitMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Jitter source, [0, 1) (tests). */
+  random?: () => number;
 }
 
 const lockKey = (name: string) => ({ pk: `LOCK#${name}`, sk: "LOCK" });
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Polls of a busy lock: 25 ms first, doubling up to 500 ms apart (±50 % jitter). */
+const POLL_FIRST_MS = 25;
+const POLL_MAX_MS = 500;
 
 export function createDynamoUserLocks(opts: DynamoUserLocksOptions): UserLocks {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? defaultSleep;
 
   async function tryAcquire(name: string, token: string, leaseMs: number): Promise<boolean> {
     const t = now();
@@ -94,12 +106,22 @@ export function createDynamoUserLocks(opts: DynamoUserLocksOptions): UserLocks {
       const waitMs = callOpts.waitMs ?? opts.waitMs ?? 20_000;
       const token = randomUUID();
       const deadline = now() + waitMs;
-      let delay = 25;
-      while (!(await tryAcquire(name, token, leaseMs))) {
-        if (now() >= deadline) throw new LockBusyError(name);
-        await sleep(delay + Math.floor(Math.random() * delay));
-        delay = Math.min(delay * 2, 500);
-      }
+      const acquired = await retry(
+        async () => {
+          if (!(await tryAcquire(name, token, leaseMs))) throw new LockBusyError(name);
+        },
+        {
+          maxAttempts: Number.POSITIVE_INFINITY,
+          baseDelayMs: POLL_FIRST_MS,
+          maxDelayMs: POLL_MAX_MS,
+          remainingMs: () => deadline - now(),
+          // Only a busy lock is waited for; a DynamoDB error (already retried by the SDK) ends the wait.
+          retryable: (err) => err instanceof LockBusyError,
+          ...(opts.sleep ? { sleep: opts.sleep } : {}),
+          ...(opts.random ? { random: opts.random } : {}),
+        },
+      );
+      if (!acquired.ok) throw acquired.error;
       try {
         return await fn();
       } finally {

@@ -12,6 +12,14 @@
 // RUNNING with a lease) and finishes it with another (RUNNING → DONE | FAILED). A redelivered stream
 // record finds it RUNNING (lease live) or finished and does nothing, so a re-issue never rotates twice.
 // A runner that died mid-job leaves RUNNING with a lease that runs out; a redelivery then takes it over.
+//
+// Hand-rolled on purpose, not Powertools' Idempotency utility: the job item already is the record of
+// the job's state (QUEUED / RUNNING / DONE / FAILED); the bot queues it and the provisioner moves it on.
+// An idempotency record keyed by a hash of the stream record would be a second copy of that state in
+// another item, with its own expiry that can disagree with the lease, and it has no way to hand a job
+// back to QUEUED (`release`) when the person's lock stayed busy: it would replay the saved failure.
+// Three conditional UpdateItems (claim, release, finish) are the whole mechanism.
+// Stream images of job items are decoded by src/store/stream-images.ts.
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Actor } from "../rules/lifecycle.ts";
@@ -209,14 +217,6 @@ export class JobStore {
       throw new StoreAccessError(op, err);
     }
   }
-}
-
-/** A stream image (already unmarshalled) of a job item, or undefined for any other item. */
-export function jobFromImage(image: Record<string, unknown> | undefined): Job | undefined {
-  if (!image || typeof image.pk !== "string" || !image.pk.startsWith(JOB_PK_PREFIX) || image.sk !== JOB_SK)
-    return undefined;
-  const job = toJob(image);
-  return job.id && (job.kind === "revoke" || job.kind === "reissue") ? job : undefined;
 }
 
 function toJob(item: Record<string, unknown>): Job {

@@ -1,5 +1,7 @@
-// Opaque cursors over DynamoDB's LastEvaluatedKey, one paged Query, and a helper to walk every page.
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+// Opaque cursors over DynamoDB's LastEvaluatedKey, and every Query of the store through the SDK's one
+// paginator (paginateQuery of @aws-sdk/lib-dynamodb, which speaks the DocumentClient's plain values):
+// `queryPage` takes one page from a cursor, `collectAll` walks the cursors of any paged list.
+import { type DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { InvalidCursorError, StoreAccessError } from "./errors.ts";
 import type { Page, PageOptions } from "./types.ts";
 
@@ -29,23 +31,31 @@ export async function queryPage<T>(
   input: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
   toItem: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const exclusiveStartKey = decodeCursor(page.cursor);
+  const startingToken = decodeCursor(page.cursor);
   try {
-    const out = await target.client.send(
-      new QueryCommand({
-        ...input,
-        TableName: target.tableName,
-        Limit: page.limit ?? DEFAULT_PAGE_SIZE,
-        ExclusiveStartKey: exclusiveStartKey,
-      }),
+    const pages = paginateQuery(
+      {
+        client: target.client,
+        pageSize: page.limit ?? DEFAULT_PAGE_SIZE,
+        ...(startingToken ? { startingToken } : {}),
+      },
+      { ...input, TableName: target.tableName },
     );
-    return { items: (out.Items ?? []).map(toItem), cursor: encodeCursor(out.LastEvaluatedKey) };
+    // One page per call: the caller holds the cursor (a Slack list, the CLI), so the walk stops here.
+    for await (const out of pages) {
+      return { items: (out.Items ?? []).map(toItem), cursor: encodeCursor(out.LastEvaluatedKey) };
+    }
+    return { items: [] };
   } catch (err) {
     throw new StoreAccessError(operation, err);
   }
 }
 
-/** Fetch every page (for jobs that must see everything, e.g. the expiry sweep). */
+/**
+ * Every item of a paged list (for jobs that must see everything, e.g. the expiry sweep). It walks the
+ * store's opaque cursors, which the service layer holds, not LastEvaluatedKey: each page is one
+ * `queryPage`, i.e. one step of the paginator.
+ */
 export async function collectAll<T>(
   fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
 ): Promise<T[]> {

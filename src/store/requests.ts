@@ -15,7 +15,10 @@
 //   back as ALL_OLD in the cancellation reasons (one consistent read on engines that omit it): if the
 //   status moved on, the caller gets TransitionConflictError naming the winner's `lastTransition`,
 //   otherwise the store retries with the fresh copy. Two transactions on one item at once cancel with
-//   TransactionConflict; the store retries those (jittered) so exactly one wins and the other is told who.
+//   TransactionConflict; the store retries those (jittered, through the one retry helper
+//   src/runtime/retry.ts: the SDK does not retry TransactionConflict, so the two do not multiply) so
+//   exactly one wins and the other is told who. Contention that outlasts those retries is marked
+//   retried, so the provisioner's attempts do not retry it once more.
 // - Calls per operation (counted: bench/store.ts, test/store/suite.ts): create 1 TransactWriteItems;
 //   duplicate 1 cancelled TransactWriteItems + 1 GetItem (no write); re-request of a closed scope
 //   2 TransactWriteItems + 1 GetItem; approve with `current` (the bot's Approve button carries the
@@ -35,6 +38,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { assertTransition, isOpen, type RequestStatus } from "../rules/lifecycle.ts";
+import { markRetried, retry } from "../runtime/retry.ts";
 import { AuditLog } from "./audit.ts";
 import {
   ForbiddenDataError,
@@ -80,6 +84,8 @@ const MAX_CREATE_ROUNDS = 5;
 const MAX_CHANGE_ROUNDS = 5;
 /** Retries of one transaction cancelled only by TransactionConflict, before the caller re-reads. */
 const CONFLICT_RETRIES = 3;
+/** Tries of one write against a transaction in flight on its item: the first and CONFLICT_RETRIES more. */
+const CONFLICT_ATTEMPTS = 1 + CONFLICT_RETRIES;
 // Field names that must never be persisted in progress data (the secret key goes only into the link).
 const FORBIDDEN_PROGRESS_FIELD = /secret.*key|password|token|ciphertext/i;
 
@@ -196,7 +202,9 @@ export class RequestStore {
       }
       throw new StoreAccessError("create request", outcome.error);
     }
-    throw new StoreError(`could not file request for ${input.subPrefix}: too much contention`, "Contention");
+    throw markRetried(
+      new StoreError(`could not file request for ${input.subPrefix}: too much contention`, "Contention"),
+    );
   }
 
   /** Consistent read of one request. */
@@ -432,7 +440,7 @@ export class RequestStore {
 
       fresh = true;
     }
-    throw new StoreError(`could not ${operation} ${id}: too much contention`, "Contention");
+    throw markRetried(new StoreError(`could not ${operation} ${id}: too much contention`, "Contention"));
   }
 
   /**
@@ -441,31 +449,27 @@ export class RequestStore {
    * the cancellation reasons go back to the caller. Any other failure becomes StoreAccessError.
    */
   async #transact(operation: string, items: TransactItem[]): Promise<TxOutcome> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A fresh token per attempt; the SDK's own retries of one attempt reuse it, so a retried
-        // request whose first try committed is answered "done" instead of failing its conditions.
-        await this.#client.send(
+    const sent = await retry(
+      // A fresh token per attempt; the SDK's own retries of one attempt reuse it, so a retried
+      // request whose first try committed is answered "done" instead of failing its conditions.
+      () =>
+        this.#client.send(
           new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }),
-        );
-        return { ok: true };
-      } catch (err) {
-        const name = (err as { name?: string }).name;
-        const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-        const conflict =
-          name === "TransactionConflictException" ||
-          (name === "TransactionCanceledException" &&
-            reasons.some((r) => r.Code === "TransactionConflict") &&
-            !reasons.some((r) => r.Code === "ConditionalCheckFailed"));
-        if (conflict && attempt < CONFLICT_RETRIES) {
-          await sleep(this.#backoffMs * 2 ** attempt * (0.5 + Math.random()));
-          continue;
-        }
-        if (conflict || name === "TransactionCanceledException")
-          return { ok: false, reasons, conflict, error: err };
-        throw new StoreAccessError(operation, err);
-      }
-    }
+        ),
+      this.#conflictRetries(isTransactionConflict),
+    );
+    if (sent.ok) return { ok: true };
+    const err = sent.error;
+    const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+    const conflict = isTransactionConflict(err);
+    if (conflict || (err as { name?: string }).name === "TransactionCanceledException")
+      return { ok: false, reasons, conflict, error: err };
+    throw new StoreAccessError(operation, err);
+  }
+
+  /** Retries of a write that met another transaction on its item (the SDK does not retry these). */
+  #conflictRetries(retryable: (err: unknown) => boolean) {
+    return { maxAttempts: CONFLICT_ATTEMPTS, baseDelayMs: this.#backoffMs, retryable };
   }
 
   async #getItem(key: { pk: string; sk: string }, operation: string): Promise<Item | undefined> {
@@ -489,9 +493,9 @@ export class RequestStore {
       ExpressionAttributeValues: Item;
     },
   ): Promise<AccessRequest> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const out = await this.#client.send(
+    const sent = await retry(
+      () =>
+        this.#client.send(
           new UpdateCommand({
             TableName: this.#table,
             Key: requestKey(id),
@@ -499,22 +503,15 @@ export class RequestStore {
             ConditionExpression: "attribute_exists(pk)",
             ReturnValues: "ALL_NEW",
           }),
-        );
-        if (!out.Attributes) throw new NoSuchRequestError(id);
-        return toRequest(out.Attributes);
-      } catch (err) {
-        if (isConditionalCheckFailed(err)) throw new NoSuchRequestError(id);
-        if (err instanceof StoreError) throw err;
-        if (
-          (err as { name?: string }).name === "TransactionConflictException" &&
-          attempt < CONFLICT_RETRIES
-        ) {
-          await sleep(this.#backoffMs * 2 ** attempt * (0.5 + Math.random()));
-          continue;
-        }
-        throw new StoreAccessError(operation, err);
-      }
+        ),
+      this.#conflictRetries((err) => (err as { name?: string }).name === "TransactionConflictException"),
+    );
+    if (!sent.ok) {
+      if (isConditionalCheckFailed(sent.error)) throw new NoSuchRequestError(id);
+      throw new StoreAccessError(operation, sent.error);
     }
+    if (!sent.value.Attributes) throw new NoSuchRequestError(id);
+    return toRequest(sent.value.Attributes);
   }
 
   #query(
@@ -569,4 +566,14 @@ function progressDetails(data: object): Record<string, string | number | boolean
   return details;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Cancelled only because another transaction was on one of the items (no condition failed). */
+function isTransactionConflict(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  const reasons = (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+  return (
+    name === "TransactionConflictException" ||
+    (name === "TransactionCanceledException" &&
+      reasons.some((r) => r.Code === "TransactionConflict") &&
+      !reasons.some((r) => r.Code === "ConditionalCheckFailed"))
+  );
+}

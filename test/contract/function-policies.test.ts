@@ -13,6 +13,7 @@ import {
   PutUserPolicyCommand,
 } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FUNCTION_SPECS } from "../../cdk/lib/bot-functions.ts";
 import { FUNCTION_NAMES, type FunctionName } from "../../dev/deployed-roles.ts";
 import { lambdaContext } from "../../dev/lambda-context.ts";
 import { type Check, evaluateCheck } from "../../dev/local-aws/authz/evaluate.ts";
@@ -162,7 +163,7 @@ beforeAll(async () => {
   step("expiry: the sweep expires what ran out");
   // The expiry function as its Lambda entry builds it (cold start included), 40 days from now.
   const sweep = p.expiry(() => new Date(Date.now() + 40 * 86_400_000));
-  const report = await sweep({}, lambdaContext("expiry", 5 * 60_000));
+  const report = await sweep({}, lambdaContext("expiry", FUNCTION_SPECS.expiry.timeout.toMilliseconds()));
   expect(report.errors).toEqual([]);
   expect(report.expired).toBeGreaterThan(0);
   expect((await p.stores.requests.get(first))?.status).toBe("EXPIRED");

@@ -18,6 +18,26 @@ const lockItem = async (name: string) =>
   (await db.doc.send(new GetCommand({ TableName: db.tableName, Key: { pk: `LOCK#${name}`, sk: "LOCK" } })))
     .Item;
 
+/** Takes the lock and keeps it until `release`; resolves once it is really held (a fixed pause races a
+ *  slow engine). */
+async function holdLock(l: ReturnType<typeof locks>, name: string) {
+  let release: () => void = () => {};
+  let acquired: () => void = () => {};
+  const isHeld = new Promise<void>((resolve) => {
+    acquired = resolve;
+  });
+  const held = l.withLock(
+    name,
+    () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+        acquired();
+      }),
+  );
+  await isHeld;
+  return { release, held };
+}
+
 describe("per-person lock", () => {
   it("runs holders of the same name one at a time, and frees the lock afterwards", async () => {
     const l = locks();
@@ -42,18 +62,35 @@ describe("per-person lock", () => {
 
   it("gives up with LockBusyError while another holder's lease runs", async () => {
     const l = locks();
-    let release: () => void = () => {};
-    const held = l.withLock(
-      "PERSON#U2",
-      () =>
-        new Promise<void>((resolve) => {
-          release = resolve;
-        }),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { release, held } = await holdLock(l, "PERSON#U2");
     await expect(locks({ waitMs: 60 }).withLock("PERSON#U2", async () => "never")).rejects.toBeInstanceOf(
       LockBusyError,
     );
+    release();
+    await held;
+  });
+
+  it("stops waiting at the deadline: polls back off 25 ms to 500 ms apart and end within waitMs", async () => {
+    const l = locks();
+    const { release, held } = await holdLock(l, "PERSON#U5");
+    // A fake clock that moves only when the lock sleeps: no real waiting.
+    let clock = 0;
+    const sleeps: number[] = [];
+    const impatient = locks({
+      waitMs: 3_000,
+      now: () => clock,
+      random: () => 0.5,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
+    const err = await impatient.withLock("PERSON#U5", async () => "never").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockBusyError);
+    expect(sleeps.slice(0, 6)).toEqual([25, 50, 100, 200, 400, 500]);
+    expect(Math.max(...sleeps)).toBe(500);
+    expect(clock).toBeLessThanOrEqual(3_000);
+    expect(clock).toBeGreaterThan(3_000 - 500);
     release();
     await held;
   });

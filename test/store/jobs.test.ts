@@ -7,7 +7,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import { createStores } from "../../src/store/index.ts";
-import { JobExistsError, JobStore, jobFromImage, jobKey } from "../../src/store/jobs.ts";
+import { JobExistsError, JobStore, jobKey } from "../../src/store/jobs.ts";
 
 let dynamo: LocalDynamo;
 let now = new Date("2026-11-28T03:00:00.000Z");
@@ -98,21 +98,5 @@ describe("JobStore", () => {
     const { requests } = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
     expect((await requests.listByStatus("FAILED")).items).toEqual([]);
     expect((await requests.listByRequester("UTARGET1")).items).toEqual([]);
-  });
-
-  it("reads a job from a stream image and ignores every other item", () => {
-    const image = {
-      ...jobKey("j1"),
-      id: "j1",
-      kind: "revoke",
-      jobState: "QUEUED",
-      targetUserId: "U1",
-      ttl: 1,
-    };
-    expect(jobFromImage(image)).toMatchObject({ id: "j1", kind: "revoke" });
-    expect(jobFromImage(image)).not.toHaveProperty("pk");
-    expect(jobFromImage({ pk: "REQ#j1", sk: "META", id: "j1", kind: "revoke" })).toBeUndefined();
-    expect(jobFromImage({ ...image, kind: "delete-everything" })).toBeUndefined();
-    expect(jobFromImage(undefined)).toBeUndefined();
   });
 });
