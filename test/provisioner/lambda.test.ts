@@ -16,6 +16,7 @@ import {
 } from "../../dev/service-harness.ts";
 import { type LocalStream, startLocalStream } from "../../dev/stream.ts";
 import { ConfigError } from "../../src/config/env.ts";
+import { silentLogger } from "../../src/log.ts";
 import { createProvisionerHandlerFromEnv, type ProvisionerHandler } from "../../src/provisioner/lambda.ts";
 import { loadServiceConfig } from "../../src/service/runtime.ts";
 
@@ -31,17 +32,20 @@ beforeAll(async () => {
   // The provisioner's synthesized role as the harness seeded it; the entry gets its session's env.
   const instanceArn = h.aws.state.accessGrants.get("us-east-1")?.arn ?? "";
   roles = await deployRoles(h.aws, { tableName: h.dynamo.tableName, instanceArn, locationId: h.locationId });
-  handler = createProvisionerHandlerFromEnv({
-    ...roles.functions.provisioner.env,
-    TABLE_NAME: h.dynamo.tableName,
-    ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
-    SLACK_BOT_TOKEN: "xoxb-lambda-test",
-    SLACK_API_URL: h.slack.apiUrl,
-    SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
-    PROVISION_BACKOFF_MS: "1",
-    // As the stack sets it: the role may not list or read locations (cdk/lib/identity-work.ts).
-    ACCESS_GRANTS_LOCATION_ID: h.locationId,
-  });
+  handler = createProvisionerHandlerFromEnv(
+    {
+      ...roles.functions.provisioner.env,
+      TABLE_NAME: h.dynamo.tableName,
+      ADMIN_CHANNEL_ID: ADMIN_CHANNEL,
+      SLACK_BOT_TOKEN: "xoxb-lambda-test",
+      SLACK_API_URL: h.slack.apiUrl,
+      SECRET_LINK_BASE_URL: "http://127.0.0.1:9/links",
+      PROVISION_BACKOFF_MS: "1",
+      // As the stack sets it: the role may not list or read locations (cdk/lib/identity-work.ts).
+      ACCESS_GRANTS_LOCATION_ID: h.locationId,
+    },
+    { log: silentLogger },
+  );
   stream = startLocalStream({
     client: h.dynamo.client,
     tableName: h.dynamo.tableName,
