@@ -5,6 +5,7 @@
 // Synthesis runs in-process (aws-cdk-lib, no CLI) with Lambda bundling skipped; cdk-nag still runs as a
 // validation plugin, so an unacknowledged finding still fails here. The two templates are cached on
 // disk by a hash of every input, so each vitest fork after the first reads JSON instead of synthesizing.
+
 import { createHash, randomUUID } from "node:crypto";
 import {
   closeSync,
@@ -23,6 +24,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { App } from "aws-cdk-lib";
+import { FUNCTION_SPECS, type FunctionName } from "../cdk/lib/bot-functions.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../cdk/lib/names.ts";
 import { functionNamed, type Json, type Resource, resources, roleOfFunction } from "./template-helpers.ts";
 
@@ -244,13 +246,11 @@ export interface IdentityPolicies {
   readonly assumeRolePolicy?: PolicyDocument;
 }
 
-export const FUNCTION_CONSTRUCT_IDS = {
-  bot: "Bot",
-  provisioner: "Provisioner",
-  secretLink: "SecretLink",
-  expiry: "Expiry",
-} as const;
-export type FunctionName = keyof typeof FUNCTION_CONSTRUCT_IDS;
+/** Each function's construct id in the bot stack, as cdk/ names it. */
+export const FUNCTION_CONSTRUCT_IDS = Object.fromEntries(
+  Object.entries(FUNCTION_SPECS).map(([fn, spec]) => [fn, spec.id]),
+) as Record<FunctionName, string>;
+export type { FunctionName };
 
 const PARTITION = "aws";
 const URL_SUFFIX = "amazonaws.com";
