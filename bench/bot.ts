@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { build } from "esbuild";
+import { esbuildOptions } from "../cdk/lib/bundling.ts";
 import { startDynamo } from "../dev/dynamodb.ts";
 import { startFakeSlack } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
@@ -303,8 +304,8 @@ export const section: BenchSection = {
 };
 
 /**
- * Cold start as Lambda sees it: src/bot/lambda.ts bundled by esbuild the way the CDK stack bundles it
- * (ESM, minified, AWS SDK included), imported by a fresh node process that then handles one signed slash
+ * Cold start as Lambda sees it: src/bot/lambda.ts bundled with the stack's own bundling config
+ * (cdk/lib/bundling.ts: ESM, minified, AWS SDK included, Bolt's unused receivers stubbed), imported by a fresh node process that then handles one signed slash
  * command (config load, clients, Bolt, one DynamoDB query) and a second one warm.
  */
 export async function coldStart(): Promise<BenchFigure[]> {
@@ -313,19 +314,7 @@ export async function coldStart(): Promise<BenchFigure[]> {
   const slack = await startFakeSlack();
   try {
     const bundle = join(dir, "bot.mjs");
-    await build({
-      entryPoints: ["src/bot/lambda.ts"],
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      minify: true,
-      outfile: bundle,
-      logLevel: "silent",
-      banner: {
-        js: "import { createRequire as __cytoskelCreateRequire } from 'node:module'; const require = __cytoskelCreateRequire(import.meta.url);",
-      },
-    });
+    await build(esbuildOptions("src/bot/lambda.ts", bundle));
     const child = `
       const t0 = performance.now();
       const { handler } = await import(${JSON.stringify(bundle)});

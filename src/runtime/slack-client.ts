@@ -6,7 +6,7 @@
  * Slack, so the default (1 retry) keeps a failing call under ~1.5 s; the provisioner's own attempts
  * and the stream's retries sit on top (src/provisioner/handler.ts states that budget).
  */
-import { webApi } from "@slack/bolt";
+import { LogLevel, WebClient, type WebClientOptions } from "@slack/web-api";
 import { DEFAULT_SLACK_RETRIES, SLACK_API_DEFAULT } from "./settings.ts";
 
 export interface SlackClientSettings {
@@ -17,7 +17,7 @@ export interface SlackClientSettings {
 }
 
 /** WebClient options (also what Bolt's App takes as `clientOptions`). */
-export function slackClientOptions(settings: SlackClientSettings = {}): webApi.WebClientOptions {
+export function slackClientOptions(settings: SlackClientSettings = {}): WebClientOptions {
   return {
     slackApiUrl: settings.apiUrl ?? SLACK_API_DEFAULT,
     retryConfig: {
@@ -27,10 +27,10 @@ export function slackClientOptions(settings: SlackClientSettings = {}): webApi.W
       maxTimeout: 1_000,
     },
     // The default logger prints request URLs only, but keep it quiet in Lambda logs.
-    logLevel: webApi.LogLevel.WARN,
+    logLevel: LogLevel.WARN,
   };
 }
 
-export function createSlackClient(token: string, settings: SlackClientSettings = {}): webApi.WebClient {
-  return new webApi.WebClient(token, slackClientOptions(settings));
+export function createSlackClient(token: string, settings: SlackClientSettings = {}): WebClient {
+  return new WebClient(token, slackClientOptions(settings));
 }

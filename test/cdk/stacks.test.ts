@@ -2,7 +2,7 @@
 // off), then checked with aws-cdk-lib/assertions. cdk-nag runs inside that synth: an unacknowledged
 // finding fails it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -10,6 +10,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_ENTRIES } from "../../cdk/lib/app.ts";
 import type { FunctionEntries } from "../../cdk/lib/bot-functions.ts";
+import { FORBIDDEN_PACKAGES } from "../../cdk/lib/bundling.ts";
 import { STREAM_RETRY_ATTEMPTS } from "../../cdk/lib/constructs/provisioner-trigger.ts";
 import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/grants-stack.ts";
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
@@ -177,6 +178,31 @@ describe("bundled functions", () => {
       expect(result.stdout.trim(), name).toBe("function");
     }
   }, 120_000);
+
+  it("carry only what each function runs: no Bolt receivers anywhere, no Bolt outside the bot (esbuild metafiles)", () => {
+    const packagesIn = (name: (typeof FUNCTIONS)[number]) => {
+      const assetPath = (functionNamed(botJson, name).raw.Metadata as Json)["aws:asset:path"] as string;
+      const meta = JSON.parse(readFileSync(join(synth.outdir, assetPath, "index.meta.json"), "utf8")) as {
+        inputs: Record<string, unknown>;
+      };
+      const names = new Set<string>();
+      for (const input of Object.keys(meta.inputs)) {
+        const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+        if (m?.[1]) names.add(m[1]);
+      }
+      return names;
+    };
+    for (const name of FUNCTIONS) {
+      const packages = packagesIn(name);
+      expect(packages.has("@aws-sdk/client-dynamodb"), `${name} bundles the DynamoDB client`).toBe(true);
+      const forbidden = [...FORBIDDEN_PACKAGES.all, ...(name === "Bot" ? [] : FORBIDDEN_PACKAGES.notBot)];
+      expect(
+        forbidden.filter((p) => packages.has(p)),
+        `${name} bundles packages it never runs`,
+      ).toEqual([]);
+    }
+    expect(packagesIn("Bot").has("@slack/bolt")).toBe(true);
+  });
 });
 
 describe("grants stack", () => {

@@ -1,0 +1,85 @@
+// What a cold start pays for code: each Lambda function bundled with the stack's own bundling config
+// (cdk/lib/bundling.ts), its size, and the wall time of a fresh `node` that imports it beside a bare
+// `node -e 0` in the same run (interleaved, median of RUNS), with and without --enable-source-maps (the
+// functions set it). Nothing is invoked: importing an entry makes no network call. The "sdk floor" line
+// is a bundle of only the clients the functions use (bench/fixtures/sdk-floor.ts): what no trimming of
+// our code can go below.
+
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import { DEFAULT_ENTRIES } from "../cdk/lib/app.ts";
+import { esbuildOptions } from "../cdk/lib/bundling.ts";
+import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
+
+const RUNS = 15;
+const run = promisify(execFile);
+
+async function wallMs(args: string[]): Promise<number> {
+  // As on Lambda: no extra CA bundle to load.
+  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
+  const t = performance.now();
+  await run(process.execPath, args, { env: { ...env, NODE_NO_WARNINGS: "1" } });
+  return performance.now() - t;
+}
+
+export const section: BenchSection = {
+  name: "bundles",
+  async run(): Promise<BenchFigure[]> {
+    const dir = await mkdtemp(join(tmpdir(), "cytoskel-bundles-"));
+    const figures: BenchFigure[] = [];
+    try {
+      const files: Record<string, string> = {};
+      // The floor: the SDK clients and Slack's Web API alone, bundled the same way.
+      const entries = {
+        ...DEFAULT_ENTRIES,
+        "sdk floor (clients only)": join(import.meta.dirname, "fixtures/sdk-floor.ts"),
+      };
+      for (const [fn, entry] of Object.entries(entries)) {
+        const outfile = join(dir, fn, "index.mjs");
+        await build(esbuildOptions(entry, outfile));
+        files[fn] = outfile;
+        figures.push({ metric: `${fn} bundle size`, value: (await stat(outfile)).size / 1024, unit: "KB" });
+      }
+      const bare: number[] = [];
+      const above: Record<string, { plain: number[]; maps: number[] }> = {};
+      for (let i = 0; i < RUNS; i++) {
+        bare.push(await wallMs(["-e", "0"]));
+        for (const [fn, file] of Object.entries(files)) {
+          above[fn] ??= { plain: [], maps: [] };
+          const importIt = ["--input-type=module", "-e", `await import(${JSON.stringify(file)})`];
+          above[fn].plain.push(await wallMs(importIt));
+          above[fn].maps.push(await wallMs(["--enable-source-maps", ...importIt]));
+        }
+      }
+      const bareP50 = percentile(
+        [...bare].sort((a, b) => a - b),
+        50,
+      );
+      figures.push({ metric: "bare node -e 0, p50", value: bareP50, unit: "ms" });
+      for (const [fn, t] of Object.entries(above)) {
+        const p50 = (xs: number[]) =>
+          percentile(
+            [...xs].sort((a, b) => a - b),
+            50,
+          );
+        figures.push({
+          metric: `${fn} import above bare node, p50`,
+          value: p50(t.plain) - bareP50,
+          unit: "ms",
+        });
+        figures.push({
+          metric: `${fn} import above bare node with --enable-source-maps, p50`,
+          value: p50(t.maps) - bareP50,
+          unit: "ms",
+        });
+      }
+      return figures;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
