@@ -42,7 +42,7 @@ export default defineConfig({
         test: {
           name: "unit",
           // The CDK synth the role-seeding suites read from its cache (the second project's run hits it).
-          globalSetup: ["test/support/synth-global-setup.ts"],
+          globalSetup: ["test/support/synth-global-setup.ts", "test/support/cli-build-global-setup.ts"],
           include: ["test/**/*.test.ts", "cdk/**/*.test.ts"],
           exclude: ["**/node_modules/**", ...DYNAMODB_LOCAL_SUITES],
         },

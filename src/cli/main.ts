@@ -1,7 +1,9 @@
-// Process entry for the CLI (bin/cytoskel.js loads it through tsx; `npm run cli -- …` runs it directly).
+// Process entry for the CLI: bundled into dist/cytoskel.mjs by `npm run build` (the package's bin);
+// `npm run cli -- …` runs it from source through tsx.
 // The only place that creates SDK clients and touches process.
 
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createIamClient, createS3ControlClient, createStsClient } from "../aws/clients.ts";
 import { spawnRunner } from "./commands/up.ts";
@@ -10,7 +12,21 @@ import { runCli } from "./program.ts";
 // The SDK's "node >= 22 from 2027" notice would break the one-line stderr contract; Lambda runs 24.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * The cytoskel checkout this file lives in (src/cli/ from source, dist/ when built), where `up` finds
+ * cdk.json; from an installed copy outside a checkout, the nearest package root, and `up` says cdk.json
+ * is missing.
+ */
+function findRepoRoot(from: string): string {
+  for (let dir = from, up = 0; up < 4; dir = dirname(dir), up++) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "cytoskel")
+      return dir;
+  }
+  return dirname(from);
+}
+
+const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 
 process.exitCode = await runCli(process.argv.slice(2), {
   io: {

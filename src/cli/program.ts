@@ -85,7 +85,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
     target
       .command("up")
-      .description("deploy the CDK stacks (bucket, Access Grants instance and location, bot)")
+      .description(
+        "deploy the CDK stacks (bucket, Access Grants instance and location, bot); run it from a clone of the cytoskel repository (it needs its cdk.json)",
+      )
       .action(
         admin(targetName, async (ctx, command) =>
           upCommand(ctx.target, {

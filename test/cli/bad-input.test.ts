@@ -446,13 +446,13 @@ describe("credentials output formats", () => {
 });
 
 describe("up", () => {
-  it("without a CDK app says the stacks are not there yet and runs nothing (exit 1)", async () => {
+  it("outside a clone (no cdk.json) says where to run it and runs nothing (exit 1)", async () => {
     const empty = mkdtempSync(join(tmpdir(), "cytoskel-no-cdk-"));
     const run = await runInProcess(["cpgstaging", "up"], account, { repoRoot: empty });
     expect(run).toEqual({
       code: 1,
       stdout: "",
-      stderr: `Error: cannot deploy cpgstaging: the CDK stacks are not there yet (no cdk.json in ${empty}); nothing was changed\n`,
+      stderr: `Error: cannot deploy cpgstaging: no cdk.json in ${empty} — run \`cytoskel cpgstaging up\` from a clone of the cytoskel repository; nothing was changed\n`,
     });
   });
 

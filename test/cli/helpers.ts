@@ -1,4 +1,4 @@
-// Ways to run the CLI in tests: as a child process through its real entry point (bin/cytoskel.js), or
+// Ways to run the CLI in tests: as a child process through its real entry point (the built dist/cytoskel.mjs, the package's bin), or
 // in-process through runCli with real SDK clients; both talk HTTP to the local AWS stand-in, which judges
 // every call. The CLI runs as the IAM user `operator`, holding docs/operator-policy.json and nothing
 // else, in an account set up the way `cdk deploy` leaves it (startCliAccount).
@@ -27,7 +27,7 @@ import type { ProcessRunner } from "../../src/cli/commands/up.ts";
 import { runCli } from "../../src/cli/program.ts";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(REPO_ROOT, "bin/cytoskel.js");
+const BIN = join(REPO_ROOT, "dist/cytoskel.mjs");
 
 export const OPERATOR_POLICY_FILE = join(REPO_ROOT, "docs/operator-policy.json");
 export const OPERATOR_USER_NAME = "operator";

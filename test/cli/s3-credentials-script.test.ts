@@ -173,7 +173,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
   it("the AWS CLI accepts `cytoskel credentials --format credential-process` as a credential_process", async () => {
     const cpHome = mkdtempSync(join(tmpdir(), "cytoskel-cp-home-"));
     mkdirSync(join(cpHome, ".aws"));
-    const command = `${process.execPath} ${join(REPO_ROOT, "bin/cytoskel.js")} credentials --prefix cpg0042/ --format credential-process`;
+    const command = `${process.execPath} ${join(REPO_ROOT, "dist/cytoskel.mjs")} credentials --prefix cpg0042/ --format credential-process`;
     writeFileSync(
       join(cpHome, ".aws/config"),
       `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,

@@ -1,4 +1,4 @@
-// The original tool's walkthrough, through the CLI's real entry point (node bin/cytoskel.js) as a child
+// The original tool's walkthrough, through the CLI's real entry point (node dist/cytoskel.mjs, the built bin) as a child
 // process against the local AWS stand-in, checking each output and the stand-in's state after it. The
 // CLI signs as the IAM user `operator` holding docs/operator-policy.json; the contributor's own keys are
 // judged by the uploaders group's synthesized policy. The last block checks the policy against the

@@ -31,7 +31,7 @@ export function planUp(
   const cdkJson = join(repoRoot, "cdk.json");
   if (!exists(cdkJson)) {
     throw new CliFailure(
-      `cannot deploy ${target.name}: the CDK stacks are not there yet (no cdk.json in ${repoRoot}); nothing was changed`,
+      `cannot deploy ${target.name}: no cdk.json in ${repoRoot} — run \`cytoskel ${target.name} up\` from a clone of the cytoskel repository; nothing was changed`,
     );
   }
   // The target's settings become CDK context, so `up` deploys exactly the bucket the other commands use.
