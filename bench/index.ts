@@ -1,10 +1,10 @@
 // `npm run bench` runs every section module in bench/ (see section.ts); `npm run bench -- store prov`
 // runs only the named ones. Sections run one after another so their figures do not disturb each other.
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { BenchSection } from "./section.ts";
+import type { BenchFigure, BenchSection } from "./section.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SKIP = new Set(["index.ts", "section.ts"]);
@@ -27,17 +27,33 @@ async function main(): Promise<void> {
   // Figures depend on what else runs: print the machine's load with them.
   const load = loadavg().map((l) => l.toFixed(1));
   console.log(`bench on ${cpus().length} CPUs, load average ${load.join(" ")} (1/5/15 min)`);
+  const results: { section: string; seconds: number; load: number; figures: BenchFigure[] }[] = [];
   for (const section of sections) {
     const started = performance.now();
     const figures = await section.run();
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`\n## ${section.name}  (${seconds} s, load ${loadavg()[0]?.toFixed(1)})`);
-    const width = Math.max(...figures.map((f) => f.metric.length));
-    for (const f of figures) {
-      const value = Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(1);
-      console.log(`  ${f.metric.padEnd(width)}  ${value.padStart(8)} ${f.unit}`);
-    }
+    const seconds = (performance.now() - started) / 1000;
+    results.push({ section: section.name, seconds, load: loadavg()[0] ?? 0, figures });
+    console.log(`  ran ${section.name} (${seconds.toFixed(1)} s)`);
   }
+  // One table: every section's figures in the same columns, so a run reads (and diffs) as one.
+  const rows = results.flatMap((r) => r.figures.map((f) => [r.section, f.metric, format(f.value), f.unit]));
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  console.log();
+  for (const [section, metric, value, unit] of rows) {
+    console.log(
+      `${(section ?? "").padEnd(widths[0] ?? 0)}  ${(metric ?? "").padEnd(widths[1] ?? 0)}  ${(value ?? "").padStart(widths[2] ?? 0)} ${unit}`,
+    );
+  }
+  // The same figures as JSON (not committed: bench/results/ is git-ignored), one file per run.
+  const dir = join(import.meta.dirname, "results");
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  await writeFile(file, `${JSON.stringify({ cpus: cpus().length, loadBefore: load, results }, null, 2)}\n`);
+  console.log(`\nwritten: ${file}`);
+}
+
+function format(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
 main().catch((err: unknown) => {
