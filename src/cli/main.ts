@@ -1,11 +1,11 @@
 // Process entry for the CLI: bundled into dist/cytoskel.mjs by `npm run build` (the package's bin);
 // `npm run cli -- …` runs it from source through tsx.
-// The only place that creates SDK clients and touches process.
+// The only place that creates SDK clients and touches process. The SDK is loaded when a command first
+// needs clients, so `--help` and a credential_process answered from the cache never load it.
 
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createIamClient, createS3ControlClient, createStsClient } from "../aws/clients.ts";
 import { spawnRunner } from "./commands/up.ts";
 import { runCli } from "./program.ts";
 
@@ -33,7 +33,8 @@ process.exitCode = await runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   },
-  createClients: (region, profile) => {
+  createClients: async (region, profile) => {
+    const { createIamClient, createS3ControlClient, createStsClient } = await import("../aws/clients.ts");
     const opts = { region, ...(profile ? { profile } : {}) };
     return { iam: createIamClient(opts), s3control: createS3ControlClient(opts), sts: createStsClient(opts) };
   },

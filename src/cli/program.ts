@@ -1,14 +1,22 @@
 // Commander wiring only: parse the command line, call a command function, print its result through the
 // one formatter, and turn any error into one stderr line + exit code (src/cli/errors.ts).
 
+//
+// The command modules are imported when their command runs, not here: they bring the AWS SDK (a third of
+// a second to load), and `credentials --format credential-process` answering from its cache needs none.
+
 import { Command, type CommanderError } from "commander";
 import { getTarget, TARGET_NAMES, TARGETS, type TargetName } from "../config/targets.ts";
 import { credentialsCommand, validateCredentialsArgs } from "./commands/credentials.ts";
-import { createGrantCommand, deleteGrantCommand, listGrantsCommand } from "./commands/grants.ts";
-import { listLocationsCommand } from "./commands/locations.ts";
-import { type ProcessRunner, upCommand } from "./commands/up.ts";
-import { createUserCommand, deleteUserCommand, listUsersCommand } from "./commands/users.ts";
-import { type AdminContext, type CliClients, createAdminContext } from "./context.ts";
+import type { ProcessRunner } from "./commands/up.ts";
+import type { AdminContext, CliClients } from "./context.ts";
+import {
+  type CacheKey,
+  cacheDirFromEnv,
+  callerIdentity,
+  FileCredentialCache,
+  s3ControlEndpoint,
+} from "./credential-cache.ts";
 import { describeError, type ErrorHints, HelpShown, UsageError } from "./errors.ts";
 import { parseRegion } from "./input.ts";
 import { type CommandResult, render } from "./output.ts";
@@ -21,14 +29,20 @@ export interface CliIo {
 export interface CliDeps {
   io: CliIo;
   /** Builds the SDK clients for a region (the real one honours AWS_PROFILE and AWS_ENDPOINT_URL_*). */
-  createClients(region: string, profile?: string): CliClients;
+  createClients(region: string, profile?: string): CliClients | Promise<CliClients>;
   /** Closes what createClients made, so the process can exit. */
   destroyClients?(clients: CliClients): void;
   /** Repository root, where `up` looks for cdk.json. */
   repoRoot: string;
   runProcess: ProcessRunner;
-  /** Environment read for AWS_REGION (default process.env). */
+  /**
+   * Environment read for AWS_REGION, and by the credential cache for XDG_CACHE_HOME/HOME and whose keys
+   * these are (AWS_PROFILE, AWS_ACCESS_KEY_ID); default process.env.
+   */
   env?: Record<string, string | undefined>;
+  /** The credential cache's directory (default: from env, src/cli/credential-cache.ts) and clock. */
+  cacheDir?: string;
+  now?: () => number;
 }
 
 interface GlobalOptions {
@@ -41,8 +55,8 @@ interface GlobalOptions {
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const made: CliClients[] = [];
   let hints: ErrorHints = {};
-  const clientsFor = (region: string, profile?: string): CliClients => {
-    const clients = deps.createClients(region, profile);
+  const clientsFor = async (region: string, profile?: string): Promise<CliClients> => {
+    const clients = await deps.createClients(region, profile);
     made.push(clients);
     return clients;
   };
@@ -67,7 +81,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const target = getTarget(targetName);
       const region = regionFor(globals.region, target.region);
       hints = { commandPrefix: `cytoskel ${targetName}`, region, targetRegion: target.region };
-      emit(await run(createAdminContext(target, region, clientsFor(region)), command), globals.json ?? false);
+      const { createAdminContext } = await import("./context.ts");
+      emit(
+        await run(createAdminContext(target, region, await clientsFor(region)), command),
+        globals.json ?? false,
+      );
     };
 
   const program = new Command("cytoskel")
@@ -90,7 +108,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       )
       .action(
         admin(targetName, async (ctx, command) =>
-          upCommand(ctx.target, {
+          (await import("./commands/up.ts")).upCommand(ctx.target, {
             repoRoot: deps.repoRoot,
             run: deps.runProcess,
             json: command.optsWithGlobals<GlobalOptions>().json ?? false,
@@ -102,18 +120,24 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     list
       .command("location")
       .description("registered Access Grants locations for the bucket")
-      .action(admin(targetName, (ctx) => listLocationsCommand(ctx)));
+      .action(
+        admin(targetName, async (ctx) => (await import("./commands/locations.ts")).listLocationsCommand(ctx)),
+      );
     list
       .command("user")
       .description(`IAM users managed by cytoskel (path ${t.iamPath})`)
       .option("--all", "every IAM user in the account")
       .action(
-        admin(targetName, (ctx, command) => listUsersCommand(ctx, { all: command.opts().all ?? false })),
+        admin(targetName, async (ctx, command) =>
+          (await import("./commands/users.ts")).listUsersCommand(ctx, { all: command.opts().all ?? false }),
+        ),
       );
     list
       .command("grant")
       .description("access grants on the bucket: grantee, scope and permission")
-      .action(admin(targetName, (ctx) => listGrantsCommand(ctx)));
+      .action(
+        admin(targetName, async (ctx) => (await import("./commands/grants.ts")).listGrantsCommand(ctx)),
+      );
 
     const create = target.command("create").description("create a user or a grant");
     create
@@ -121,7 +145,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .description(`create an IAM user in group ${t.uploadersGroup} and print its access key once`)
       .argument("<name>", "IAM user name, e.g. test_user")
       .action(
-        admin(targetName, (ctx, command) => createUserCommand(ctx, { name: command.args[0] as string })),
+        admin(targetName, async (ctx, command) =>
+          (await import("./commands/users.ts")).createUserCommand(ctx, { name: command.args[0] as string }),
+        ),
       );
     create
       .command("grant")
@@ -132,9 +158,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .option("--permission <permission>", "READ, WRITE or READWRITE", "READWRITE")
       .option("--allow-root", "allow granting the whole bucket (*)")
       .action(
-        admin(targetName, (ctx, command) => {
+        admin(targetName, async (ctx, command) => {
           const [userArn, locationId, prefix] = command.args as [string, string, string];
           const opts = command.opts<{ permission: string; allowRoot?: boolean }>();
+          const { createGrantCommand } = await import("./commands/grants.ts");
           return createGrantCommand(ctx, {
             userArn,
             locationId,
@@ -151,7 +178,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .description("delete an access grant")
       .argument("<id>", 'grant ID (from "list grant")')
       .action(
-        admin(targetName, (ctx, command) => deleteGrantCommand(ctx, { grantId: command.args[0] as string })),
+        admin(targetName, async (ctx, command) =>
+          (await import("./commands/grants.ts")).deleteGrantCommand(ctx, {
+            grantId: command.args[0] as string,
+          }),
+        ),
       );
     del
       .command("user")
@@ -159,8 +190,8 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .argument("<name>", "IAM user name")
       .option("--any-path", `also users outside ${t.iamPath} (e.g. made by the original tool)`)
       .action(
-        admin(targetName, (ctx, command) =>
-          deleteUserCommand(ctx, {
+        admin(targetName, async (ctx, command) =>
+          (await import("./commands/users.ts")).deleteUserCommand(ctx, {
             name: command.args[0] as string,
             anyPath: command.opts().anyPath ?? false,
           }),
@@ -170,25 +201,35 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
 
   program
     .command("credentials")
-    .description("get temporary credentials for a prefix (GetDataAccess); usable as credential_process")
+    .description(
+      "get temporary credentials for a prefix (GetDataAccess); usable as credential_process, which caches them",
+    )
     .requiredOption("--prefix <prefix>", "prefix you were granted, e.g. cpg0042/")
     .option("--permission <permission>", "READ, WRITE or READWRITE", "READWRITE")
-    .option("--duration <duration>", "how long they last: 15m to 12h, e.g. 12h, 90m, 3600s", "12h")
+    .option(
+      "--duration <duration>",
+      "how long they last: 15m to 12h, e.g. 12h, 90m, 3600s (default: 1h for credential-process, else 12h)",
+    )
     .option("--format <format>", "env, json or credential-process", "env")
     .option("--target <target>", `bucket configuration: ${TARGET_NAMES.join(", ")}`, "cpgstaging")
     .option("--account-id <id>", "the bucket's account (default: that of your keys)")
     .option("--profile <profile>", "AWS profile holding your long-lived keys (default: AWS_PROFILE)")
+    .option(
+      "--no-cache",
+      "credential-process: neither use nor save cached credentials (cache: $XDG_CACHE_HOME/cytoskel or ~/.cache/cytoskel)",
+    )
     .action(async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const globals = command.optsWithGlobals<GlobalOptions>();
       const opts = command.opts<{
         prefix: string;
         permission: string;
-        duration: string;
+        duration?: string;
         format: string;
         target: string;
         accountId?: string;
         profile?: string;
+        cache: boolean;
       }>();
       const request = validateCredentialsArgs(opts);
       const region = regionFor(globals.region, request.region);
@@ -198,7 +239,29 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
         targetRegion: request.region,
         contributor: true,
       };
-      emit(await credentialsCommand(clientsFor(region, opts.profile), request), globals.json ?? false);
+      const key: CacheKey = {
+        identity: callerIdentity(env, opts.profile),
+        accountId: request.accountId ?? "",
+        region,
+        endpoint: s3ControlEndpoint(env),
+        targetName: request.targetName,
+        s3Target: request.s3Target,
+        permission: request.permission,
+        durationSeconds: request.durationSeconds,
+      };
+      const cached =
+        request.format === "credential-process" && opts.cache
+          ? {
+              cache: new FileCredentialCache({
+                dir: deps.cacheDir ?? cacheDirFromEnv(env),
+                now: deps.now ?? Date.now,
+              }),
+              key,
+              warn: (text: string) => deps.io.stderr(`Warning: ${text}\n`),
+            }
+          : undefined;
+      const result = await credentialsCommand(() => clientsFor(region, opts.profile), request, cached);
+      emit(result, globals.json ?? false);
     });
 
   for (const command of allCommands(program)) {

@@ -57,6 +57,7 @@ export function temporaryCredentialsInstructions(target: TargetSummary, req: Req
     `  --permission ${req.permission} --privilege Default --duration-seconds ${TEMP_CREDENTIAL_SECONDS}`,
     "```",
     `Or let a tool export them into your shell: \`source s3_credentials.sh ${shellPrefix(req.subPrefix)} ${req.permission}\` (bash, AWS CLI, jq), or \`eval "$(cytoskel credentials --profile ${AWS_PROFILE_NAME} --prefix ${shellPrefix(req.subPrefix)} --permission ${req.permission})"\`.`,
+    `For the AWS CLI, a profile in \`~/.aws/config\` with \`credential_process = cytoskel credentials --profile ${AWS_PROFILE_NAME} --prefix ${shellPrefix(req.subPrefix)} --permission ${req.permission} --format credential-process\`: it caches them and renews them when they near expiry (1 h each by default).`,
     `Use region \`${target.region}\`. "No matching grant" means the target is outside \`${scope}\` or asks for more than ${req.permission}.`,
   ].join("\n");
 }

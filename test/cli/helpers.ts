@@ -114,6 +114,8 @@ export interface CliRun {
 
 /** A HOME with no ~/.aws, so a developer's own profiles never leak into a test. */
 const emptyHome = mkdtempSync(join(tmpdir(), "cytoskel-cli-home-"));
+/** In-process runs cache credentials here unless a test gives XDG_CACHE_HOME: never in the real ~/.cache. */
+const inProcessCacheHome = mkdtempSync(join(tmpdir(), "cytoskel-cli-cache-"));
 
 /** Only what the CLI needs: PATH, an empty HOME, the stand-in's endpoints and the operator's keys. */
 export function childEnv(account: CliAccount, extra: Record<string, string> = {}): Record<string, string> {
@@ -156,14 +158,17 @@ export async function runInProcess(
     env?: Record<string, string>;
     runProcess?: ProcessRunner;
     repoRoot?: string;
+    /** The credential cache's clock (milliseconds). */
+    now?: () => number;
   } = {},
 ): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const credentials = opts.credentials ?? account.operator.credentials;
-  const env = { ...account.local.envFor(credentials), ...opts.env };
+  const env = { XDG_CACHE_HOME: inProcessCacheHome, ...account.local.envFor(credentials), ...opts.env };
   const code = await runCli(args, {
     env,
+    ...(opts.now ? { now: opts.now } : {}),
     io: {
       stdout: (t) => {
         stdout += t;

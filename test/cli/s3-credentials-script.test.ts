@@ -219,4 +219,54 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(me.Account).toBe("123456789012");
     expect(me.Arn).toMatch(/^arn:aws:sts::123456789012:assumed-role\/[\w+=,.@-]+\/bob$/);
   });
+
+  it("as the AWS CLI's credential_process, the cache makes three `aws` calls cost one GetDataAccess", async () => {
+    const cpHome = mkdtempSync(join(tmpdir(), "cytoskel-cp-cached-home-"));
+    mkdirSync(join(cpHome, ".aws"));
+    const command = `${process.execPath} ${join(REPO_ROOT, "dist/cytoskel.mjs")} credentials --prefix cpg0042/ --format credential-process`;
+    writeFileSync(
+      join(cpHome, ".aws/config"),
+      `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,
+    );
+    const calls = local.state.dataAccessCalls.length;
+    const requests = local.state.requests.length;
+    const keys = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const out = await new Promise<{ err: Error | null; stderr: string }>((done) => {
+        execFile(
+          "aws",
+          ["sts", "get-caller-identity", "--profile", "cpg0042", "--output", "json"],
+          {
+            timeout: 30_000,
+            env: {
+              PATH: process.env.PATH ?? "/usr/bin:/bin",
+              HOME: cpHome,
+              AWS_ACCESS_KEY_ID: bob.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
+              AWS_ENDPOINT_URL_S3_CONTROL: local.url,
+              AWS_ENDPOINT_URL_STS: local.url,
+              ...proxyEnvTo(proxyUrl),
+            },
+          },
+          (err, _stdout, stderr) => done({ err, stderr }),
+        );
+      });
+      expect(out.err).toBeNull();
+      expect(out.stderr).not.toContain(bob.secretAccessKey);
+    }
+    // Three GetCallerIdentity calls signed by the AWS CLI with the one cached session key; cytoskel itself
+    // asked only the first time.
+    const made = local.state.requests.slice(requests);
+    for (const r of made.filter((r) => r.accessKeyId?.startsWith("ASIA"))) keys.add(r.accessKeyId ?? "");
+    expect(local.state.dataAccessCalls.slice(calls)).toHaveLength(1);
+    expect(local.state.dataAccessCalls.at(-1)?.durationSeconds).toBe(3600);
+    expect(made.map((r) => r.operation)).toEqual([
+      "GetCallerIdentity",
+      "GetDataAccess",
+      "GetCallerIdentity",
+      "GetCallerIdentity",
+      "GetCallerIdentity",
+    ]);
+    expect(keys.size).toBe(1);
+  });
 });
