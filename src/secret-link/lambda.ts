@@ -9,8 +9,9 @@ import { jsonLogger, logLambdaContext } from "../log.ts";
 import { lazy, rebuiltOnChange } from "../runtime/lazy.ts";
 import { resolveSecret, secretsManagerFetcher } from "../runtime/secrets.ts";
 import { createSlackClient } from "../runtime/slack-client.ts";
+import { AuditLog } from "../store/audit.ts";
 import { createDocumentClient } from "../store/client.ts";
-import { createStores } from "../store/index.ts";
+import { SecretStore } from "../store/secrets.ts";
 import { loadSecretLinkConfig } from "./config.ts";
 import { createSecretLinkHandler, type HttpRequest, type HttpResponse } from "./handler.ts";
 import { createConsumedNotifier } from "./notify.ts";
@@ -40,10 +41,9 @@ export function createSecretLinkHandleFromEnv(env: Env): Handle {
   const runtime = lazy(async () => {
     const config = loadSecretLinkConfig(env);
     const aws = { env, region: config.region };
-    const stores = createStores({
-      client: createDocumentClient(createDynamoDbClient(aws)),
-      tableName: config.tableName,
-    });
+    // Only the two stores it uses: the request store (and its rules) stay out of this bundle.
+    const table = { client: createDocumentClient(createDynamoDbClient(aws)), tableName: config.tableName };
+    const stores = { secrets: new SecretStore(table), audit: new AuditLog(table) };
     const fetchSecret = secretsManagerFetcher(createSecretsManagerClient(aws), {
       maxAgeSeconds: config.secretMaxAgeSeconds,
     });
