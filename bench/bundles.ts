@@ -36,7 +36,8 @@ export const section: BenchSection = {
       // The floor: the SDK clients and Slack's Web API alone, bundled the same way.
       const entries = {
         ...DEFAULT_ENTRIES,
-        "sdk floor (clients only)": join(import.meta.dirname, "fixtures/sdk-floor.ts"),
+        "sdk floor (all clients)": join(import.meta.dirname, "fixtures/sdk-floor.ts"),
+        "sdk floor (secret link's clients)": join(import.meta.dirname, "fixtures/sdk-floor-secret-link.ts"),
       };
       for (const [fn, entry] of Object.entries(entries)) {
         const outfile = join(dir, fn, "index.mjs");
