@@ -19,6 +19,7 @@ import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
 
 const ACKS = 300;
 const PROVISIONS = 30;
+const SLOW_ACKS = 50;
 const SECRET = "bench-authz-signing-secret";
 const ADMIN = "UAUTHZADMIN";
 const TEAM = "T0BENCHAZ";
@@ -99,39 +100,57 @@ export const section: BenchSection = {
 
       for (let i = 0; i < 30; i++)
         for (const m of modes) await handlers[m](slash(`UWARM${m}${i}`, "status"), {});
+      /** File a request as `user` and click Approve on its card; the two ack times. */
+      const fileAndApprove = async (m: (typeof modes)[number], user: string, prefix: string) => {
+        let filedBody = "";
+        const file = await time(async () => {
+          filedBody = (await handlers[m](slash(user, `request prefix ${prefix}/* read`), {})).body;
+        });
+        const id = /Request `([^`]+)` filed/.exec(JSON.parse(filedBody).text ?? "")?.[1] ?? "";
+        const card = [...slack.messages.values()].find((msg) => JSON.stringify(msg.blocks).includes(id));
+        const blocks = (card?.blocks ?? []) as Array<{
+          elements?: Array<{ action_id?: string; value?: string }>;
+        }>;
+        const value =
+          blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === "cytoskel_approve")?.value ??
+          "";
+        const click = signedEvent(
+          SECRET,
+          blockActionBody({
+            userId: ADMIN,
+            teamId: TEAM,
+            actionId: "cytoskel_approve",
+            value,
+            channelId: card?.channel ?? "",
+            messageTs: card?.ts ?? "",
+            responseUrl: slack.responseUrl(),
+          }),
+        );
+        const approve = await time(() => handlers[m](click, {}));
+        return { id, file, approve };
+      };
       for (let i = 0; i < ACKS; i++) {
         for (const m of modes) {
-          const user = `UAZ${m === "root" ? "R" : "E"}${i}`;
-          let filedBody = "";
-          ms.file[m].push(
-            await time(async () => {
-              filedBody = (await handlers[m](slash(user, `request prefix cpg${i}/* read`), {})).body;
-            }),
+          const { id, file, approve } = await fileAndApprove(
+            m,
+            `UAZ${m === "root" ? "R" : "E"}${i}`,
+            `cpg${i}`,
           );
-          const id = /Request `([^`]+)` filed/.exec(JSON.parse(filedBody).text ?? "")?.[1] ?? "";
-          const card = [...slack.messages.values()].find((msg) => JSON.stringify(msg.blocks).includes(id));
-          const blocks = (card?.blocks ?? []) as Array<{
-            elements?: Array<{ action_id?: string; value?: string }>;
-          }>;
-          const value =
-            blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === "cytoskel_approve")?.value ??
-            "";
-          const click = signedEvent(
-            SECRET,
-            blockActionBody({
-              userId: ADMIN,
-              teamId: TEAM,
-              actionId: "cytoskel_approve",
-              value,
-              channelId: card?.channel ?? "",
-              messageTs: card?.ts ?? "",
-              responseUrl: slack.responseUrl(),
-            }),
-          );
-          ms.approve[m].push(await time(() => handlers[m](click, {})));
+          ms.file[m].push(file);
+          ms.approve[m].push(approve);
           if (i < PROVISIONS) ms.provision[m].push(await time(() => provisionRequest(serviceDeps[m], id)));
         }
       }
+      // The acks never wait on IAM or S3 Control (the provisioner does that work from the stream): with
+      // every IAM/STS and S3 Control answer 1 s late, they must not move.
+      local.setLatency({ iam: 1_000, s3control: 1_000 });
+      const slowAcks = { file: [] as number[], approve: [] as number[] };
+      for (let i = 0; i < SLOW_ACKS; i++) {
+        const { file, approve } = await fileAndApprove("enforced", `UAZS${i}`, `slow${i}`);
+        slowAcks.file.push(file);
+        slowAcks.approve.push(approve);
+      }
+      local.setLatency({ iam: 0, s3control: 0 });
       const figures: BenchFigure[] = [];
       for (const [what, label] of [
         ["file", `ack: /cytoskel request (n=${ACKS})`],
@@ -150,6 +169,25 @@ export const section: BenchSection = {
           figures.push({
             metric: `${label} p${p}, ratio judged/unjudged`,
             value: percentile(enforced, p) / percentile(root, p),
+            unit: "x",
+          });
+        }
+      }
+      for (const [what, label] of [
+        ["file", "ack: /cytoskel request"],
+        ["approve", "ack: Approve click"],
+      ] as const) {
+        const slow = [...slowAcks[what]].sort((a, b) => a - b);
+        const fast = [...ms[what].enforced].sort((a, b) => a - b);
+        for (const p of [50, 99]) {
+          figures.push({
+            metric: `${label} p${p} with 1 s on every IAM/S3 Control call (n=${SLOW_ACKS})`,
+            value: percentile(slow, p),
+            unit: "ms",
+          });
+          figures.push({
+            metric: `${label} p${p}, ratio 1 s latency / none`,
+            value: percentile(slow, p) / percentile(fast, p),
             unit: "x",
           });
         }

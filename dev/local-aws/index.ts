@@ -96,6 +96,8 @@ export interface LocalAws {
    * local stream captures writes here. Returns a function that stops observing. Needs dynamodbEndpoint.
    */
   observeDynamoDb(observer: DynamoDbObserver): () => void;
+  /** Answer every IAM/STS (query protocol) and S3 Control request this much later (0 = at once). */
+  setLatency(latency: { iam?: number; s3control?: number }): void;
   /**
    * Seed a role from identity policy documents (e.g. a function's synthesized role) and return a
    * session's temporary credentials, as Lambda hands them to a function. Calling it again for the same
@@ -288,6 +290,7 @@ interface ServerContext {
   state: LocalAwsState;
   verifySignatures: boolean;
   dynamodb: DynamoDbProxy | undefined;
+  latencyMs: { iam: number; s3control: number };
 }
 
 async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -304,6 +307,13 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     host: req.headers.host,
   };
   state.requests.push(record);
+  // Injected latency (setLatency): S3 Control by path, IAM/STS as the query protocol (no X-Amz-Target).
+  const slow = isS3ControlPath(url.pathname)
+    ? ctx.latencyMs.s3control
+    : typeof req.headers["x-amz-target"] === "string"
+      ? 0
+      : ctx.latencyMs.iam;
+  if (slow) await new Promise((resolve) => setTimeout(resolve, slow));
   const fail = (err: unknown, fallback: AwsFault): AwsFault => {
     const fault = err instanceof AwsFault ? err : fallback;
     record.status = fault.status;
@@ -434,6 +444,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     state,
     verifySignatures: opts.verifySignatures ?? true,
     dynamodb: opts.dynamodbEndpoint ? createDynamoDbProxy(opts.dynamodbEndpoint) : undefined,
+    latencyMs: { iam: 0, s3control: 0 },
   };
   const server = createServer((req, res) => {
     handle(ctx, req, res).catch((err: unknown) => {
@@ -471,6 +482,9 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     accountId,
     state,
     env,
+    setLatency(latency) {
+      Object.assign(ctx.latencyMs, latency);
+    },
     observeDynamoDb(observer) {
       if (!ctx.dynamodb) throw new Error("startLocalAws({ dynamodbEndpoint }) serves no DynamoDB to observe");
       return ctx.dynamodb.observe(observer);
