@@ -1,4 +1,5 @@
-// Creating a one-time link: the provisioner and re-issue call issueSecretLink. Only ciphertext,
+// Creating a one-time link: re-issue calls issueSecretLink (seal + put); the provisioner seals with
+// sealSecretLink and stores the record in the transaction that records its progress. Only ciphertext,
 // IV, expiry and the request/requester ids are stored; the key exists only in the returned URL.
 import type { SecretRecord } from "../store/types.ts";
 import { randomLinkId, seal } from "./crypto.ts";
@@ -81,6 +82,19 @@ export function normalizeBaseUrl(baseUrl: string): string {
 }
 
 export async function issueSecretLink(input: IssueSecretLinkInput): Promise<IssuedSecretLink> {
+  const { link, record } = await sealSecretLink(input);
+  await input.secrets.put(record);
+  return link;
+}
+
+/**
+ * The link and the record to store, without storing it: for a caller that writes the record in its own
+ * transaction (the provisioner: the secret and the progress naming it commit together). The link works
+ * only once the record is stored, so it must not be shown before that write succeeded.
+ */
+export async function sealSecretLink(
+  input: Omit<IssueSecretLinkInput, "secrets">,
+): Promise<{ link: IssuedSecretLink; record: SecretRecord }> {
   const ttl = validateTtlSeconds(input.ttlSeconds ?? DEFAULT_TTL_SECONDS);
   const base = normalizeBaseUrl(input.baseUrl);
   if (!input.payload.accessKeyId || !input.payload.secretAccessKey) {
@@ -90,13 +104,16 @@ export async function issueSecretLink(input: IssueSecretLinkInput): Promise<Issu
   const expiresAtSeconds = Math.floor(now.getTime() / 1000) + ttl;
   const id = randomLinkId();
   const sealed = await seal(JSON.stringify(input.payload), id);
-  await input.secrets.put({
+  const record: SecretRecord = {
     id,
     ciphertext: sealed.ciphertext,
     iv: sealed.iv,
     expiresAt: expiresAtSeconds,
     requestId: input.requestId,
     requesterUserId: input.requesterUserId,
-  });
-  return { id, url: `${base}/s/${id}#${sealed.key}`, expiresAt: new Date(expiresAtSeconds * 1000) };
+  };
+  return {
+    link: { id, url: `${base}/s/${id}#${sealed.key}`, expiresAt: new Date(expiresAtSeconds * 1000) },
+    record,
+  };
 }

@@ -18,7 +18,9 @@ import type {
   PageOptions,
   ProgressData,
   ProgressStep,
+  ProgressUpdate,
   RequestAnnotations,
+  SecretRecord,
   TransitionInput,
 } from "../store/types.ts";
 import type { Notifier } from "./notifier.ts";
@@ -28,6 +30,13 @@ export interface RequestStorePort {
   get(id: string): Promise<AccessRequest | undefined>;
   transition(id: string, input: TransitionInput): Promise<AccessRequest>;
   recordProgress<S extends ProgressStep>(id: string, step: S, data: ProgressData[S]): Promise<unknown>;
+  /** Several steps in one transaction, with the one-time secret they name when given; `current` saves
+   *  the read. Returns the request as written (the next write's `current`). */
+  recordProgressSteps(
+    id: string,
+    steps: ProgressUpdate,
+    opts?: { current?: AccessRequest; secret?: SecretRecord },
+  ): Promise<AccessRequest>;
   annotate(id: string, annotations: RequestAnnotations): Promise<unknown>;
   /** Counts a provisioning attempt and keeps its error text (no secrets). */
   recordAttempt(id: string, error?: string): Promise<unknown>;
@@ -57,18 +66,16 @@ export interface SecretStorePort extends SecretLinkWriter {
 
 /**
  * Points where tests inject a crash ("the process died right after this"). Production passes none.
- * keyCreated: CreateAccessKey returned, progress not yet recorded. dmPosted: Slack accepted the DM,
- * progress not yet recorded. The others fire right after their step was recorded.
+ * Provisioning writes twice (src/service/provision.ts), so most points fire before anything of their
+ * step is recorded; what a retry rediscovers instead is said for each:
+ * - iamUser: the user exists and is in the group (CreateUser → EntityAlreadyExists → GetUser).
+ * - accessKey: a fresh key was made (an undelivered key: the retry deletes it), or a held one found.
+ * - grant: the grant exists (the retry lists the user's grants and reuses the covering one).
+ * - secret: the first write committed: the secret item and the progress so far (user, key, grant, link).
+ * - dmPosted: Slack accepted the DM, nothing more recorded (the documented residual window).
+ * - active: the second write committed: the DM's progress and → ACTIVE, together.
  */
-export type CrashPoint =
-  | "iamUser"
-  | "keyCreated"
-  | "accessKey"
-  | "grant"
-  | "secret"
-  | "dmPosted"
-  | "dm"
-  | "active";
+export type CrashPoint = "iamUser" | "accessKey" | "grant" | "secret" | "dmPosted" | "active";
 
 export interface ServiceHooks {
   at?(point: CrashPoint, requestId: string): void | Promise<void>;

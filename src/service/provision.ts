@@ -1,20 +1,32 @@
 /**
  * Provisioning one APPROVED request: IAM user → access key (only when the person holds no delivered
  * key) → access grant (reuse one that covers; never a duplicate) → one-time secret link → DM → ACTIVE,
- * then the admin card is updated. Runs under the person's lock and records each step with
- * store.recordProgress, so a retry after a crash anywhere converges:
+ * then the admin card is updated. Runs under the person's lock, so a retry after a crash anywhere
+ * converges. It writes the request twice (a first provisioning is 6 DynamoDB calls: read, lock, read
+ * under the lock, these two transactions, unlock; counted in test/service/provision.test.ts):
+ *   1. before the DM, only when a fresh key was made: the secret item + the progress so far (user, key,
+ *      grant, link id), one transaction;
+ *   2. the DM's progress (and, for a held key, every step) + → ACTIVE + their audit events, one transaction.
+ * The user, key and grant steps need no write of their own, because a retry rediscovers them:
  *
+ * - User: CreateUser answers EntityAlreadyExists and GetUser reads it; AddUserToGroup is idempotent.
  * - Keys: a secret access key can be read only once, at creation. So a key counts as held only once a
  *   DM carrying it was recorded ("delivered"); every other key of the person's user is an orphan of a
- *   crashed attempt and is deleted before a fresh one is made. The retry never ends with two keys or a
- *   key nobody can use, and a link from a crashed attempt is invalidated (its key is gone anyway).
+ *   crashed attempt and is deleted before a fresh one is made. A fresh key whose attempt dies before
+ *   write 1 is such an orphan (its secret was only in that process). The retry never ends with two keys
+ *   or a key nobody can use, and a link from a crashed attempt is invalidated (its key is gone anyway).
  * - Grant: a retry first looks for a grant of the user that covers scope and permission (the one a
- *   crashed attempt created included), so it is never created twice.
- * - DM: recorded right after Slack accepts it; a retry with "dm" recorded sends nothing.
- *   Residual window: the process dies after Slack accepted the DM and before DynamoDB recorded it
- *   (one write, milliseconds; recordProgress failing there is the likely cause). The retry then cannot
+ *   crashed attempt created included), so it is never created twice. (Created by a crashed attempt and
+ *   not yet recorded, it is recorded as reused: only the admin card's wording shows it.)
+ * - Link: stored in write 1 with its id, before the DM names it, so the link works when it arrives and
+ *   a retry can kill it.
+ * - DM: recorded with → ACTIVE (write 2); a retry with "dm" recorded sends nothing.
+ *   Residual window: the process dies after Slack accepted the DM and before write 2 committed
+ *   (one write, milliseconds; that write failing is the likely cause). The retry then cannot
  *   tell, so it replaces the key, invalidates the first link and sends a second DM that says it
  *   supersedes any earlier one. Never two usable links, never an orphan key; at worst one extra DM.
+ *   Should → ACTIVE be refused after the DM (the request moved on meanwhile), the DM is recorded on its
+ *   own, so its key still counts as delivered.
  */
 
 import { createGrant, type Grant, getGrant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
@@ -23,10 +35,10 @@ import { AlreadyExistsError, NoSuchGrantError } from "../aws/errors.ts";
 import { addUserToGroup, createUser, getUser, type IamUser } from "../aws/iam-users.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import { computeExpiresAt } from "../rules/lifecycle.ts";
-import { issueSecretLink } from "../secret-link/issue.ts";
+import { sealSecretLink } from "../secret-link/issue.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
-import type { AccessRequest, Progress, ProgressData, ProgressStep } from "../store/types.ts";
+import type { AccessRequest, Progress, ProgressData, ProgressStep, ProgressUpdate } from "../store/types.ts";
 import {
   type CrashPoint,
   grantLocation,
@@ -80,32 +92,47 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
 
   const progress: Progress = { ...req.progress };
   const crash = async (point: CrashPoint) => deps.hooks?.at?.(point, id);
-  const record = async <S extends ProgressStep>(step: S, data: ProgressData[S]) => {
-    await deps.store.recordProgress(id, step, data);
+  // Steps done but not yet written: they go with the next write. Two writes in all (calls counted in
+  // test/service/provision.test.ts), each conditioned on the copy of the request they follow (`copy`),
+  // so neither reads first: the user, key and grant steps are rediscovered from IAM and Access Grants
+  // by a retry, so they need no write of their own; only the link must be recorded before the DM.
+  const unwritten: ProgressUpdate = {};
+  const done = <S extends ProgressStep>(step: S, data: ProgressData[S]) => {
+    (unwritten as Record<string, unknown>)[step] = data;
     (progress as Record<string, unknown>)[step] = { ...data, at: nowOf(deps).toISOString() };
   };
+  const takeUnwritten = (): ProgressUpdate => {
+    const steps = { ...unwritten };
+    for (const step of Object.keys(unwritten)) delete (unwritten as Record<string, unknown>)[step];
+    return steps;
+  };
+  let copy = req;
 
   // 1. IAM user (cheap to re-check, and a revoke may have deleted it since a recorded step).
   const user = await ensureIamUser(deps, req);
   if (!progress.iamUser || progress.iamUser.userArn !== user.arn) {
-    await record("iamUser", { userName: user.userName, userArn: user.arn, created: user.created });
+    done("iamUser", { userName: user.userName, userArn: user.arn, created: user.created });
   }
   await crash("iamUser");
 
   let freshKey: NewAccessKey | undefined;
   let dm: MessageRef;
   if (progress.dm) {
-    // Delivered by an earlier attempt that died before ACTIVE.
+    // Delivered by an earlier attempt whose → ACTIVE did not commit (a transition refused after the DM,
+    // or a crash under an earlier version that recorded the DM on its own).
     dm = { channel: progress.dm.channel, ts: progress.dm.ts };
   } else {
-    // 2. Access key.
-    freshKey = await ensureDeliverableKey(deps, req, user, record, crash);
+    // 2. Access key. A fresh one is not recorded yet: if this attempt dies before the first write, the
+    // retry finds it undelivered and deletes it (its secret was only ever in this process).
+    const key = await ensureDeliverableKey(deps, req, user);
+    freshKey = key.fresh;
+    done("accessKey", { accessKeyId: key.accessKeyId, created: key.fresh !== undefined });
     await crash("accessKey");
 
-    // 3. Grant.
+    // 3. Grant (a retry lists the user's grants and reuses this one, so no write is needed here).
     const grant = await ensureGrant(deps, req, user, progress);
     if (progress.grant?.grantId !== grant.grant.id) {
-      await record("grant", { grantId: grant.grant.id, grantArn: grant.grant.arn, created: grant.created });
+      done("grant", { grantId: grant.grant.id, grantArn: grant.grant.arn, created: grant.created });
     }
     await crash("grant");
 
@@ -117,8 +144,7 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
         // A crashed attempt's link holds a key that step 2 just deleted: make it say "already opened or expired".
         await deps.secrets.consume(earlierLink, Math.floor(nowOf(deps).getTime() / 1000));
       }
-      link = await issueSecretLink({
-        secrets: deps.secrets,
+      const sealed = await sealSecretLink({
         baseUrl: deps.secretLinkBaseUrl,
         payload: {
           accessKeyId: freshKey.accessKeyId,
@@ -134,7 +160,15 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
         ...(deps.secretLinkTtlSeconds ? { ttlSeconds: deps.secretLinkTtlSeconds } : {}),
         ...(deps.now ? { now: deps.now } : {}),
       });
-      await record("secret", { linkId: link.id, expiresAt: Math.floor(link.expiresAt.getTime() / 1000) });
+      link = sealed.link;
+      done("secret", { linkId: link.id, expiresAt: Math.floor(link.expiresAt.getTime() / 1000) });
+      // First write, and it must come before the DM: the secret item (the link works only once it is
+      // stored) with the progress so far, the link's id included, in one transaction. A retry that cannot
+      // tell whether the DM went out then kills this link (above) before it sends another.
+      copy = await deps.store.recordProgressSteps(id, takeUnwritten(), {
+        current: copy,
+        secret: sealed.record,
+      });
       await crash("secret");
     }
 
@@ -147,23 +181,31 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
     );
     dm = await deps.notifier.dmUser(req.requesterUserId, message);
     await crash("dmPosted");
-    await record("dm", dm);
-    await crash("dm");
+    done("dm", dm);
   }
 
-  // 6. ACTIVE.
+  // 6. ACTIVE, with the DM (and, for a held key, every step) recorded in the same transaction: the DM
+  // is recorded exactly when the request becomes ACTIVE, so the residual window stays the one above.
   let active: AccessRequest;
+  const lastSteps = takeUnwritten();
   try {
     active = await deps.store.transition(id, {
       from: "APPROVED",
       to: "ACTIVE",
       actor: PROVISIONER_ACTOR,
       patch: expiryFor(deps, req),
+      current: copy,
+      progress: lastSteps,
     });
   } catch (err) {
     if (err instanceof TransitionConflictError && err.current === "ACTIVE") {
       const again = await deps.store.get(id);
       return { outcome: "skipped", request: again ?? req, reason: "request is ACTIVE" };
+    }
+    if (err instanceof TransitionConflictError && lastSteps.dm) {
+      // No longer APPROVED, but the DM went out: record it on its own, so its key counts as delivered
+      // (and is not deleted as an orphan by the person's next provisioning).
+      await deps.store.recordProgressSteps(id, lastSteps);
     }
     throw err;
   }
@@ -227,14 +269,20 @@ export async function ensureIamUser(
  * earlier DM carried). `progress.dm` is written only after Slack accepted the message.
  * The requester index is eventually consistent, so it only names the candidates; each is re-read
  * consistently, or a DM recorded a moment ago by another request could look missing and its key be
- * deleted as "undelivered".
+ * deleted as "undelivered". A request in `fresh` (read consistently under the person's lock) is not
+ * read again.
  */
-export async function deliveredKeyIds(deps: ServiceDeps, userId: string): Promise<Set<string>> {
+export async function deliveredKeyIds(
+  deps: ServiceDeps,
+  userId: string,
+  fresh: readonly AccessRequest[] = [],
+): Promise<Set<string>> {
   const listed = await collectAll((cursor) => deps.store.listByRequester(userId, cursor ? { cursor } : {}));
   const candidates = listed.filter((r) => !NEVER_PROVISIONED.has(r.status));
-  const fresh = await Promise.all(candidates.map((r) => deps.store.get(r.id)));
+  const known = new Map(fresh.map((r) => [r.id, r]));
+  const reread = await Promise.all(candidates.map((r) => known.get(r.id) ?? deps.store.get(r.id)));
   const ids = new Set<string>();
-  for (const r of fresh) {
+  for (const r of reread) {
     const keyId = r?.progress?.accessKey?.accessKeyId;
     if (keyId && r?.progress?.dm) ids.add(keyId);
   }
@@ -243,18 +291,19 @@ export async function deliveredKeyIds(deps: ServiceDeps, userId: string): Promis
 
 const NEVER_PROVISIONED = new Set(["PENDING", "DENIED", "CANCELLED"]);
 
+/**
+ * The key the person will use: one they hold (a delivered key), or a fresh one. Every other key of the
+ * user is deleted first. A user with no key at all (a first provisioning) holds none, so the person's
+ * requests are not read then.
+ */
 async function ensureDeliverableKey(
   deps: ServiceDeps,
   req: AccessRequest,
   user: IamUser,
-  record: <S extends ProgressStep>(step: S, data: ProgressData[S]) => Promise<void>,
-  crash: (point: CrashPoint) => Promise<void>,
-): Promise<NewAccessKey | undefined> {
+): Promise<{ accessKeyId: string; fresh?: NewAccessKey }> {
   const log = deps.log ?? silentLogger;
-  const [keys, delivered] = await Promise.all([
-    listAccessKeys(deps.iam, user.userName),
-    deliveredKeyIds(deps, req.requesterUserId),
-  ]);
+  const keys = await listAccessKeys(deps.iam, user.userName);
+  const delivered = keys.length > 0 ? await deliveredKeyIds(deps, req.requesterUserId, [req]) : new Set();
   const held = keys.find((k) => delivered.has(k.accessKeyId));
   for (const k of keys) {
     if (delivered.has(k.accessKeyId)) continue;
@@ -262,14 +311,9 @@ async function ensureDeliverableKey(
     await deleteAccessKey(deps.iam, { userName: user.userName, accessKeyId: k.accessKeyId });
     log.info("provision.undelivered_key_deleted", { requestId: req.id, accessKeyId: k.accessKeyId });
   }
-  if (held) {
-    await record("accessKey", { accessKeyId: held.accessKeyId, created: false });
-    return undefined;
-  }
+  if (held) return { accessKeyId: held.accessKeyId };
   const key = await createAccessKey(deps.iam, user.userName);
-  await crash("keyCreated");
-  await record("accessKey", { accessKeyId: key.accessKeyId, created: true });
-  return key;
+  return { accessKeyId: key.accessKeyId, fresh: key };
 }
 
 async function ensureGrant(

@@ -65,10 +65,14 @@ export class AuditLog {
   /** The event and its conditional Put, for callers that write it inside their own transaction
    *  (the request store: a change and its audit event commit together or not at all). */
   prepare(input: NewAuditEvent): { event: AuditEvent; put: AuditPut } {
+    return this.#prepare(input, this.#newId());
+  }
+
+  #prepare(input: NewAuditEvent, id: string): { event: AuditEvent; put: AuditPut } {
     for (const key of Object.keys(input.details ?? {})) {
       if (/secret|password|token/i.test(key)) throw new ForbiddenDataError(`details.${key}`);
     }
-    const event: AuditEvent = { ...input, id: this.#newId(), at: input.at ?? this.#clock().toISOString() };
+    const event: AuditEvent = { ...input, id, at: input.at ?? this.#clock().toISOString() };
     return {
       event,
       put: {
@@ -81,6 +85,18 @@ export class AuditLog {
         ConditionExpression: "attribute_not_exists(pk)",
       },
     };
+  }
+
+  /**
+   * Several events written in one transaction, in the order given. They share their `at` (one commit),
+   * and the sort key orders by time then id, so their ids share one random part and end in their
+   * position: a request's events still read back in the order they were recorded.
+   */
+  prepareAll(inputs: readonly NewAuditEvent[]): { event: AuditEvent; put: AuditPut }[] {
+    if (inputs.length <= 1) return inputs.map((input) => this.prepare(input));
+    const base = this.#newId();
+    const width = String(inputs.length - 1).length;
+    return inputs.map((input, i) => this.#prepare(input, `${base}-${String(i).padStart(width, "0")}`));
   }
 
   /** Events for one request, oldest first. */

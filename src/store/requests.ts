@@ -25,6 +25,9 @@
 //   request) 1 TransactWriteItems, without 1 GetItem + 1 TransactWriteItems; a late click 1 cancelled
 //   transaction with a stale `current` (ALL_OLD names the winner), else 1 GetItem and no write.
 //   recordProgress = transition's shape; recordAttempt and annotate are single UpdateItems (no audit).
+//   recordProgressSteps writes several steps (one audit event each) and, optionally, the one-time secret
+//   they name, in ONE transaction; a transition may carry steps too (the provisioner's DM with → ACTIVE).
+//   With `current` neither reads first: a first provisioning is 6 calls (src/service/provision.ts).
 // - Secondary indexes key on attributes only the right items carry (sparse): no query ever scans.
 import { randomUUID } from "node:crypto";
 import type { CancellationReason } from "@aws-sdk/client-dynamodb";
@@ -37,7 +40,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { assertTransition, isOpen, type RequestStatus } from "../rules/lifecycle.ts";
+import { type Actor, assertTransition, isOpen, type RequestStatus } from "../rules/lifecycle.ts";
 import { markRetried, retry } from "../runtime/retry.ts";
 import { AuditLog } from "./audit.ts";
 import {
@@ -50,6 +53,7 @@ import {
 } from "./errors.ts";
 import { openLockKey, requestKey } from "./keys.ts";
 import { queryPage } from "./paging.ts";
+import { secretPut } from "./secrets.ts";
 import { INDEX } from "./table.ts";
 import type {
   AccessRequest,
@@ -61,9 +65,12 @@ import type {
   PageOptions,
   ProgressData,
   ProgressStep,
+  ProgressUpdate,
   RequestAnnotations,
+  SecretRecord,
   TransitionInput,
 } from "./types.ts";
+import { PROGRESS_STEPS } from "./types.ts";
 
 export interface RequestStoreOptions {
   client: DynamoDBDocumentClient;
@@ -96,7 +103,10 @@ interface Change {
   remove: string[];
   /** Extra condition (besides existence and the copy's updatedAt), e.g. the expected status. */
   condition?: { expression: string; names: Record<string, string>; values: Item };
-  audit: NewAuditEvent;
+  /** The change's audit events (one per transition or recorded step), in the same transaction. */
+  audit: NewAuditEvent[];
+  /** Other items written in the same transaction (a one-time secret); the request update stays first. */
+  also?: TransactItem[];
 }
 
 type TxOutcome =
@@ -229,6 +239,7 @@ export class RequestStore {
     const { from, to, actor, reason, patch } = input;
     const rule = assertTransition(from, to, actor.kind);
     const now = this.#clock().toISOString();
+    const steps = checkedSteps(input.progress ?? {});
     const last: LastTransition = { from, to, actor, at: now, ...(reason ? { reason } : {}) };
 
     return this.#change(id, "transition", input.current, (request, fresh) => {
@@ -252,6 +263,7 @@ export class RequestStore {
       if (patch?.expiresAt !== undefined) set.push([["expiresAt"], patch.expiresAt]);
       if (patch?.adminMessage !== undefined)
         set.push([["adminMessage"], { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts }]);
+      set.push(...stepSets(steps, now));
       return {
         set,
         remove,
@@ -261,16 +273,20 @@ export class RequestStore {
           names: { "#status": "status" },
           values: { ":from": from, ":requester": request.requesterUserId },
         },
-        audit: {
-          at: now,
-          requestId: id,
-          subjectUserId: request.requesterUserId,
-          actor,
-          action: "request.transition",
-          from,
-          to,
-          ...(reason ? { reason } : {}),
-        },
+        // The steps first: the DM was recorded, then the request became ACTIVE (one commit, one `at`).
+        audit: [
+          ...stepEvents(steps, { at: now, requestId: id, subjectUserId: request.requesterUserId }, actor),
+          {
+            at: now,
+            requestId: id,
+            subjectUserId: request.requesterUserId,
+            actor,
+            action: "request.transition",
+            from,
+            to,
+            ...(reason ? { reason } : {}),
+          },
+        ],
       };
     });
   }
@@ -283,24 +299,32 @@ export class RequestStore {
     data: ProgressData[S],
     actor: { kind: "system"; id: string } = { kind: "system", id: "provisioner" },
   ): Promise<AccessRequest> {
-    for (const field of Object.keys(data)) {
-      if (FORBIDDEN_PROGRESS_FIELD.test(field)) throw new ForbiddenDataError(`progress.${step}.${field}`);
-    }
+    return this.recordProgressSteps(id, { [step]: data } as ProgressUpdate, { actor });
+  }
+
+  /**
+   * Records several provisioning steps in ONE transaction (one audit event per step), with `secret`'s
+   * item when given: the one-time link and the progress that names it commit together or not at all.
+   * Pass the request as `current` when you hold it (saves the read, as for `transition`).
+   */
+  async recordProgressSteps(
+    id: string,
+    steps: ProgressUpdate,
+    opts: {
+      current?: AccessRequest;
+      secret?: SecretRecord;
+      actor?: { kind: "system"; id: string };
+    } = {},
+  ): Promise<AccessRequest> {
+    const checked = checkedSteps(steps);
+    if (checked.length === 0 && !opts.secret) return opts.current ?? this.require(id);
+    const actor = opts.actor ?? { kind: "system", id: "provisioner" };
     const now = this.#clock().toISOString();
-    return this.#change(id, "record progress", undefined, (request) => ({
-      set: [
-        [["progress", step], { ...data, at: now }],
-        [["updatedAt"], now],
-      ],
+    return this.#change(id, "record progress", opts.current, (request) => ({
+      set: [...stepSets(checked, now), [["updatedAt"], now]],
       remove: [],
-      audit: {
-        at: now,
-        requestId: id,
-        subjectUserId: request.requesterUserId,
-        actor,
-        action: `progress.${step}`,
-        details: progressDetails(data),
-      },
+      audit: stepEvents(checked, { at: now, requestId: id, subjectUserId: request.requesterUserId }, actor),
+      ...(opts.secret ? { also: [{ Put: secretPut(this.#table, opts.secret) }] } : {}),
     }));
   }
 
@@ -413,7 +437,7 @@ export class RequestStore {
       const condition = ["attribute_exists(pk)", "#updatedAt = :seen", change.condition?.expression]
         .filter(Boolean)
         .join(" AND ");
-      const { put } = this.audit.prepare(change.audit);
+      const auditPuts = this.audit.prepareAll(change.audit).map(({ put }) => ({ Put: put }));
       const outcome = await this.#transact(operation, [
         {
           Update: {
@@ -426,7 +450,8 @@ export class RequestStore {
             ReturnValuesOnConditionCheckFailure: "ALL_OLD",
           },
         },
-        { Put: put },
+        ...auditPuts,
+        ...(change.also ?? []),
       ]);
       if (outcome.ok) return applyChange(request, change);
 
@@ -556,6 +581,37 @@ function applyChange(request: AccessRequest, change: Change): AccessRequest {
 function toRequest(item: Item): AccessRequest {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest as unknown as AccessRequest;
+}
+
+/** The steps given, in PROGRESS_STEPS order, each checked for forbidden field names. */
+function checkedSteps(steps: ProgressUpdate): [ProgressStep, object][] {
+  const out: [ProgressStep, object][] = [];
+  for (const step of PROGRESS_STEPS) {
+    const data = steps[step];
+    if (data === undefined) continue;
+    for (const field of Object.keys(data)) {
+      if (FORBIDDEN_PROGRESS_FIELD.test(field)) throw new ForbiddenDataError(`progress.${step}.${field}`);
+    }
+    out.push([step, data]);
+  }
+  return out;
+}
+
+function stepSets(steps: [ProgressStep, object][], now: string): Change["set"] {
+  return steps.map(([step, data]) => [["progress", step], { ...data, at: now }]);
+}
+
+function stepEvents(
+  steps: [ProgressStep, object][],
+  about: { at: string; requestId: string; subjectUserId: string },
+  actor: Actor,
+): NewAuditEvent[] {
+  return steps.map(([step, data]) => ({
+    ...about,
+    actor,
+    action: `progress.${step}`,
+    details: progressDetails(data),
+  }));
 }
 
 function progressDetails(data: object): Record<string, string | number | boolean> {

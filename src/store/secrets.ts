@@ -16,6 +16,31 @@ export interface SecretStoreOptions {
 // of requests, and a secret must neither clash with their types nor show up in those indexes.
 const TTL = TABLE_SCHEMA.timeToLiveAttribute;
 
+/**
+ * The conditional Put of one secret (never overwrites), for `put` and for callers that write it inside
+ * their own transaction (the request store: the provisioner's link and the progress naming it commit
+ * together, src/store/requests.ts `recordProgressSteps`).
+ */
+export function secretPut(
+  tableName: string,
+  record: SecretRecord,
+): { TableName: string; Item: Record<string, unknown>; ConditionExpression: string } {
+  return {
+    TableName: tableName,
+    Item: {
+      ...secretKey(record.id),
+      secretId: record.id,
+      ciphertext: record.ciphertext,
+      iv: record.iv,
+      secretExpiresAt: record.expiresAt,
+      [TTL]: record.expiresAt,
+      requestId: record.requestId,
+      ownerUserId: record.requesterUserId,
+    },
+    ConditionExpression: "attribute_not_exists(pk)",
+  };
+}
+
 export class SecretStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #table: string;
@@ -27,22 +52,7 @@ export class SecretStore {
 
   async put(record: SecretRecord): Promise<void> {
     try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            ...secretKey(record.id),
-            secretId: record.id,
-            ciphertext: record.ciphertext,
-            iv: record.iv,
-            secretExpiresAt: record.expiresAt,
-            [TTL]: record.expiresAt,
-            requestId: record.requestId,
-            ownerUserId: record.requesterUserId,
-          },
-          ConditionExpression: "attribute_not_exists(pk)",
-        }),
-      );
+      await this.#client.send(new PutCommand(secretPut(this.#table, record)));
     } catch (err) {
       if (isConditionalCheckFailed(err)) throw new SecretExistsError({ cause: err });
       throw new StoreAccessError("secret put", err);

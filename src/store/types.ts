@@ -16,6 +16,9 @@ export interface ProgressData {
   dm: { channel: string; ts: string };
 }
 
+/** Several steps' data, written together (one transaction, one audit event per step). */
+export type ProgressUpdate = { [S in ProgressStep]?: ProgressData[S] };
+
 export type ProgressEntry<S extends ProgressStep> = ProgressData[S] & { at: string };
 export type Progress = { [S in ProgressStep]?: ProgressEntry<S> };
 
@@ -99,6 +102,9 @@ export interface TransitionInput {
   /** The request as the caller holds it: saves the store's read (the transaction is conditioned on its
    *  `updatedAt`, so a stale copy is detected and replaced, never written back). */
   current?: AccessRequest;
+  /** Provisioning steps recorded in the same transaction (each with its audit event), e.g. the DM
+   *  with → ACTIVE: the two commit together or not at all. */
+  progress?: ProgressUpdate;
 }
 
 /** Non-state facts kept on the request (no audit event: they change no access). */

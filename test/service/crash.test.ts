@@ -10,6 +10,7 @@ import { open } from "../../src/secret-link/crypto.ts";
 import type { CredentialsPayload } from "../../src/secret-link/issue.ts";
 import type { CrashPoint } from "../../src/service/deps.ts";
 import { provisionRequest } from "../../src/service/provision.ts";
+import { TransitionConflictError } from "../../src/store/errors.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -43,15 +44,10 @@ async function openLink(link: { id: string; key: string }): Promise<CredentialsP
   return JSON.parse(await open(record, link.key, link.id)) as CredentialsPayload;
 }
 
-const NEW_KEY_POINTS: CrashPoint[] = [
-  "iamUser",
-  "keyCreated",
-  "accessKey",
-  "grant",
-  "secret",
-  "dm",
-  "active",
-];
+// Every point but dmPosted (its own test below: the documented window). Provisioning writes twice, at
+// "secret" and "active"; before the first, the retry rediscovers the user and grant and deletes the
+// undelivered key (src/service/deps.ts, CrashPoint).
+const NEW_KEY_POINTS: CrashPoint[] = ["iamUser", "accessKey", "grant", "secret", "active"];
 
 describe("provisioner crash after each step, then retry (new keys)", () => {
   it.each(NEW_KEY_POINTS)("crash after %s: one key (the delivered one), one grant, one DM", async (point) => {
@@ -100,7 +96,7 @@ describe("provisioner crash after each step, then retry (new keys)", () => {
   it("two crashes in a row still converge to one key and one grant", async () => {
     const userId = newUserId();
     const req = await h.approved(userId);
-    await expect(provisionRequest(h.deps({ hooks: crashAt("keyCreated") }), req.id)).rejects.toThrow();
+    await expect(provisionRequest(h.deps({ hooks: crashAt("accessKey") }), req.id)).rejects.toThrow();
     await expect(provisionRequest(h.deps({ hooks: crashAt("secret") }), req.id)).rejects.toThrow();
     await provisionRequest(h.deps(), req.id);
     expect(h.iamUser(userId)?.accessKeys).toHaveLength(1);
@@ -110,7 +106,8 @@ describe("provisioner crash after each step, then retry (new keys)", () => {
 });
 
 describe("provisioner crash after each step, then retry (existing keys)", () => {
-  it.each(["iamUser", "accessKey", "grant", "dm", "active"] as CrashPoint[])(
+  // A held key makes no link, so "secret" does not fire; the one write is the one with → ACTIVE.
+  it.each(["iamUser", "accessKey", "grant", "active"] as CrashPoint[])(
     "crash after %s: the delivered key stays, the new prefix gets one grant and one note",
     async (point) => {
       const userId = newUserId();
@@ -130,6 +127,54 @@ describe("provisioner crash after each step, then retry (existing keys)", () => 
       expect((await h.stores.requests.get(second.id))?.status).toBe("ACTIVE");
     },
   );
+});
+
+describe("a DM recorded without ACTIVE", () => {
+  it("resumes at → ACTIVE: no second DM, the delivered key stays (a transition refused after the DM, or an earlier version's crash)", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    await expect(provisionRequest(h.deps({ hooks: crashAt("dmPosted") }), req.id)).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    // What the old separate write of the DM (or the fallback after a refused transition) leaves.
+    await h.stores.requests.recordProgress(req.id, "dm", { channel: userId, ts: "1700000000.000100" });
+    const keys = h.iamUser(userId)?.accessKeys.map((k) => k.accessKeyId);
+
+    const retry = await provisionRequest(h.deps(), req.id);
+
+    expect(retry.outcome).toBe("activated");
+    expect((await h.stores.requests.get(req.id))?.status).toBe("ACTIVE");
+    expect(h.dmsTo(userId)).toHaveLength(1);
+    expect(h.iamUser(userId)?.accessKeys.map((k) => k.accessKeyId)).toEqual(keys);
+    const payload = await openLink(linkIn(h.dmsTo(userId)[0]) ?? { id: "", key: "" });
+    expect(payload?.accessKeyId).toBe(keys?.[0]);
+    expect(await h.grantsOf(userId)).toHaveLength(1);
+  });
+});
+
+describe("→ ACTIVE refused after the DM", () => {
+  it("the DM is still recorded, so its key counts as delivered", async () => {
+    const userId = newUserId();
+    const req = await h.approved(userId);
+    // An admin revokes the APPROVED request between the DM and → ACTIVE.
+    const revokeAfterDm = {
+      at: async (p: CrashPoint) => {
+        if (p === "dmPosted")
+          await h.stores.requests.transition(req.id, {
+            from: "APPROVED",
+            to: "REVOKED",
+            actor: { kind: "admin", id: "UADMIN0001" },
+          });
+      },
+    };
+    await expect(provisionRequest(h.deps({ hooks: revokeAfterDm }), req.id)).rejects.toBeInstanceOf(
+      TransitionConflictError,
+    );
+    const after = await h.stores.requests.get(req.id);
+    expect(after?.status).toBe("REVOKED");
+    expect(after?.progress.dm).toMatchObject({ channel: expect.any(String), ts: expect.any(String) });
+    expect(after?.progress.accessKey?.accessKeyId).toBe(h.iamUser(userId)?.accessKeys[0]?.accessKeyId);
+  });
 });
 
 describe("concurrent provisioning", () => {

@@ -10,13 +10,16 @@ import {
   TARGET,
   TEAM_ID,
 } from "../../dev/service-harness.ts";
-import { createS3ControlClient } from "../../src/aws/clients.ts";
+import { createDynamoDbClient, createS3ControlClient } from "../../src/aws/clients.ts";
 import { getDataAccess } from "../../src/aws/data-access.ts";
 import { GrantScope, ScopeOutsideLocationError } from "../../src/rules/grant-scope.ts";
 import { describeFailure, isRetryable } from "../../src/service/errors.ts";
 import { NoSuchRequestToProvisionError, provisionRequest } from "../../src/service/provision.ts";
 import { revokeAccess } from "../../src/service/revoke.ts";
+import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
+import { createDocumentClient } from "../../src/store/client.ts";
+import { createStores } from "../../src/store/index.ts";
 import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "./missing-user.ts";
 
 let h: Harness;
@@ -271,5 +274,68 @@ describe("under an Access Grants location that is not the bucket root", () => {
     const calls = h.aws.state.requests.slice(start).map((r) => r.operation);
     expect(calls).not.toContain("CreateAccessGrant");
     expect(allGrants(h.aws.state).filter((g) => g.granteeIdentifier === h.iamUser(userId)?.arn)).toEqual([]);
+  });
+});
+
+describe("DynamoDB calls of a first provisioning", () => {
+  /** What one DynamoDB command is, by its operation and the keys it touches (LOCK#, REQ#, SECRET#, AUDIT#). */
+  function describeCall(name: string, input: Record<string, unknown>): string {
+    const kind = (key: unknown): string => {
+      const { pk, sk } = (key ?? {}) as { pk?: unknown; sk?: unknown };
+      if (typeof sk === "string" && sk.startsWith("AUDIT#")) return "audit";
+      const prefix = typeof pk === "string" ? pk.slice(0, pk.indexOf("#")) : "?";
+      return (
+        ({ LOCK: "lock", REQ: "request", SECRET: "secret", OPEN: "scope lock" } as Record<string, string>)[
+          prefix
+        ] ?? prefix
+      );
+    };
+    const op = name.replace(/Command$/, "");
+    if (op === "TransactWriteItems") {
+      const items = (input.TransactItems ?? []) as Record<string, { Key?: unknown; Item?: unknown }>[];
+      const parts = items.map((it) => {
+        const [verb, body] = Object.entries(it)[0] ?? ["?", {}];
+        return `${verb} ${kind(body?.Key ?? body?.Item)}`;
+      });
+      return `${op}[${parts.join(", ")}]`;
+    }
+    if (op === "Query") return `${op} ${String(input.IndexName ?? "table")}`;
+    return `${op} ${kind(input.Key ?? input.Item)}`;
+  }
+
+  it("a first provisioning (new person: user, key, grant, link, DM, ACTIVE) makes at most 8, each named", async () => {
+    // The provisioner's own DynamoDB client (its role's credentials, as the harness's deps), with a
+    // middleware that names every command the store, the secrets and the lock send.
+    const dynamodb = createDynamoDbClient({ env: h.roles.functions.provisioner.env });
+    const calls: string[] = [];
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(describeCall(String(context.commandName), args.input as Record<string, unknown>));
+        return next(args);
+      },
+      { step: "initialize", name: "countDynamoDbCalls" },
+    );
+    const doc = createDocumentClient(dynamodb);
+    const stores = createStores({ client: doc, tableName: h.dynamo.tableName });
+    const deps = h.deps({
+      store: stores.requests,
+      secrets: stores.secrets,
+      locks: createDynamoUserLocks({ doc, tableName: h.dynamo.tableName }),
+    });
+    try {
+      const userId = newUserId();
+      const req = await h.approved(userId, { subPrefix: "cpg0042/*" });
+      const wireBefore = h.aws.state.requests.filter((r) => r.service === "dynamodb").length;
+
+      const result = await provisionRequest(deps, req.id);
+
+      expect(result.outcome).toBe("activated");
+      const onTheWire = h.aws.state.requests.filter((r) => r.service === "dynamodb").length - wireBefore;
+      const named = `${calls.length} calls:\n  ${calls.join("\n  ")}`;
+      expect(onTheWire, named).toBe(calls.length);
+      expect(calls.length, named).toBeLessThanOrEqual(8);
+    } finally {
+      dynamodb.destroy();
+    }
   });
 });

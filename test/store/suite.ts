@@ -632,6 +632,75 @@ export function defineStoreSuite(name: EngineName): void {
         ]);
       });
 
+      it("records several steps and the secret they name in ONE transaction (no read with `current`), one audit event per step", async () => {
+        const request = await requestIn(stores, "APPROVED");
+        const client = createLocalDynamoClient(db.endpoint);
+        const seen = countCommands(client);
+        const counted = createStores({ client: createDocumentClient(client), tableName: db.tableName });
+        const secret = {
+          id: `link-${++seq}`,
+          ciphertext: "c",
+          iv: "i",
+          expiresAt: 1_900_000_000,
+          requestId: request.id,
+          requesterUserId: request.requesterUserId,
+        };
+        const written = await counted.requests.recordProgressSteps(
+          request.id,
+          {
+            iamUser: { userName: "u", userArn: "arn:u", created: true },
+            accessKey: { accessKeyId: "AKIAEXAMPLE", created: true },
+            secret: { linkId: secret.id, expiresAt: secret.expiresAt },
+          },
+          { current: request, secret },
+        );
+        expect(seen.names).toEqual(["TransactWriteItemsCommand"]);
+        seen.names.length = 0;
+        // The returned copy is the next write's `current`: → ACTIVE with the DM, again one transaction.
+        const active = await counted.requests.transition(request.id, {
+          from: "APPROVED",
+          to: "ACTIVE",
+          actor: SYSTEM,
+          current: written,
+          progress: { dm: { channel: "D1", ts: "1.2" } },
+        });
+        client.destroy();
+        expect(seen.names).toEqual(["TransactWriteItemsCommand"]);
+        expect(active.status).toBe("ACTIVE");
+        expect(Object.keys(active.progress).sort()).toEqual(["accessKey", "dm", "iamUser", "secret"]);
+        expect((await stores.requests.require(request.id)).progress).toEqual(active.progress);
+        expect(await stores.secrets.consume(secret.id, 1_800_000_000)).toMatchObject({ id: secret.id });
+        const actions = (await stores.audit.listForRequest(request.id)).items.map((e) => e.action);
+        expect(actions.filter((a) => a.startsWith("progress."))).toEqual([
+          "progress.iamUser",
+          "progress.accessKey",
+          "progress.secret",
+          "progress.dm",
+        ]);
+      });
+
+      it("writes neither the steps nor the secret when the secret's id exists (one transaction)", async () => {
+        const request = await requestIn(stores, "APPROVED");
+        const secret = {
+          id: `link-${++seq}`,
+          ciphertext: "c",
+          iv: "i",
+          expiresAt: 1_900_000_000,
+          requestId: request.id,
+          requesterUserId: request.requesterUserId,
+        };
+        await stores.secrets.put(secret);
+        await expect(
+          stores.requests.recordProgressSteps(
+            request.id,
+            { secret: { linkId: secret.id, expiresAt: secret.expiresAt } },
+            { secret: { ...secret, ciphertext: "other" } },
+          ),
+        ).rejects.toThrow();
+        expect((await stores.requests.require(request.id)).progress).toEqual({});
+        expect((await stores.secrets.consume(secret.id, 1_800_000_000))?.ciphertext).toBe("c");
+      });
+
       it("refuses to store a secret access key", async () => {
         const request = await requestIn(stores, "APPROVED");
         const data = { accessKeyId: "AKIAEXAMPLE", created: true, secretAccessKey: "wJalrXUtnFEMI" };
