@@ -180,26 +180,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     );
     const calls = local.state.dataAccessCalls.length;
     const requests = local.state.requests.length;
-    const out = await new Promise<{ err: Error | null; stdout: string; stderr: string }>((done) => {
-      execFile(
-        "aws",
-        ["sts", "get-caller-identity", "--profile", "cpg0042", "--output", "json"],
-        {
-          timeout: 30_000,
-          env: {
-            PATH: process.env.PATH ?? "/usr/bin:/bin",
-            HOME: cpHome,
-            // For the credential_process child (cytoskel): the long-lived keys and the stand-in.
-            AWS_ACCESS_KEY_ID: bob.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
-            AWS_ENDPOINT_URL_S3_CONTROL: local.url,
-            AWS_ENDPOINT_URL_STS: local.url,
-            ...proxyEnvTo(proxyUrl),
-          },
-        },
-        (err, stdout, stderr) => done({ err, stdout, stderr }),
-      );
-    });
+    const out = await callerIdentityThrough(cpHome, { bob, localUrl: local.url, proxyUrl });
     expect(local.state.dataAccessCalls.slice(calls)).toEqual([
       expect.objectContaining({
         target: `${SCOPE}cpg0042/*`,
@@ -232,25 +213,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     const requests = local.state.requests.length;
     const keys = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      const out = await new Promise<{ err: Error | null; stderr: string }>((done) => {
-        execFile(
-          "aws",
-          ["sts", "get-caller-identity", "--profile", "cpg0042", "--output", "json"],
-          {
-            timeout: 30_000,
-            env: {
-              PATH: process.env.PATH ?? "/usr/bin:/bin",
-              HOME: cpHome,
-              AWS_ACCESS_KEY_ID: bob.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
-              AWS_ENDPOINT_URL_S3_CONTROL: local.url,
-              AWS_ENDPOINT_URL_STS: local.url,
-              ...proxyEnvTo(proxyUrl),
-            },
-          },
-          (err, _stdout, stderr) => done({ err, stderr }),
-        );
-      });
+      const out = await callerIdentityThrough(cpHome, { bob, localUrl: local.url, proxyUrl });
       expect(out.err).toBeNull();
       expect(out.stderr).not.toContain(bob.secretAccessKey);
     }
@@ -270,3 +233,31 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(keys.size).toBe(1);
   });
 });
+
+/** `aws sts get-caller-identity --profile cpg0042` with `home`'s ~/.aws/config (its credential_process). */
+function callerIdentityThrough(
+  home: string,
+  as: { bob: { accessKeyId: string; secretAccessKey: string }; localUrl: string; proxyUrl: string },
+): Promise<{ err: Error | null; stdout: string; stderr: string }> {
+  const { bob, localUrl, proxyUrl } = as;
+  return new Promise((done) => {
+    execFile(
+      "aws",
+      ["sts", "get-caller-identity", "--profile", "cpg0042", "--output", "json"],
+      {
+        timeout: 30_000,
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: home,
+          // For the credential_process child (cytoskel): the long-lived keys and the stand-in.
+          AWS_ACCESS_KEY_ID: bob.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: bob.secretAccessKey,
+          AWS_ENDPOINT_URL_S3_CONTROL: localUrl,
+          AWS_ENDPOINT_URL_STS: localUrl,
+          ...proxyEnvTo(proxyUrl),
+        },
+      },
+      (err, stdout, stderr) => done({ err, stdout, stderr }),
+    );
+  });
+}
