@@ -5,26 +5,19 @@
 // is a bundle of only the clients the functions use (bench/fixtures/sdk-floor.ts): what no trimming of
 // our code can go below.
 
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { build } from "esbuild";
 import { DEFAULT_ENTRIES } from "../cdk/lib/app.ts";
 import { esbuildOptions } from "../cdk/lib/bundling.ts";
-import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
+import { type BenchFigure, type BenchSection, median, nodeWallMs } from "./section.ts";
 
 const RUNS = 15;
-const run = promisify(execFile);
 
-async function wallMs(args: string[]): Promise<number> {
-  // As on Lambda: no extra CA bundle to load.
-  const { NODE_EXTRA_CA_CERTS: _unset, ...env } = process.env;
-  const t = performance.now();
-  await run(process.execPath, args, { env: { ...env, NODE_NO_WARNINGS: "1" } });
-  return performance.now() - t;
-}
+// As on Lambda: no extra CA bundle to load.
+const { NODE_EXTRA_CA_CERTS: _unset, ...LAMBDA_LIKE_ENV } = process.env;
+const wallMs = (args: string[]) => nodeWallMs(args, { env: LAMBDA_LIKE_ENV });
 
 export const section: BenchSection = {
   name: "bundles",
@@ -56,25 +49,17 @@ export const section: BenchSection = {
           above[fn].maps.push(await wallMs(["--enable-source-maps", ...importIt]));
         }
       }
-      const bareP50 = percentile(
-        [...bare].sort((a, b) => a - b),
-        50,
-      );
+      const bareP50 = median(bare);
       figures.push({ metric: "bare node -e 0, p50", value: bareP50, unit: "ms" });
       for (const [fn, t] of Object.entries(above)) {
-        const p50 = (xs: number[]) =>
-          percentile(
-            [...xs].sort((a, b) => a - b),
-            50,
-          );
         figures.push({
           metric: `${fn} import above bare node, p50`,
-          value: p50(t.plain) - bareP50,
+          value: median(t.plain) - bareP50,
           unit: "ms",
         });
         figures.push({
           metric: `${fn} import above bare node with --enable-source-maps, p50`,
-          value: p50(t.maps) - bareP50,
+          value: median(t.maps) - bareP50,
           unit: "ms",
         });
       }

@@ -5,17 +5,13 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type BenchFigure, type BenchSection, percentile } from "./section.ts";
+import { type BenchFigure, type BenchSection, median, nodeWallMs } from "./section.ts";
 
 const RUNS = 15;
 const ROOT = join(import.meta.dirname, "..");
 const run = promisify(execFile);
 
-async function wallMs(args: string[]): Promise<number> {
-  const t = performance.now();
-  await run(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: "1" } });
-  return performance.now() - t;
-}
+const wallMs = (args: string[]) => nodeWallMs(args, { cwd: ROOT });
 
 export const section: BenchSection = {
   name: "cli",
@@ -27,21 +23,16 @@ export const section: BenchSection = {
       ms.built.push(await wallMs([join(ROOT, "dist/cytoskel.mjs"), "--help"]));
       ms.tsx.push(await wallMs(["--import", "tsx", join(ROOT, "src/cli/main.ts"), "--help"]));
     }
-    const p50 = (xs: number[]) =>
-      percentile(
-        [...xs].sort((a, b) => a - b),
-        50,
-      );
     return [
-      { metric: "bare node -e 0, p50", value: p50(ms.bare), unit: "ms" },
+      { metric: "bare node -e 0, p50", value: median(ms.bare), unit: "ms" },
       {
         metric: "cytoskel --help (built) above bare node, p50",
-        value: p50(ms.built) - p50(ms.bare),
+        value: median(ms.built) - median(ms.bare),
         unit: "ms",
       },
       {
         metric: "cytoskel --help (source via tsx) above bare node, p50",
-        value: p50(ms.tsx) - p50(ms.bare),
+        value: median(ms.tsx) - median(ms.bare),
         unit: "ms",
       },
     ];

@@ -20,7 +20,7 @@ import type { BotLogger } from "../src/bot/app.ts";
 import { type BOT_ENV, loadBotConfig, type ResolvedBotConfig, resolveBotConfig } from "../src/bot/config.ts";
 import { createBotHandlerFromEnv } from "../src/bot/lambda.ts";
 import type { HttpLambdaResult, LambdaHttpHandler } from "../src/bot/receiver.ts";
-import type { EnvOf } from "../src/config/env.ts";
+import { definedEnv, type EnvOf } from "../src/config/env.ts";
 import { getTarget } from "../src/config/targets.ts";
 import { createExpiryHandlerFromEnv, type ExpiryHandler } from "../src/expiry/lambda.ts";
 import { createProvisionerHandlerFromEnv } from "../src/provisioner/lambda.ts";
@@ -262,10 +262,11 @@ function functionEnvs(
     secretLink: settings.secretLink,
     expiry: settings.service,
   };
-  const defined = (env: Record<string, string | undefined>) =>
-    Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   return Object.fromEntries(
-    FUNCTION_NAMES.map((fn) => [fn, defined({ ...roles.functions[fn].env, ...settings.common, ...own[fn] })]),
+    FUNCTION_NAMES.map((fn) => [
+      fn,
+      definedEnv({ ...roles.functions[fn].env, ...settings.common, ...own[fn] }),
+    ]),
   ) as Record<FunctionName, Record<string, string>>;
 }
 

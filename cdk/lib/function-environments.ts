@@ -3,7 +3,7 @@
 // SECRET_LINK_ENV), so a variable's name has one source and a misspelt or unread one fails to compile.
 // Unset settings are left out rather than set empty, so the loaders report them as missing.
 import type { BOT_ENV } from "../../src/bot/config.ts";
-import type { EnvOf } from "../../src/config/env.ts";
+import { definedEnv, type EnvOf } from "../../src/config/env.ts";
 import type { COMMON_ENV } from "../../src/runtime/settings.ts";
 import type { SECRET_LINK_ENV } from "../../src/secret-link/config.ts";
 import type { SERVICE_ENV } from "../../src/service/runtime.ts";
@@ -67,14 +67,9 @@ export function functionEnvironments(sources: EnvironmentSources): FunctionEnvir
   };
   const secretLink: EnvOf<typeof SECRET_LINK_ENV> = { ...common };
   return {
-    bot: defined(bot),
-    provisioner: defined(service),
-    secretLink: defined(secretLink),
-    expiry: defined(service),
+    bot: definedEnv(bot),
+    provisioner: definedEnv(service),
+    secretLink: definedEnv(secretLink),
+    expiry: definedEnv(service),
   };
-}
-
-function defined<E extends Record<string, string | undefined>>(env: E): E & Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as E &
-    Record<string, string>;
 }

@@ -6,6 +6,9 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { S3ControlClient } from "@aws-sdk/client-s3-control";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
+import { type AwsServiceKey, configuredEndpoint } from "./endpoints.ts";
+
+export { type AwsServiceKey, configuredEndpoint, ENDPOINT_ENV_SUFFIX } from "./endpoints.ts";
 
 export interface AwsClientOptions {
   /** Region; else AWS_REGION / AWS_DEFAULT_REGION; else what the profile says. */
@@ -26,30 +29,6 @@ export interface AwsClients {
   sts: STSClient;
   dynamodb: DynamoDBClient;
   secretsManager: SecretsManagerClient;
-}
-
-/** The SDK's service IDs, upper-cased and joined with "_" as AWS_ENDPOINT_URL_<ID> expects. */
-export const ENDPOINT_ENV_SUFFIX = {
-  iam: "IAM",
-  sts: "STS",
-  s3control: "S3_CONTROL",
-  dynamodb: "DYNAMODB",
-  secretsManager: "SECRETS_MANAGER",
-} as const;
-export type AwsServiceKey = keyof typeof ENDPOINT_ENV_SUFFIX;
-
-/**
- * The custom endpoint configured for a service, following the SDK's own precedence:
- * AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL; none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
- */
-export function configuredEndpoint(
-  service: AwsServiceKey,
-  env: Record<string, string | undefined> = process.env,
-): string | undefined {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === "true") return undefined;
-  const specific = env[`AWS_ENDPOINT_URL_${ENDPOINT_ENV_SUFFIX[service]}`];
-  if (specific) return specific;
-  return env.AWS_ENDPOINT_URL || undefined;
 }
 
 /** Static credentials from an explicitly passed env (the SDK itself only reads process.env). */

@@ -24,6 +24,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join } from "node:path";
+import { configuredEndpoint } from "../aws/endpoints.ts";
 
 /**
  * Entries are handed out only while they have more than this left. Not "5 minutes" on purpose: botocore
@@ -214,13 +215,9 @@ export function iniValue(text: string, section: string, name: string): string | 
   return undefined;
 }
 
-/**
- * The S3 Control endpoint the SDK will call, for the key: configuredEndpoint("s3control") of
- * src/aws/clients.ts, repeated here because importing that module loads the whole SDK.
- */
+/** The S3 Control endpoint the SDK will call, for the key ("" for AWS's own). */
 export function s3ControlEndpoint(env: Record<string, string | undefined>): string {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === "true") return "";
-  return env.AWS_ENDPOINT_URL_S3_CONTROL || env.AWS_ENDPOINT_URL || "";
+  return configuredEndpoint("s3control", env) ?? "";
 }
 
 /** Why the cache was not used; the CLI says so on stderr (one line, no secret) and goes on without it. */

@@ -25,6 +25,12 @@ export function defineEnv<const C extends Record<string, string>>(contract: C): 
 /** The variables a function's environment may set, as cdk/ fills them in. */
 export type EnvOf<C> = Partial<Record<keyof C & string, string>>;
 
+/** An environment with its unset (undefined) variables left out, as a Lambda environment is written. */
+export function definedEnv<E extends Record<string, string | undefined>>(env: E): E & Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as E &
+    Record<string, string>;
+}
+
 /** Collects problems while reading, so a start-up failure lists every bad setting at once. */
 export class EnvReader<N extends string = string> {
   readonly problems: string[] = [];

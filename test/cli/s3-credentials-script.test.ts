@@ -171,13 +171,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
     expect(unsourced.stderr).toMatch(/^s3_credentials.sh must be sourced/);
   });
   it("the AWS CLI accepts `cytoskel credentials --format credential-process` as a credential_process", async () => {
-    const cpHome = mkdtempSync(join(tmpdir(), "cytoskel-cp-home-"));
-    mkdirSync(join(cpHome, ".aws"));
-    const command = `${process.execPath} ${join(REPO_ROOT, "dist/cytoskel.mjs")} credentials --prefix cpg0042/ --format credential-process`;
-    writeFileSync(
-      join(cpHome, ".aws/config"),
-      `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,
-    );
+    const cpHome = homeWithProcessProfile("cytoskel-cp-home-");
     const calls = local.state.dataAccessCalls.length;
     const requests = local.state.requests.length;
     const out = await callerIdentityThrough(cpHome, { bob, localUrl: local.url, proxyUrl });
@@ -202,13 +196,7 @@ describe.skipIf(missing.length > 0)("scripts/s3_credentials.sh (bash + AWS CLI +
   });
 
   it("as the AWS CLI's credential_process, the cache makes three `aws` calls cost one GetDataAccess", async () => {
-    const cpHome = mkdtempSync(join(tmpdir(), "cytoskel-cp-cached-home-"));
-    mkdirSync(join(cpHome, ".aws"));
-    const command = `${process.execPath} ${join(REPO_ROOT, "dist/cytoskel.mjs")} credentials --prefix cpg0042/ --format credential-process`;
-    writeFileSync(
-      join(cpHome, ".aws/config"),
-      `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,
-    );
+    const cpHome = homeWithProcessProfile("cytoskel-cp-cached-home-");
     const calls = local.state.dataAccessCalls.length;
     const requests = local.state.requests.length;
     const keys = new Set<string>();
@@ -260,4 +248,16 @@ function callerIdentityThrough(
       (err, stdout, stderr) => done({ err, stdout, stderr }),
     );
   });
+}
+
+/** A fresh HOME whose ~/.aws/config has profile cpg0042 run the built cytoskel as its credential_process. */
+function homeWithProcessProfile(prefix: string): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(home, ".aws"));
+  const command = `${process.execPath} ${join(REPO_ROOT, "dist/cytoskel.mjs")} credentials --prefix cpg0042/ --format credential-process`;
+  writeFileSync(
+    join(home, ".aws/config"),
+    `[profile cpg0042]\ncredential_process = ${command}\nregion = us-east-1\n`,
+  );
+  return home;
 }
