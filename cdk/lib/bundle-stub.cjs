@@ -1,5 +1,5 @@
 // Stands in for a package Bolt loads for receivers no cytoskel function uses (Socket Mode, Express and
-// its body parsing); cdk/lib/bundling.ts aliases them here so they stay out of the Lambda bundles.
+// its body parsing, OAuth installs); cdk/lib/bundling.ts aliases them here so they stay out of the Lambda bundles.
 // Loading it is harmless; any use throws, naming why.
 "use strict";
 const fail = () => {

@@ -1,9 +1,12 @@
 // Both stacks, synthesized ONCE by the real CDK CLI (`npx cdk synth --no-notices`, offline, telemetry
 // off), then checked with aws-cdk-lib/assertions. cdk-nag runs inside that synth: an unacknowledged
 // finding fails it.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { DynamoDBRecord } from "aws-lambda";
@@ -16,6 +19,7 @@ import { LOCATION_BUCKET_ACTIONS, LOCATION_OBJECT_ACTIONS } from "../../cdk/lib/
 import { buildSlackManifest } from "../../cdk/lib/manifest.ts";
 import { BOT_STACK_NAME, GRANTS_STACK_NAME } from "../../cdk/lib/names.ts";
 import { ROBOTS_TXT_PATH, SECRET_LINK_ROUTE, SLACK_EVENTS_PATH } from "../../cdk/lib/routes.ts";
+import { signedEvent, slashCommandBody } from "../../dev/slack-requests.ts";
 import {
   actionsOf,
   allStatements,
@@ -179,6 +183,77 @@ describe("bundled functions", () => {
     }
   }, 120_000);
 
+  it("answer a signed request whole, signing AWS calls with the execution role's keys from the environment", async () => {
+    // The bundles replace the SDK's credential chain by its environment link (cdk/lib/lambda-credentials.mjs)
+    // and Bolt's receivers and OAuth by a stub. The bundled bot answers a signed `/cytoskel status`: its
+    // one AWS call is a DynamoDB query, which a recorder on 127.0.0.1 captures and answers with no requests.
+    const seen: string[] = [];
+    const recorder = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? "(unsigned)");
+      req.resume();
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      res.end(JSON.stringify({ Count: 0, ScannedCount: 0, Items: [] }));
+    });
+    await new Promise<void>((done) => recorder.listen(0, "127.0.0.1", done));
+    const url = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
+    const assetPath = (functionNamed(botJson, "Bot").raw.Metadata as Json)["aws:asset:path"] as string;
+    const file = join(synth.outdir, assetPath, "index.mjs");
+    const secret = "bundle-signing-secret";
+    const event = signedEvent(
+      secret,
+      slashCommandBody({ userId: "UBUNDLE", text: "status", responseUrl: url }),
+    );
+    const run = async (keys: Record<string, string>) => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `const { handler } = await import(${JSON.stringify(file)});
+           const r = await handler(JSON.parse(process.env.EVENT), {});
+           console.log(JSON.stringify({ status: r.statusCode, text: JSON.parse(r.body).text }));`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            AWS_EC2_METADATA_DISABLED: "true",
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_DYNAMODB: url,
+            SLACK_SIGNING_SECRET: secret,
+            SLACK_BOT_TOKEN: "xoxb-bundle",
+            SLACK_API_URL: `${url}/api/`,
+            SLACK_BOT_ID: "BBUNDLE",
+            SLACK_BOT_USER_ID: "UBUNDLEBOT",
+            ADMIN_USER_IDS: "UADMIN",
+            ADMIN_CHANNEL_ID: "CADMINS",
+            TABLE_NAME: "cytoskel-bundle",
+            EVENT: JSON.stringify(event),
+            ...keys,
+          },
+          timeout: 60_000,
+        },
+      );
+      return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as { status?: number; text?: string };
+    };
+    try {
+      const answered = await run({
+        AWS_ACCESS_KEY_ID: "AKIABUNDLEROLE",
+        AWS_SECRET_ACCESS_KEY: "bundle-role-secret",
+      });
+      expect(answered.status).toBe(200);
+      expect(answered.text).not.toMatch(/something went wrong/i);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIABUNDLEROLE\/\d{8}\/us-east-1\/dynamodb\//);
+      // Without the role's keys nothing is sent, and the person is told to try again.
+      seen.length = 0;
+      const refused = await run({});
+      expect(refused.text).toMatch(/something went wrong/i);
+      expect(seen).toEqual([]);
+    } finally {
+      recorder.close();
+    }
+  }, 120_000);
+
   it("carry only what each function runs: no Bolt receivers anywhere, no Bolt outside the bot (esbuild metafiles)", () => {
     const packagesIn = (name: (typeof FUNCTIONS)[number]) => {
       const assetPath = (functionNamed(botJson, name).raw.Metadata as Json)["aws:asset:path"] as string;
@@ -195,13 +270,20 @@ describe("bundled functions", () => {
     for (const name of FUNCTIONS) {
       const packages = packagesIn(name);
       expect(packages.has("@aws-sdk/client-dynamodb"), `${name} bundles the DynamoDB client`).toBe(true);
-      const forbidden = [...FORBIDDEN_PACKAGES.all, ...(name === "Bot" ? [] : FORBIDDEN_PACKAGES.notBot)];
+      const forbidden = [
+        ...FORBIDDEN_PACKAGES.all,
+        ...FORBIDDEN_PACKAGES.credentialChain,
+        ...(name === "Bot" ? [] : FORBIDDEN_PACKAGES.notBot),
+      ];
       expect(
         forbidden.filter((p) => packages.has(p)),
         `${name} bundles packages it never runs`,
       ).toEqual([]);
     }
     expect(packagesIn("Bot").has("@slack/bolt")).toBe(true);
+    // The credential chain's one link that answers on Lambda stays (cdk/lib/lambda-credentials.mjs).
+    for (const name of FUNCTIONS)
+      expect(packagesIn(name).has("@aws-sdk/credential-provider-env"), name).toBe(true);
   });
 });
 

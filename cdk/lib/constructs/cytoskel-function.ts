@@ -7,7 +7,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { BUNDLE_SETTINGS, stubAliases } from "../bundling.ts";
+import { BUNDLE_SETTINGS, bundleAliases } from "../bundling.ts";
 
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
@@ -77,9 +77,9 @@ export class CytoskelFunction extends Construct implements iam.IGrantable {
         bundleAwsSDK: true,
         externalModules: [],
         banner: BUNDLE_SETTINGS.banner,
-        // Bolt's unused receivers out (cdk/lib/bundling.ts); the metafile lets a test check each bundle.
+        // Bolt's unused receivers and the credential chain's dead links out (cdk/lib/bundling.ts); the metafile lets a test check each bundle.
         esbuildArgs: Object.fromEntries(
-          Object.entries(stubAliases()).map(([pkg, to]) => [`--alias:${pkg}`, to]),
+          Object.entries(bundleAliases()).map(([pkg, to]) => [`--alias:${pkg}`, to]),
         ),
         metafile: true,
       },
