@@ -1,7 +1,8 @@
 // How the admin CLI's listings scale: `cytoskel cpgstaging list grant` and `list user` (the built bin,
 // a fresh process each, against the local AWS as the account root) at two sizes, wall time and peak
-// memory (max RSS, from /usr/bin/time). Memory that grows with the listing means the pages are
-// collected before printing instead of streamed out.
+// memory: max RSS (from /usr/bin/time) and, in a second run, the peak of what is still live after a
+// full GC (bench/fixtures/live-heap.mjs). Live memory that grows with the listing means the pages are
+// collected before printing instead of streamed out; RSS also grows with garbage not yet collected.
 
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -14,6 +15,7 @@ import { createIamClient, createS3ControlClient } from "../src/aws/clients.ts";
 import type { BenchFigure, BenchSection } from "./section.ts";
 
 const BIN = resolve(import.meta.dirname, "../dist/cytoskel.mjs");
+const LIVE_HEAP = resolve(import.meta.dirname, "fixtures/live-heap.mjs");
 const TIME = "/usr/bin/time";
 const SIZES = { grant: [1_000, 10_000], user: [500, 5_000] } as const;
 const run = promisify(execFile);
@@ -51,6 +53,16 @@ export const section: BenchSection = {
         },
       );
       const [seconds, kb] = (stderr.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+      const traced = await run(
+        process.execPath,
+        ["--expose-gc", `--import=${LIVE_HEAP}`, BIN, "cpgstaging", "list", what],
+        { env: { ...process.env, ...local.env, NODE_NO_WARNINGS: "1" }, maxBuffer: 256 * 1024 * 1024 },
+      );
+      const liveLine = traced.stderr.split("\n").find((l) => l.startsWith("cytoskel-bench-live-heap "));
+      const live = JSON.parse(liveLine?.slice("cytoskel-bench-live-heap ".length) ?? "{}") as {
+        heapUsed?: number;
+        arrayBuffers?: number;
+      };
       const lines = stdout.trim().split("\n").length;
       if (lines < size) throw new Error(`list ${what} printed ${lines} lines, expected ${size}`);
       figures.push({
@@ -59,8 +71,13 @@ export const section: BenchSection = {
         unit: "ms",
       });
       figures.push({
-        metric: `list ${what}, ${size} ${what}s: peak memory`,
+        metric: `list ${what}, ${size} ${what}s: peak memory (max RSS)`,
         value: (kb ?? 0) / 1024,
+        unit: "MB",
+      });
+      figures.push({
+        metric: `list ${what}, ${size} ${what}s: peak live heap + buffers after GC`,
+        value: ((live.heapUsed ?? Number.NaN) + (live.arrayBuffers ?? 0)) / 1024 / 1024,
         unit: "MB",
       });
     };

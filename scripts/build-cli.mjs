@@ -1,17 +1,25 @@
 // `npm run build` (and `prepare`, so `npm ci` leaves a working `npx cytoskel`): the admin CLI bundled
 // by esbuild into dist/cytoskel.mjs, with a shebang and a source map, so it starts without tsx.
 // Plain JavaScript on purpose: it runs right after `npm ci`, before anything else is set up.
-import { chmod } from "node:fs/promises";
+import { chmod, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outfile = join(root, "dist", "cytoskel.mjs");
+const outdir = join(root, "dist");
+const outfile = join(outdir, "cytoskel.mjs");
 
+// Chunks are named by content hash: a rebuild must not leave the last build's beside them.
+await rm(join(outdir, "chunks"), { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, "src", "cli", "main.ts")],
-  outfile,
+  entryPoints: { cytoskel: join(root, "src", "cli", "main.ts") },
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  // What a command loads with import() (the AWS SDK, the cdk runner) goes into its own chunk, so a
+  // `--help` or a credential_process answered from the cache parses only what it runs.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",

@@ -218,6 +218,15 @@ export interface ListGrantsOptions extends AccountRef {
 /** Every grant (all pages), optionally filtered by grantee. */
 export async function listGrants(s3control: S3ControlClient, opts: ListGrantsOptions): Promise<Grant[]> {
   const grants: Grant[] = [];
+  for await (const page of grantPages(s3control, opts)) grants.push(...page);
+  return grants;
+}
+
+/** The grants listGrants returns, a page at a time: a listing of any length in the memory of one page. */
+export async function* grantPages(
+  s3control: S3ControlClient,
+  opts: ListGrantsOptions,
+): AsyncGenerator<Grant[]> {
   try {
     const pages = paginateListAccessGrants(
       { client: s3control, pageSize: opts.pageSize ?? PAGE_SIZE },
@@ -228,11 +237,10 @@ export async function listGrants(s3control: S3ControlClient, opts: ListGrantsOpt
         ...(opts.grantScope ? { GrantScope: opts.grantScope.uri } : {}),
       },
     );
-    for await (const page of pages) for (const g of page.AccessGrantsList ?? []) grants.push(toGrant(g));
+    for await (const page of pages) yield (page.AccessGrantsList ?? []).map(toGrant);
   } catch (err) {
     throw mapAwsError(err, { operation: "ListAccessGrants", accountId: opts.accountId });
   }
-  return grants;
 }
 
 export async function getGrant(

@@ -149,17 +149,22 @@ export interface ListUsersOptions {
 /** Managed users (path /cytoskel/) by default, all users with `all`; follows Marker to the last page. */
 export async function listUsers(iam: IAMClient, opts: ListUsersOptions = {}): Promise<IamUser[]> {
   const users: IamUser[] = [];
+  for await (const page of userPages(iam, opts)) users.push(...page);
+  return users;
+}
+
+/** The users listUsers returns, a page at a time: a listing of any length in the memory of one page. */
+export async function* userPages(iam: IAMClient, opts: ListUsersOptions = {}): AsyncGenerator<IamUser[]> {
   const pathPrefix = opts.all ? undefined : (opts.pathPrefix ?? CYTOSKEL_IAM_PATH);
   try {
     const pages = paginateListUsers(
       { client: iam, ...(opts.pageSize ? { pageSize: opts.pageSize } : {}) },
       pathPrefix ? { PathPrefix: pathPrefix } : {},
     );
-    for await (const page of pages) for (const u of page.Users ?? []) users.push(toUser(u, ""));
+    for await (const page of pages) yield (page.Users ?? []).map((u) => toUser(u, ""));
   } catch (err) {
     throw mapAwsError(err, { operation: "ListUsers" });
   }
-  return users;
 }
 
 /** What one policy document lets the group's members do, as far as the uploaders group goes. */

@@ -1,18 +1,17 @@
 // One formatter: every command returns data; this turns it into lines for people or one JSON document.
+// Listings (`list user`, `list grant`) are written page by page instead (src/cli/listing.ts).
 // Human lines keep the original tool's wording so existing runbooks still match.
 
 import type { CredentialsResult } from "./commands/credentials.ts";
-import type { GrantCreatedResult, GrantDeletedResult, GrantItem, GrantsResult } from "./commands/grants.ts";
+import type { GrantCreatedResult, GrantDeletedResult, GrantItem } from "./commands/grants.ts";
 import type { LocationsResult } from "./commands/locations.ts";
 import type { UpResult } from "./commands/up.ts";
-import type { UserCreatedResult, UserDeletedResult, UsersResult } from "./commands/users.ts";
+import type { UserCreatedResult, UserDeletedResult } from "./commands/users.ts";
 
 export type CommandResult =
   | LocationsResult
-  | UsersResult
   | UserCreatedResult
   | UserDeletedResult
-  | GrantsResult
   | GrantCreatedResult
   | GrantDeletedResult
   | UpResult
@@ -43,8 +42,6 @@ function humanLines(result: Exclude<CommandResult, CredentialsResult>): string[]
   switch (result.kind) {
     case "locations":
       return result.locations.map((l) => `Location: ${l.scope}, ID: ${l.id}`);
-    case "users":
-      return result.users.map((u) => u.arn);
     case "user-created":
       return [
         `Created user ARN: ${result.user.arn}`,
@@ -59,8 +56,6 @@ function humanLines(result: Exclude<CommandResult, CredentialsResult>): string[]
         ...result.deletedGrantIds.map((id) => `Deleted grant with ID: ${id}`),
         `User with username: ${result.userName} is deleted`,
       ];
-    case "grants":
-      return result.grants.map(grantLine);
     case "grant-created":
       return [`Created grant with ARN: ${result.grant.arn}`, grantLine(result.grant)];
     case "grant-deleted":
@@ -76,12 +71,6 @@ function humanNotes(result: Exclude<CommandResult, CredentialsResult>): string[]
       return result.locations.length === 0
         ? [`No Access Grants location registered for s3://${result.bucket}/ (deploy with "up" first).`]
         : [];
-    case "users":
-      return result.users.length === 0 && !result.all
-        ? ["No cytoskel-managed users (path /cytoskel/); use --all to list every IAM user."]
-        : [];
-    case "grants":
-      return result.grants.length === 0 ? [`No access grants on s3://${result.bucket}/.`] : [];
     case "user-created":
       return result.groupOtherPolicies.length > 0
         ? [

@@ -19,6 +19,7 @@ import {
 } from "./credential-cache.ts";
 import { describeError, type ErrorHints, HelpShown, UsageError } from "./errors.ts";
 import { parseRegion } from "./input.ts";
+import { type Listing, writeListing } from "./listing.ts";
 import { type CommandResult, render } from "./output.ts";
 
 export interface CliIo {
@@ -67,14 +68,24 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (env.AWS_REGION) return parseRegion(env.AWS_REGION, "AWS_REGION");
     return targetRegion;
   };
-  const emit = (result: CommandResult, json: boolean) => {
+  const emit = async (result: CommandResult | Listing<unknown>, json: boolean) => {
+    if (result.kind === "listing") {
+      await writeListing(result, json, deps.io);
+      return;
+    }
     const out = render(result, json);
     if (out.stdout) deps.io.stdout(out.stdout);
     if (out.stderr) deps.io.stderr(out.stderr);
   };
 
   const admin =
-    (targetName: TargetName, run: (ctx: AdminContext, command: Command) => Promise<CommandResult>) =>
+    (
+      targetName: TargetName,
+      run: (
+        ctx: AdminContext,
+        command: Command,
+      ) => Promise<CommandResult | Listing<unknown>> | Listing<unknown>,
+    ) =>
     async (...actionArgs: unknown[]) => {
       const command = actionArgs.at(-1) as Command;
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -82,7 +93,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       const region = regionFor(globals.region, target.region);
       hints = { commandPrefix: `cytoskel ${targetName}`, region, targetRegion: target.region };
       const { createAdminContext } = await import("./context.ts");
-      emit(
+      await emit(
         await run(createAdminContext(target, region, await clientsFor(region)), command),
         globals.json ?? false,
       );

@@ -150,7 +150,8 @@ const SCRIPT = String.raw`
     if (config) {
       snippet("~/.aws/config", config, "config-file",
         "With this in ~/.aws/config (and the cytoskel command installed), the AWS CLI and SDKs fetch " +
-        "temporary credentials for the prefix for you, refreshing them when they expire.");
+        "temporary credentials for the prefix for you: cytoskel keeps them (1 hour each by default) in " +
+        "your cache folder and asks AWS again only when they near their end.");
       var first = scopes[0];
       snippet("Try it", "aws s3 ls s3://" + p.bucket + "/" + first.replace(/\*$/, "") +
         " --profile " + profileName(first) + "\n", "try-it");

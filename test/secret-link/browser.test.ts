@@ -162,6 +162,8 @@ describe.skipIf(chromiumMissing !== undefined)("secret-link page in headless Chr
         "--prefix cpg0042/* --permission READWRITE --format credential-process\n",
     );
     await expect(page.getByText("will not be shown again").isVisible()).resolves.toBe(true);
+    // The credential_process snippet says what the cache does (src/cli/credential-cache.ts: 1 h default).
+    await expect(page.getByText("1 hour each by default").isVisible()).resolves.toBe(true);
     // The copy buttons put the exact value on the clipboard.
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
     const secretCopy = page.locator("dd", { has: secret }).locator("xpath=following-sibling::dd[1]//button");

@@ -1,4 +1,11 @@
-import { createGrant, deleteGrant, type Grant, listGrants, listLocations } from "../../aws/access-grants.ts";
+import {
+  createGrant,
+  deleteGrant,
+  type Grant,
+  grantPages,
+  listGrants,
+  listLocations,
+} from "../../aws/access-grants.ts";
 import { getUser } from "../../aws/iam-users.ts";
 import { GrantScope } from "../../rules/grant-scope.ts";
 import { parsePermission } from "../../rules/permission.ts";
@@ -6,6 +13,8 @@ import { normalizePrefix } from "../../rules/prefix.ts";
 import { type AdminContext, scopeInBucket } from "../context.ts";
 import { CliFailure } from "../errors.ts";
 import { parseGrantId, parseLocationId, parseUserArn } from "../input.ts";
+import { type Listing, mapPages } from "../listing.ts";
+import { grantLine } from "../output.ts";
 
 export interface GrantItem {
   id: string;
@@ -16,12 +25,6 @@ export interface GrantItem {
   locationId: string;
   subPrefix: string;
   createdAt?: string;
-}
-
-export interface GrantsResult {
-  kind: "grants";
-  bucket: string;
-  grants: GrantItem[];
 }
 
 export interface GrantCreatedResult {
@@ -47,14 +50,19 @@ export function toGrantItem(g: Grant): GrantItem {
   };
 }
 
-/** `list grant`: every grant on the target's bucket (all pages), with grantee, scope and permission. */
-export async function listGrantsCommand(ctx: AdminContext): Promise<GrantsResult> {
+/** `list grant`: every grant on the target's bucket, with grantee, scope and permission, page by page. */
+export async function listGrantsCommand(ctx: AdminContext): Promise<Listing<GrantItem>> {
   const accountId = await ctx.accountId();
-  const grants = await listGrants(ctx.clients.s3control, { accountId });
+  const { bucket } = ctx.target;
   return {
-    kind: "grants",
-    bucket: ctx.target.bucket,
-    grants: grants.filter((g) => scopeInBucket(g.scope.uri, ctx.target.bucket)).map(toGrantItem),
+    kind: "listing",
+    fields: { bucket },
+    name: "grants",
+    pages: mapPages(grantPages(ctx.clients.s3control, { accountId }), (g) =>
+      scopeInBucket(g.scope.uri, bucket) ? toGrantItem(g) : undefined,
+    ),
+    line: grantLine,
+    whenEmpty: `No access grants on s3://${bucket}/.`,
   };
 }
 

@@ -7,23 +7,18 @@ import {
   deleteUserCompletely,
   getUser,
   inspectUploadersGroup,
-  listUsers,
+  userPages,
 } from "../../aws/iam-users.ts";
 import type { AdminContext } from "../context.ts";
 import { CliFailure, describeError } from "../errors.ts";
 import { parseUserName } from "../input.ts";
+import { type Listing, mapPages } from "../listing.ts";
 
 export interface UserItem {
   userName: string;
   arn: string;
   path: string;
   createdAt?: string;
-}
-
-export interface UsersResult {
-  kind: "users";
-  all: boolean;
-  users: UserItem[];
 }
 
 export interface UserCreatedResult {
@@ -46,22 +41,25 @@ export interface UserDeletedResult {
   removedFromGroups: string[];
 }
 
-/** `list user [--all]`: managed users (path /cytoskel/) or, with --all, every user; all pages. */
-export async function listUsersCommand(
-  ctx: AdminContext,
-  args: { all?: boolean } = {},
-): Promise<UsersResult> {
+/** `list user`: cytoskel's IAM users (or, with `all`, every IAM user), page by page. */
+export function listUsersCommand(ctx: AdminContext, args: { all?: boolean } = {}): Listing<UserItem> {
   const all = args.all ?? false;
-  const users = await listUsers(ctx.clients.iam, all ? { all } : { pathPrefix: ctx.target.iamPath });
   return {
-    kind: "users",
-    all,
-    users: users.map((u) => ({
+    kind: "listing",
+    fields: { all },
+    name: "users",
+    pages: mapPages(userPages(ctx.clients.iam, all ? { all } : { pathPrefix: ctx.target.iamPath }), (u) => ({
       userName: u.userName,
       arn: u.arn,
       path: u.path,
       ...(u.createdAt ? { createdAt: u.createdAt.toISOString() } : {}),
     })),
+    line: (u) => u.arn,
+    ...(all
+      ? {}
+      : {
+          whenEmpty: `No cytoskel-managed users (path ${ctx.target.iamPath}); use --all to list every IAM user.`,
+        }),
   };
 }
 
