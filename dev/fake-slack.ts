@@ -137,6 +137,31 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
           ok: true,
           view: { id: `V${randomUUID().slice(0, 8).toUpperCase()}`, ...(args.view as object) },
         };
+      case "views.publish": {
+        // docs.slack.dev views.publish: user_id and view are required; a view over 250 KB is
+        // view_too_large; a Home view holds at most 100 blocks ("Home tab views"). The answer to too
+        // many blocks is modelled as invalid_arguments with a response_metadata message, as Slack
+        // answers other block-limit breaches (its exact wording here is not confirmed).
+        const user = str("user_id");
+        const view = args.view as { type?: unknown; blocks?: unknown } | undefined;
+        if (!user || !view || typeof view !== "object") return { ok: false, error: "invalid_arguments" };
+        if (JSON.stringify(view).length > 250_000) return { ok: false, error: "view_too_large" };
+        if (view.type !== "home" || !Array.isArray(view.blocks))
+          return {
+            ok: false,
+            error: "invalid_arguments",
+            response_metadata: { messages: ["[ERROR] must be a home view [json-pointer:/view]"] },
+          };
+        if (view.blocks.length > 100)
+          return {
+            ok: false,
+            error: "invalid_arguments",
+            response_metadata: {
+              messages: ["[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"],
+            },
+          };
+        return { ok: true, view: { id: `V${randomUUID().slice(0, 8).toUpperCase()}`, ...view } };
+      }
       case "conversations.open": {
         const users = str("users");
         if (!users) return { ok: false, error: "invalid_arguments" };

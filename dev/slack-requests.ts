@@ -36,6 +36,35 @@ export function slashCommandBody(
   }).toString();
 }
 
+/**
+ * A button click on the App Home tab: Slack sends the view (container type "view") and no channel,
+ * message or response_url (docs.slack.dev "block_actions payload": fields differ by source surface).
+ */
+export function homeActionBody(opts: Who & { actionId: string; value: string; viewId?: string }): string {
+  const teamId = opts.teamId ?? "T0CYTOSKEL";
+  const viewId = opts.viewId ?? "VHOME0001";
+  const payload = {
+    type: "block_actions",
+    user: { id: opts.userId, username: opts.userName ?? opts.userId.toLowerCase(), team_id: teamId },
+    api_app_id: "ACYTOSKEL",
+    token: "deprecated-verification-token",
+    container: { type: "view", view_id: viewId },
+    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
+    team: { id: teamId, domain: "cytoskel" },
+    view: { id: viewId, type: "home", team_id: teamId, blocks: [], private_metadata: "", callback_id: "" },
+    actions: [
+      {
+        type: "button",
+        action_id: opts.actionId,
+        block_id: "home",
+        value: opts.value,
+        action_ts: `${Date.now() / 1000}`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 export function blockActionBody(
   opts: Who & { actionId: string; value: string; channelId: string; messageTs: string; responseUrl: string },
 ): string {

@@ -7,6 +7,7 @@
 
 import { defineEnv, type Env, EnvReader } from "../config/env.ts";
 import type { Target, TargetName } from "../config/targets.ts";
+import { DEFAULT_REMINDER_DAYS } from "../rules/lifecycle.ts";
 import {
   resolveSecret,
   type SecretFetcher,
@@ -38,6 +39,7 @@ export const BOT_ENV = defineEnv({
   ADMIN_USERGROUP_CACHE_SECONDS: "how long user-group membership is cached per warm Lambda, default 300",
   DEFAULT_DURATION_DAYS: "a grant's length when the request names none, default 30",
   MAX_DURATION_DAYS: "the longest grant one may request, default 90",
+  REMINDER_DAYS: `the App Home lists grants ending within this many days, default ${DEFAULT_REMINDER_DAYS} (as the expiry job's)`,
   AWS_PROFILE: "a named AWS profile (local runs)",
 });
 
@@ -64,6 +66,8 @@ export interface BotConfig {
   tableName: string;
   target: Target & { name: TargetName };
   durations: { defaultDays: number; maxDays: number };
+  /** Grants ending within this many days are "ending soon" in the App Home. */
+  reminderDays: number;
   aws: { region: string; profile?: string };
   secretMaxAgeSeconds: number;
 }
@@ -102,6 +106,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
   const maxDays = r.int("MAX_DURATION_DAYS", 90, { min: 1, max: 3650 });
   const defaultDays = r.int("DEFAULT_DURATION_DAYS", 30, { min: 1, max: 3650 });
   if (defaultDays > maxDays) r.problems.push("DEFAULT_DURATION_DAYS must not exceed MAX_DURATION_DAYS");
+  const reminderDays = r.int("REMINDER_DAYS", DEFAULT_REMINDER_DAYS, { min: 0, max: 365 });
   const profile = r.optional("AWS_PROFILE");
   r.done();
 
@@ -126,6 +131,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     tableName: common.tableName,
     target: common.target,
     durations: { defaultDays, maxDays },
+    reminderDays,
     aws: { region: common.target.region, ...(profile ? { profile } : {}) },
     secretMaxAgeSeconds: common.secretMaxAgeSeconds,
   };

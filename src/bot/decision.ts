@@ -10,6 +10,7 @@ import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
 import type { BotContext } from "./context.ts";
 import { userTextFor } from "./errors.ts";
+import { refreshHomeAfter } from "./listeners/app-home.ts";
 import { clickedCard } from "./payloads.ts";
 import { showDecision, tellClicker } from "./replies.ts";
 import { alreadyDecidedText, decodeButtonValue, MALFORMED_BUTTON_TEXT } from "./views.ts";
@@ -49,7 +50,10 @@ export async function decideFromCard(
     return tellClicker(ctx, client, body, await conflictText(ctx, err));
   }
   ctx.log.info("decided", { requestId: updated.id, to: updated.status, by: actorId });
-  if (card) await showDecision(ctx, client, card, updated);
+  // From the App Home there is no clicked card: the stored one is updated instead.
+  const shown = card ?? updated.adminMessage;
+  if (shown) await showDecision(ctx, client, shown, updated);
+  await refreshHomeAfter(ctx, client, body);
 }
 
 /** The loser's answer; when later transitions followed the decision, one read finds who decided. */

@@ -9,7 +9,11 @@ import type { BotContext } from "./context.ts";
 import { cardPayload, clickChannel } from "./payloads.ts";
 import { decidedCard } from "./views.ts";
 
-/** An ephemeral message to whoever clicked, in the channel of the clicked message. */
+/**
+ * An ephemeral message to whoever clicked, in the channel of the clicked message; a click on the App
+ * Home has no channel, so there it is a message in the app's DM with them (chat.postMessage accepts a
+ * user ID as the channel and posts to the app's Messages tab).
+ */
 export async function tellClicker(
   ctx: BotContext,
   client: webApi.WebClient,
@@ -17,9 +21,9 @@ export async function tellClicker(
   text: string,
 ): Promise<void> {
   const channel = clickChannel(body);
-  if (!channel) return;
   try {
-    await client.chat.postEphemeral({ channel, user: body.user.id, text });
+    if (channel) await client.chat.postEphemeral({ channel, user: body.user.id, text });
+    else if (body.view?.type === "home") await client.chat.postMessage({ channel: body.user.id, text });
   } catch (err) {
     ctx.log.warn("ephemeral_failed", { error: err });
   }

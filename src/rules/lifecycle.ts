@@ -116,6 +116,12 @@ export function assertTransition(
   return rule;
 }
 
+/**
+ * How many days before a grant ends its holder is reminded (the expiry job's REMINDER_DAYS) and the App
+ * Home lists it as ending soon (the bot's); one default for both.
+ */
+export const DEFAULT_REMINDER_DAYS = 3;
+
 /** Grant end time for a duration in whole days, from the moment access became active. */
 export function computeExpiresAt(activatedAt: Date, durationDays: number): string {
   return new Date(activatedAt.getTime() + durationDays * 86_400_000).toISOString();

@@ -4,10 +4,12 @@
  * that makes the clients. Common settings (table, Slack, target, region) come from
  * src/runtime/settings.ts.
  */
+
 import { getAccountId } from "../aws/account.ts";
 import { type AwsClients, createAwsClients } from "../aws/clients.ts";
 import { defineEnv, type Env, EnvReader } from "../config/env.ts";
 import type { Target } from "../config/targets.ts";
+import { DEFAULT_REMINDER_DAYS } from "../rules/lifecycle.ts";
 import { lazy, rebuiltOnChange } from "../runtime/lazy.ts";
 import { resolveSecret, secretsManagerFetcher } from "../runtime/secrets.ts";
 import { COMMON_ENV, type CommonSettings, checkFormat, readCommonSettings } from "../runtime/settings.ts";
@@ -32,7 +34,7 @@ export const SERVICE_ENV = defineEnv({
   AWS_ACCOUNT_ID: "optional; else STS GetCallerIdentity once per cold start",
   PROVISION_MAX_ATTEMPTS: "in-process tries before FAILED, default 3 (1..10)",
   PROVISION_BACKOFF_MS: "first backoff between those tries, default 1000",
-  REMINDER_DAYS: "expiry reminder lead time, default 3 (0 = no reminders)",
+  REMINDER_DAYS: `expiry reminder lead time, default ${DEFAULT_REMINDER_DAYS} (0 = no reminders)`,
   PENDING_EXPIRY_DAYS: "undecided requests expire after this, default 14",
 });
 
@@ -71,7 +73,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
 
   const maxAttempts = r.int("PROVISION_MAX_ATTEMPTS", 3, { min: 1, max: 10 });
   const backoffMs = r.int("PROVISION_BACKOFF_MS", 1_000, { min: 0, max: 60_000 });
-  const reminderDays = r.int("REMINDER_DAYS", 3, { min: 0, max: 365 });
+  const reminderDays = r.int("REMINDER_DAYS", DEFAULT_REMINDER_DAYS, { min: 0, max: 365 });
   const pendingExpiryDays = r.int("PENDING_EXPIRY_DAYS", 14, { min: 1, max: 365 });
   r.done();
 

@@ -7,3 +7,5 @@ export const DENY_ACTION_ID = "cytoskel_deny";
 export const RETRY_ACTION_ID = "cytoskel_retry";
 /** The requester's "Request extension" button in an expiry reminder (posted by the expiry job). */
 export const EXTEND_ACTION_ID = "cytoskel_extend";
+/** The requester's "Cancel" beside an open request in the App Home (value = request ID). */
+export const CANCEL_ACTION_ID = "cytoskel_cancel";

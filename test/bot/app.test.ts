@@ -143,8 +143,10 @@ describe("slash command: status, cancel, help, pending", () => {
     expect((await h.slash("UNOBODY", "status")).json.text).toContain("no access requests");
   });
 
-  it("cancel withdraws one's own pending request and tells the admin channel; others' requests are not found", async () => {
+  it("cancel withdraws one's own pending request and turns its admin card into the outcome; others' requests are not found", async () => {
     const { id } = await fileRequest("UCANCEL");
+    const card = (await h.stores.requests.get(id))?.adminMessage;
+    expect(card?.channel).toBe(ADMIN_CHANNEL);
     const foreign = await h.slash("USOMEONE", `cancel ${id}`);
     expect(foreign.json.text).toContain("no request");
     expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
@@ -154,10 +156,12 @@ describe("slash command: status, cancel, help, pending", () => {
     expect(reply.json.text).toContain("cancelled");
     expect((await h.stores.requests.get(id))?.status).toBe("CANCELLED");
     const calls = callsSince(n);
+    // The card filed with the request is updated in place (its Approve/Deny buttons gone), not a new post.
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.method).toBe("chat.postMessage");
-    expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
+    expect(calls[0]?.method).toBe("chat.update");
+    expect(calls[0]?.args).toMatchObject({ channel: ADMIN_CHANNEL, ts: card?.ts });
     expect(String(calls[0]?.args.text)).toContain(id);
+    expect(JSON.stringify(calls[0]?.args.blocks)).not.toContain("cytoskel_approve");
 
     const again = await h.slash("UCANCEL", `cancel ${id}`);
     expect(again.json.text).toMatch(/already cancelled/);

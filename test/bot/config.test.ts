@@ -36,6 +36,7 @@ describe("loadBotConfig", () => {
       tableName: "cytoskel-requests",
       target: { name: "cpgstaging", bucket: "staging-cellpainting-gallery", region: "us-east-1" },
       durations: { defaultDays: 30, maxDays: 90 },
+      reminderDays: 3,
     });
   });
 

@@ -5,15 +5,14 @@
  */
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
-import { authorize, refusalText } from "../../rules/authorization.ts";
+import { refusalText } from "../../rules/authorization.ts";
+import { cancelRequest } from "../cancel.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
 import {
   adminRequestCard,
-  cancelledNote,
-  decidedCard,
   duplicateText,
   pendingText,
   receiptText,
@@ -95,8 +94,9 @@ async function fileRequest(
     ...(cmd.reason ? { reason: cmd.reason } : {}),
   });
   if (!created) return duplicateText(bucket, request);
+  let posted: { channel?: string; ts?: string };
   try {
-    await client.chat.postMessage({
+    posted = await client.chat.postMessage({
       channel: config.admins.channelId,
       ...cardPayload(adminRequestCard(bucket, request)),
       unfurl_links: false,
@@ -106,50 +106,15 @@ async function fileRequest(
     ctx.log.error("admin_card_failed", { requestId: request.id, error: err });
     return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
   }
-  return receiptText(bucket, request);
-}
-
-/** The requester withdraws a pending request: store.transition + the card (or a note) in the admin channel. */
-async function cancelRequest(
-  ctx: BotContext,
-  requestId: string,
-  userId: string,
-  client: webApi.WebClient,
-): Promise<string> {
-  const { bucket, config, store } = ctx;
-  const request = await store.get(requestId);
-  const verdict = authorize({
-    action: "cancel",
-    actorUserId: userId,
-    actorIsAdmin: false,
-    allowSelfApproval: false,
-    ...(request ? { requesterUserId: request.requesterUserId } : {}),
-  });
-  // Someone else's request reads the same as a missing one: IDs are not an oracle.
-  if (!request || !verdict.allowed)
-    return `You have no request \`${requestId}\` to cancel. See \`${config.slack.commandName} status\`.`;
-  const updated = await store.transition(request.id, {
-    from: "PENDING",
-    to: "CANCELLED",
-    actor: { kind: "requester", id: userId },
-    current: request, // already read for the ownership check: the store need not read again
-  });
-  try {
-    if (updated.adminMessage) {
-      await client.chat.update({
-        ...updated.adminMessage,
-        ...cardPayload(decidedCard(bucket, updated)),
-      });
-    } else {
-      await client.chat.postMessage({
-        channel: config.admins.channelId,
-        ...cardPayload(cancelledNote(bucket, updated)),
-      });
-    }
-  } catch (err) {
-    ctx.log.warn("cancel_notice_failed", { requestId: request.id, error: err });
+  // Where the card is, so a decision from anywhere else (the App Home) updates it in place.
+  if (posted.channel && posted.ts) {
+    await ctx.store
+      .annotate(request.id, { adminMessage: { channel: posted.channel, ts: posted.ts } })
+      .catch((err: unknown) =>
+        ctx.log.warn("admin_card_not_recorded", { requestId: request.id, error: err }),
+      );
   }
-  return `Request \`${request.id}\` is cancelled. Nothing was granted.`;
+  return receiptText(bucket, request);
 }
 
 /**

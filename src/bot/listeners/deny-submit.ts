@@ -39,6 +39,8 @@ export function register(app: App, ctx: BotContext): void {
     }
     ctx.log.info("decided", { requestId: updated.id, to: updated.status, by: actorId });
     await ack();
-    if (card) await showDecision(ctx, client, card, updated);
+    // Denied from the App Home, the modal knows no card: the stored one is updated instead.
+    const shown = card ?? updated.adminMessage;
+    if (shown) await showDecision(ctx, client, shown, updated);
   });
 }
