@@ -11,7 +11,8 @@
  *
  * Each request gets in-process retries (./retry.ts; the budget across the SDK, this and Lambda is
  * stated in src/runtime/retry.ts). After the last try, or when the invocation has no time for another,
- * it moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
+ * it moves to FAILED with a reason, the admin card shows the reason and a Retry button, and the requester
+ * gets one DM in plain words (once per request: see markFailed). A record is
  * handed back to Lambda (batchItemFailures → retried from there, in order) only when the person's lock
  * stayed busy, when too little time is left to start it, or when even FAILED could not be written.
  *
