@@ -1,13 +1,14 @@
 // The bot in AWS, composed of its parts (cdk/lib/constructs/): the request table, the Slack secrets,
 // the public API, the four functions with one role each, the stream trigger that provisions approved
-// requests and the schedule that expires them. Every part keeps the logical IDs it had when this
-// constructor built it all itself (test/cdk/logical-ids.test.ts).
+// requests, the schedule that expires them, and the alarms on what fails out of Slack's sight. Every
+// part keeps the logical IDs it had when this constructor built it all itself (test/cdk/logical-ids.test.ts).
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { createBotFunctions, type FunctionEntries, type FunctionName } from "./bot-functions.ts";
 import { type CytoskelDeployConfig, missingBotSettings } from "./config.ts";
 import type { CytoskelFunction } from "./constructs/cytoskel-function.ts";
 import { ExpirySchedule } from "./constructs/expiry-schedule.ts";
+import { FailureAlarms } from "./constructs/failure-alarms.ts";
 import { ProvisionerTrigger } from "./constructs/provisioner-trigger.ts";
 import { PublicApi } from "./constructs/public-api.ts";
 import { RequestTable, TABLE_READ, TABLE_WRITE } from "./constructs/request-table.ts";
@@ -31,6 +32,7 @@ export class BotStack extends Stack {
   readonly functions: Record<FunctionName, CytoskelFunction>;
   readonly trigger: ProvisionerTrigger;
   readonly expirySchedule: ExpirySchedule;
+  readonly alarms: FailureAlarms;
 
   constructor(scope: Construct, id: string, props: BotStackProps) {
     super(scope, id, props);
@@ -94,6 +96,14 @@ export class BotStack extends Stack {
     this.expirySchedule = new ExpirySchedule(this, "ExpirySchedule", {
       job: expiry.fn,
       every: Duration.minutes(config.expiryScheduleMinutes),
+    });
+
+    this.alarms = new FailureAlarms(this, "FailureAlarms", {
+      provisioner: provisioner.fn,
+      expiry: expiry.fn,
+      deadLetterQueue: this.trigger.deadLetterQueue,
+      alarmEmail: config.alarmEmail,
+      alarmTopicArn: config.alarmTopicArn,
     });
 
     new CfnOutput(this, "SlackRequestUrl", {

@@ -42,6 +42,10 @@ export interface CytoskelDeployConfig {
   readonly logRetentionDays: number;
   /** Minutes between runs of the expiry/reminder job. */
   readonly expiryScheduleMinutes: number;
+  /** Where the failure alarms go: an email address (the stack makes a topic and subscribes it)... */
+  readonly alarmEmail: string | undefined;
+  /** ...or an existing SNS topic in the stack's region. Neither: the alarms exist without actions. */
+  readonly alarmTopicArn: string | undefined;
 }
 
 /** The context keys we read, in the order the README documents them. */
@@ -69,6 +73,8 @@ export const CONFIG_KEYS = [
   "slackBotUserId",
   "logRetentionDays",
   "expiryScheduleMinutes",
+  "alarmEmail",
+  "alarmTopicArn",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -94,6 +100,9 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]+$/;
 // What `cytoskel cpgstaging list location` shows: "default" for s3://, else an ID S3 generated.
 const ACCESS_GRANTS_LOCATION_ID = /^[A-Za-z0-9-]{1,64}$/;
+// One address, no display name or list: SNS subscribes exactly this endpoint.
+const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** Reads and validates every setting; throws ConfigError naming the first malformed one. */
 export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDeployConfig {
@@ -187,6 +196,24 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     );
   }
 
+  const alarmEmail = matching("alarmEmail", EMAIL, "one email address such as ops@example.org");
+  const alarmTopicArn = matching(
+    "alarmTopicArn",
+    SNS_TOPIC_ARN,
+    "an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+  );
+  if (alarmEmail !== undefined && alarmTopicArn !== undefined) {
+    throw new ConfigError(
+      "alarmTopicArn",
+      "set alarmEmail or alarmTopicArn, not both (subscribe the address to your topic instead)",
+    );
+  }
+  // Alarm actions must be in the alarm's region: PutMetricAlarm refuses others ("Invalid region … specified.
+  // Only us-east-1 is supported."; recalled from use, not confirmed against AWS's documentation here).
+  if (alarmTopicArn !== undefined && alarmTopicArn.split(":")[3] !== region) {
+    throw new ConfigError("alarmTopicArn", `the topic must be in the stacks' region (${region})`);
+  }
+
   return {
     account: matching("account", /^\d{12}$/, "a 12-digit AWS account ID"),
     region,
@@ -215,6 +242,8 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     slackBotUserId: matching("slackBotUserId", SLACK_USER_ID, "a Slack user ID (U…/W…)"),
     logRetentionDays,
     expiryScheduleMinutes: int("expiryScheduleMinutes", 60, 5, 1440),
+    alarmEmail,
+    alarmTopicArn,
   };
 }
 

@@ -193,13 +193,22 @@ export function statusText(bucket: string, requests: AccessRequest[]): string {
   if (others.length) {
     lines.push("*Requests*");
     for (const r of others) {
-      const why = r.status === "FAILED" && r.failureReason ? ` (${escapeMrkdwn(r.failureReason)})` : "";
+      const why = r.status === "FAILED" ? ` (${escapeMrkdwn(failedInPlainWords(r))})` : "";
       lines.push(
         `• \`${r.id}\` ${r.status}${why} — ${r.permission} on \`${scope(bucket, r)}\`, ${slackDate(r.createdAt)}`,
       );
     }
   }
   return lines.join("\n");
+}
+
+/**
+ * Why a FAILED request failed, for its requester: the plain words the provisioner kept
+ * (failureSummary), never failureReason, which is for admins and may quote AWS (ARNs, policy text).
+ */
+function failedInPlainWords(r: AccessRequest): string {
+  const why = r.failureSummary ? `setting up access failed: ${r.failureSummary}` : "setting up access failed";
+  return `${why}; the admins were told and can retry it`;
 }
 
 export function pendingText(bucket: string, requests: AccessRequest[], more: boolean): string {

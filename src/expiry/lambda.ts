@@ -3,16 +3,18 @@
  * Same configuration as the provisioner (SERVICE_ENV in src/service/runtime.ts), including
  * REMINDER_DAYS and PENDING_EXPIRY_DAYS; `createExpiryHandlerFromEnv` is the one wiring the Lambda
  * export, the tests and the playground share. Returns counts only; failures for single
- * people/requests are logged and retried by the next run, so the invocation fails only when nothing
- * could run at all.
+ * people/requests are retried by the next run and posted to the admin channel once per kind
+ * (src/service/sweep-failures.ts). The invocation fails when the sweep could not run through or a
+ * failure could not be posted, so the stack's alarm on this function's errors sees what Slack did not.
  */
 
 import type { Context, ScheduledEvent } from "aws-lambda";
 import type { Env } from "../config/env.ts";
 import { logLambdaContext } from "../log.ts";
 import type { ServiceDeps } from "../service/deps.ts";
-import { type ExpiryReport, runExpiry } from "../service/expiry.ts";
+import type { ExpiryReport } from "../service/expiry.ts";
 import { lazyServiceRuntime, type ServiceRuntimeOptions } from "../service/runtime.ts";
+import { runScheduledSweep } from "../service/scheduled.ts";
 
 export interface ExpiryResult {
   expired: number;
@@ -36,10 +38,13 @@ export function createExpiryHandlerFromEnv(
     logLambdaContext(context);
     const { config, deps } = await runtime.get();
     const invocationDeps = await deps({ remainingTimeMs: context.getRemainingTimeInMillis() });
-    const report = await runExpiry(
+    const { report, failures } = await runScheduledSweep(
       opts.clock ? { ...invocationDeps, now: opts.clock } : invocationDeps,
       config.expiry,
     );
+    if (failures.unsent.length > 0) {
+      throw new Error(`expiry job failures not posted to Slack: ${failures.unsent.join(", ")}`);
+    }
     return {
       expired: report.expired.length,
       reminded: report.reminded.length,

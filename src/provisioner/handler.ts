@@ -11,7 +11,8 @@
  *
  * Each request gets in-process retries (./retry.ts; the budget across the SDK, this and Lambda is
  * stated in src/runtime/retry.ts). After the last try, or when the invocation has no time for another,
- * it moves to FAILED with a reason, and the admin card shows the reason and a Retry button. A record is
+ * it moves to FAILED with a reason, the admin card shows the reason and a Retry button, and the requester
+ * gets one DM in plain words (once per request: see markFailed). A record is
  * handed back to Lambda (batchItemFailures → retried from there, in order) only when the person's lock
  * stayed busy, when too little time is left to start it, or when even FAILED could not be written.
  *
@@ -22,9 +23,9 @@
  * after it come again in order.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
-import { describeFailure, isRetryable } from "../service/errors.ts";
-import { adminFailedMessage, deniedDm } from "../service/messages.ts";
+import { nowOf, PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
+import { describeFailure, describeFailureForRequester, isRetryable } from "../service/errors.ts";
+import { adminFailedMessage, deniedDm, provisioningFailedDm } from "../service/messages.ts";
 import {
   NoSuchRequestToProvisionError,
   type ProvisionOutcome,
@@ -41,7 +42,7 @@ import {
   requireFields,
   type StreamImage,
 } from "../store/stream-images.ts";
-import type { AccessRequest } from "../store/types.ts";
+import type { AccessRequest, RequestAnnotations } from "../store/types.ts";
 import { queuesJob, runJobWithRetries } from "./jobs.ts";
 import { hasTimeForAttempt, type RetryPolicy, retriedByWebClient, withRetries } from "./retry.ts";
 import { DENY_NOTICE_TRANSITION, isProvisionTrigger } from "./trigger-states.ts";
@@ -191,7 +192,16 @@ export async function provisionWithRetries(
       }
     },
   });
-  if (result.ok) return result.value;
+  if (result.ok) {
+    const done = result.value;
+    // A redelivered approval of a request already FAILED: an earlier delivery marked it and died before
+    // the requester was told. Tell them now; once recorded, later redeliveries send nothing.
+    if (done.outcome === "skipped" && done.request.status === "FAILED" && !done.request.failureNotifiedAt) {
+      const toldAt = await tellRequesterFailed(deps, done.request);
+      if (toldAt) await annotateQuietly(deps, requestId, { failureNotifiedAt: toldAt });
+    }
+    return done;
+  }
   const lastError = result.error;
   // Someone else is working on this person (the lock's wait already ran out, so not retried here);
   // their finish or Lambda's redelivery sorts it out.
@@ -203,14 +213,20 @@ export async function provisionWithRetries(
     log.warn("provisioner.request_missing", { requestId });
     return { outcome: "failed", reason: "request no longer exists" };
   }
-  return markFailed(deps, requestId, describeFailure(lastError));
+  return markFailed(deps, requestId, describeFailure(lastError), describeFailureForRequester(lastError));
 }
 
-/** APPROVED → FAILED with the reason; the admin card shows it with a Retry button. */
+/**
+ * APPROVED → FAILED with the reason; the admin card shows it with a Retry button, and the requester gets
+ * one DM in plain words (`forRequester`, also kept for `status`). Writes: the transition, then at most one
+ * annotate carrying what was learned after it (the card posted, the requester told). A retry that fails
+ * again finds failureNotifiedAt on the request and does not DM again.
+ */
 export async function markFailed(
   deps: ServiceDeps,
   requestId: string,
   reason: string,
+  forRequester: string = describeFailureForRequester(undefined),
 ): Promise<ProvisionResult> {
   const log = deps.log ?? silentLogger;
   let failed: AccessRequest;
@@ -220,7 +236,7 @@ export async function markFailed(
       to: "FAILED",
       actor: PROVISIONER_ACTOR,
       reason,
-      patch: { failureReason: reason },
+      patch: { failureReason: reason, failureSummary: forRequester },
     });
   } catch (err) {
     // Not APPROVED any more (finished by a concurrent attempt, or revoked): nothing to mark.
@@ -229,18 +245,44 @@ export async function markFailed(
     }
     throw err;
   }
+  const learned: RequestAnnotations = {};
   const message = adminFailedMessage(targetSummary(deps), failed, reason);
   try {
     if (failed.adminMessage) {
       await deps.notifier.updateAdminMessage(failed.adminMessage, message);
     } else {
-      const ref = await deps.notifier.postAdminChannel(message);
-      await deps.store.annotate(requestId, { adminMessage: ref });
+      learned.adminMessage = await deps.notifier.postAdminChannel(message);
     }
   } catch (err) {
     // FAILED is recorded (and listed by `pending`/status); a Slack outage must not hide it in a retry loop.
     log.error("provisioner.failed_notice_not_sent", { requestId, error: err });
   }
+  if (!failed.failureNotifiedAt) {
+    const toldAt = await tellRequesterFailed(deps, failed);
+    if (toldAt) learned.failureNotifiedAt = toldAt;
+  }
+  if (Object.keys(learned).length > 0) await annotateQuietly(deps, requestId, learned);
   log.error("provisioner.request_failed", { requestId, reason });
   return { outcome: "failed", request: failed, reason };
+}
+
+/** The requester's one failure DM; the time it was sent, or undefined when Slack refused (logged). */
+async function tellRequesterFailed(deps: ServiceDeps, failed: AccessRequest): Promise<string | undefined> {
+  const summary = failed.failureSummary ?? describeFailureForRequester(undefined);
+  try {
+    await deps.notifier.dmUser(failed.requesterUserId, provisioningFailedDm(deps.target, failed, summary));
+    return nowOf(deps).toISOString();
+  } catch (err) {
+    (deps.log ?? silentLogger).error("provisioner.failed_dm_not_sent", { requestId: failed.id, error: err });
+    return undefined;
+  }
+}
+
+/** Bookkeeping after the fact: losing it costs at most one repeated notice, never a state change. */
+async function annotateQuietly(deps: ServiceDeps, requestId: string, fields: RequestAnnotations) {
+  try {
+    await deps.store.annotate(requestId, fields);
+  } catch (err) {
+    (deps.log ?? silentLogger).error("provisioner.annotate_failed", { requestId, error: err });
+  }
 }

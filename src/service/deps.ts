@@ -24,6 +24,7 @@ import type {
   TransitionInput,
 } from "../store/types.ts";
 import type { Notifier } from "./notifier.ts";
+import type { SweepFailureStorePort } from "./sweep-failures.ts";
 import type { UserLocks } from "./user-lock.ts";
 
 export interface RequestStorePort {
@@ -96,6 +97,8 @@ export interface ServiceDeps {
   locks: UserLocks;
   /** Admin jobs (revoke / re-issue) queued by the bot; the provisioner runs them from the stream. */
   jobs?: JobStorePort;
+  /** The scheduled job's record of failure kinds already posted (reported once per kind). */
+  sweepFailures?: SweepFailureStorePort;
   /** Origin of the secret-link service, e.g. https://abc.lambda-url.us-east-1.on.aws */
   secretLinkBaseUrl: string;
   secretLinkTtlSeconds?: number;

@@ -19,6 +19,7 @@ import { EXPIRY_ACTOR, nowOf, personLockName, type ServiceDeps, silentLogger } f
 import { adminPendingExpiredMessage, expiryReminderDm, pendingExpiredDm } from "./messages.ts";
 import { targetSummary } from "./provision.ts";
 import { personRequests, removeAccess } from "./revoke.ts";
+import { type SweepError, sweepError } from "./sweep-failures.ts";
 import { iamUserNameFor } from "./users.ts";
 
 export interface ExpiryOptions {
@@ -33,7 +34,7 @@ export interface ExpiryReport {
   reminded: string[];
   pendingExpired: string[];
   /** Per-person or per-request failures; the rest of the sweep went on. No secrets. */
-  errors: { id: string; error: string }[];
+  errors: SweepError[];
 }
 
 const DAY_MS = 86_400_000;
@@ -66,7 +67,7 @@ async function expireActive(deps: ServiceDeps, report: ExpiryReport): Promise<vo
       );
       report.expired.push(...ended);
     } catch (err) {
-      report.errors.push({ id: userId, error: (err as Error).name });
+      report.errors.push(sweepError("expire", userId, err));
       (deps.log ?? silentLogger).error("expiry.person_failed", { userId, error: err });
     }
   }
@@ -126,7 +127,7 @@ async function remind(deps: ServiceDeps, reminderDays: number, report: ExpiryRep
       await deps.store.annotate(r.id, { reminderSentAt: now.toISOString() });
       report.reminded.push(r.id);
     } catch (err) {
-      report.errors.push({ id: listed.id, error: (err as Error).name });
+      report.errors.push(sweepError("remind", listed.id, err));
     }
   }
 }
@@ -160,7 +161,7 @@ async function expirePending(
     } catch (err) {
       // Decided or cancelled since the list was read: theirs stands.
       if (err instanceof TransitionConflictError) continue;
-      report.errors.push({ id: r.id, error: (err as Error).name });
+      report.errors.push(sweepError("pending", r.id, err));
     }
   }
 }

@@ -319,3 +319,22 @@ export function adminJobFailedMessage(
     ],
   };
 }
+
+/**
+ * To the requester, once, when provisioning gave up: what failed in general terms (`summary`, plain words
+ * from src/service/errors.ts, never AWS text), that the admins know and can retry, and what happens next.
+ */
+export function provisioningFailedDm(
+  target: Pick<TargetSummary, "bucket">,
+  req: RequestSummary,
+  summary: string,
+): SlackMessage {
+  const scope = escapeMrkdwn(s3Scope(target, req.subPrefix));
+  const head = `Your request \`${req.id}\` for ${req.permission} on \`${scope}\` was approved, but setting up your access failed: ${escapeMrkdwn(summary)}.`;
+  const next =
+    "The cytoskel admins have been told and can retry it; you don't need to file it again. When it works you'll get a direct message with your access. `/cytoskel status` shows where it stands.";
+  return {
+    text: `${head} The admins have been told and can retry it.`,
+    blocks: [section(head), context(next)],
+  };
+}

@@ -17,6 +17,7 @@ import { createSlackClient } from "../runtime/slack-client.ts";
 import { createDocumentClient } from "../store/client.ts";
 import { createStores } from "../store/index.ts";
 import { JobStore } from "../store/jobs.ts";
+import { SweepFailureStore } from "../store/sweep-failures.ts";
 import { consoleLogger, type ServiceDeps } from "./deps.ts";
 import { createSlackNotifier } from "./notifier.ts";
 import { createDynamoUserLocks } from "./user-lock.ts";
@@ -135,6 +136,7 @@ export async function createServiceRuntime(
     target: config.target,
     locationId: config.locationId,
     jobs,
+    sweepFailures: new SweepFailureStore({ client: doc, tableName: config.tableName }),
     secretLinkBaseUrl: config.secretLink.baseUrl,
     secretLinkTtlSeconds: config.secretLink.ttlSeconds,
     log: opts.log ?? consoleLogger,

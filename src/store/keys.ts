@@ -13,3 +13,7 @@ export const AUDIT_SK_PREFIX = "AUDIT#";
 export const auditSortKey = (at: string, eventId: string) => `${AUDIT_SK_PREFIX}${at}#${eventId}`;
 
 export const secretKey = (id: string) => ({ pk: `SECRET#${id}`, sk: "SECRET" });
+
+/** The scheduled job's reported failure kinds (src/store/sweep-failures.ts): one partition, one item per kind. */
+export const SWEEP_FAILURES_PK = "SWEEP#failures";
+export const sweepFailureKey = (kind: string) => ({ pk: SWEEP_FAILURES_PK, sk: `KIND#${kind}` });

@@ -257,9 +257,10 @@ export class RequestStore {
       if (rule.records.includes("activation"))
         set.push([["activatedAt"], now], [["activeUserId"], request.requesterUserId]);
       if (from === "ACTIVE") remove.push("activeUserId");
-      if (rule.records.includes("failure"))
+      if (rule.records.includes("failure")) {
         set.push([["failureReason"], patch?.failureReason ?? reason ?? "provisioning failed"]);
-      else if (from === "FAILED") remove.push("failureReason");
+        if (patch?.failureSummary !== undefined) set.push([["failureSummary"], patch.failureSummary]);
+      } else if (from === "FAILED") remove.push("failureReason", "failureSummary");
       if (patch?.expiresAt !== undefined) set.push([["expiresAt"], patch.expiresAt]);
       if (patch?.adminMessage !== undefined)
         set.push([["adminMessage"], { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts }]);
@@ -341,7 +342,7 @@ export class RequestStore {
     });
   }
 
-  /** Keeps non-state facts on the request (admin message location, reminder time). */
+  /** Keeps non-state facts on the request (admin message location, reminder time, failure told). */
   async annotate(id: string, fields: RequestAnnotations): Promise<AccessRequest> {
     const set = ["updatedAt = :now"];
     const values: Item = { ":now": this.#clock().toISOString() };
@@ -352,6 +353,10 @@ export class RequestStore {
     if (fields.reminderSentAt) {
       set.push("reminderSentAt = :reminderSentAt");
       values[":reminderSentAt"] = fields.reminderSentAt;
+    }
+    if (fields.failureNotifiedAt) {
+      set.push("failureNotifiedAt = :failureNotifiedAt");
+      values[":failureNotifiedAt"] = fields.failureNotifiedAt;
     }
     return this.#update(id, "annotate", {
       UpdateExpression: `SET ${set.join(", ")}`,

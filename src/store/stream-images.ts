@@ -112,6 +112,8 @@ function parseRequest(item: Item): RequestImage {
     attempts: f.optNumber("attempts"),
     lastError: f.optString("lastError"),
     failureReason: f.optString("failureReason"),
+    failureSummary: f.optString("failureSummary"),
+    failureNotifiedAt: f.optString("failureNotifiedAt"),
     adminMessage: f.optional("adminMessage", (v, name) => f.messageRef(v, name)),
     reminderSentAt: f.optString("reminderSentAt"),
     activeUserId: f.optString("activeUserId"),

@@ -6,6 +6,7 @@
 //   audit event  pk=REQ#<id> (or USER#<userId>)      sk=AUDIT#<at>#<eventId>   (same collection as its request)
 //   open lock    pk=OPEN#<team>#<user>#<subPrefix>   sk=LOCK   (one per requester+scope: refuses duplicates)
 //   secret       pk=SECRET#<id>                      sk=SECRET (TTL attribute `ttl`)
+//   sweep failure pk=SWEEP#failures                  sk=KIND#<kind>   (src/store/sweep-failures.ts)
 // The GSIs key on plain attributes that only the right items carry, so each index is sparse:
 //   byStatus        status / createdAt        pending requests oldest first (any status, in fact)
 //   byStatusExpiry  status / expiresAt        ACTIVE requests expiring before a time

@@ -61,6 +61,10 @@ export interface AccessRequest {
   attempts: number;
   lastError?: string;
   failureReason?: string;
+  /** Why it FAILED in plain words for the requester (src/service/errors.ts); never AWS or Slack text. */
+  failureSummary?: string;
+  /** When the requester was told that provisioning failed: once per request, a retry that fails again is not re-told. */
+  failureNotifiedAt?: string;
   adminMessage?: SlackMessageRef;
   reminderSentAt?: string;
   /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
@@ -88,6 +92,8 @@ export interface CreateResult {
 export interface TransitionPatch {
   expiresAt?: string;
   failureReason?: string;
+  /** With → FAILED: the requester's plain-words reason (removed, like failureReason, when it leaves FAILED). */
+  failureSummary?: string;
   /** Where the admin card is, learned from the click that decides; kept in the same conditional write. */
   adminMessage?: SlackMessageRef;
 }
@@ -111,6 +117,7 @@ export interface TransitionInput {
 export interface RequestAnnotations {
   adminMessage?: SlackMessageRef;
   reminderSentAt?: string;
+  failureNotifiedAt?: string;
 }
 
 export interface AuditEvent {

@@ -792,6 +792,34 @@ describe("bot stack", () => {
   });
 });
 
+describe("failure alarms as the CLI synthesizes them (every setting: test/cdk/alarms.test.ts)", () => {
+  it("has the provisioner-errors, dead-letter-depth and expiry-errors alarms, without actions by default", () => {
+    const metric = (namespace: string, name: string, dimension: Json) =>
+      bot.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: namespace,
+        MetricName: name,
+        Dimensions: [dimension],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        AlarmActions: Match.absent(),
+      });
+    metric("AWS/Lambda", "Errors", {
+      Name: "FunctionName",
+      Value: { Ref: functionNamed(botJson, "Provisioner").logicalId },
+    });
+    metric("AWS/Lambda", "Errors", {
+      Name: "FunctionName",
+      Value: { Ref: functionNamed(botJson, "Expiry").logicalId },
+    });
+    metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {
+      Name: "QueueName",
+      Value: { "Fn::GetAtt": ["ProvisionerDlq8DA8DC37", "QueueName"] },
+    });
+    bot.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+    bot.resourceCountIs("AWS::SNS::Topic", 0);
+  });
+});
+
 describe("Slack manifest vs the deployed routes", () => {
   /** The output as CloudFormation would resolve it for an API with id "abc123" in us-east-1. */
   function deployedOutput(name: string): string {

@@ -302,6 +302,29 @@ describe("negatives", () => {
     expect(await probe("secretLink", "dynamodb:Query", `${table}/index/byRequester`)).not.toBe("Allowed");
   });
 
+  it("the secret link cannot read, write or delete the scheduled job's failure records (SWEEP#)", async () => {
+    const table = `arn:aws:dynamodb:us-east-1:${account()}:table/${p.dynamo.tableName}`;
+    for (const action of [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:UpdateItem",
+    ]) {
+      expect(
+        await probe("secretLink", action, table, { "dynamodb:LeadingKeys": ["SWEEP#failures"] }),
+        action,
+      ).not.toBe("Allowed");
+    }
+  });
+
+  it("the expiry job's sweep read its failure records as its own role (one Query on the table)", () => {
+    const queries = records("expiry").filter(
+      (r) => r.action === "dynamodb:Query" && r.resource.endsWith(`table/${p.dynamo.tableName}`),
+    );
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.every((r) => r.allowed)).toBe(true);
+  });
+
   it("contributors (the uploaders group) may only ask for data access: no grants, users or keys", async () => {
     // A contributor as the provisioner makes one: a user under the path, in the synthesized group.
     await p.aws.iam.send(new CreateUserCommand({ UserName: "contract-contributor", Path: "/cytoskel/" }));

@@ -143,7 +143,10 @@ describe("provisioner on the stream", () => {
     const shown = h.slack.messages.get(`${card.channel}:${card.ts}`);
     expect(JSON.stringify(shown?.blocks)).toContain(RETRY_ACTION_ID);
     expect(JSON.stringify(shown?.blocks)).toContain(`"value":"${req.id}"`);
-    expect(h.dmsTo(userId)).toHaveLength(0);
+    // The requester's one failure notice (test/provisioner/failure-notice.test.ts).
+    expect(h.dmsTo(userId).map((c) => c.args.text)).toEqual([
+      expect.stringContaining("setting up your access failed"),
+    ]);
 
     // What the bot's Retry button does: FAILED → APPROVED by an admin; the stream does the rest.
     await h.stores.requests.transition(req.id, {
@@ -155,7 +158,11 @@ describe("provisioner on the stream", () => {
     expect((await h.stores.requests.get(req.id))?.status).toBe("ACTIVE");
     expect(h.iamUser(userId)?.accessKeys).toHaveLength(1);
     expect(await h.grantsOf(userId)).toHaveLength(1);
-    expect(h.dmsTo(userId)).toHaveLength(1);
+    // The failure notice, then the access DM.
+    expect(h.dmsTo(userId).map((c) => c.args.text)).toEqual([
+      expect.stringContaining("setting up your access failed"),
+      expect.stringContaining("is ready"),
+    ]);
     expect(h.slack.messages.get(`${card.channel}:${card.ts}`)?.text).toContain("access is active");
   });
 
