@@ -180,3 +180,11 @@ export function changeBetween(from: AccessTerms, to: AccessTerms): AccessChange 
     (from.expiresAt === undefined || Date.parse(to.expiresAt) > Date.parse(from.expiresAt));
   return { from, to, extends: extending, ...(perm ? { permissionChange: perm } : {}) };
 }
+
+/** The change a stored change request records (`changeFrom` → `changeTo`), or undefined for an ordinary request. */
+export function recordedChange(req: {
+  changeFrom?: AccessTerms;
+  changeTo?: AccessTerms;
+}): AccessChange | undefined {
+  return req.changeFrom && req.changeTo ? changeBetween(req.changeFrom, req.changeTo) : undefined;
+}

@@ -3,7 +3,7 @@
  * is applied or denied, and the admin card once applied. Pure builders; typed reasons are escaped.
  */
 import type { types } from "@slack/bolt";
-import { type AccessChange, changeBetween, describeChange } from "../rules/change.ts";
+import { type AccessChange, describeChange, recordedChange } from "../rules/change.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
@@ -15,11 +15,6 @@ type ChangeRequest = Pick<AccessRequest, "id" | "requesterUserId" | "subPrefix" 
 
 function scopeOf(target: Pick<TargetSummary, "bucket">, subPrefix: string): string {
   return GrantScope.of(target.bucket, subPrefix).uri;
-}
-
-/** The change a change request records (old → new), or undefined for an ordinary request. */
-export function recordedChange(req: Partial<Pick<AccessRequest, "changeFrom" | "changeTo">>) {
-  return req.changeFrom && req.changeTo ? changeBetween(req.changeFrom, req.changeTo) : undefined;
 }
 
 function endLine(expiresAt: string | undefined): string {

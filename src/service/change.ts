@@ -65,8 +65,7 @@ export async function applyApprovedChange(deps: ServiceDeps, change: AccessReque
   const heldId = change.changeOf as string;
   const held = await deps.store.get(heldId);
   if (
-    !held ||
-    held.status !== "ACTIVE" ||
+    held?.status !== "ACTIVE" ||
     held.requesterUserId !== change.requesterUserId ||
     held.subPrefix !== change.subPrefix
   )

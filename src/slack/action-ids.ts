@@ -7,3 +7,5 @@ export const DENY_ACTION_ID = "cytoskel_deny";
 export const RETRY_ACTION_ID = "cytoskel_retry";
 /** The requester's "Request extension" button in an expiry reminder (posted by the expiry job). */
 export const EXTEND_ACTION_ID = "cytoskel_extend";
+/** The admin's "Approve shorter…" menu on a change request's card (value = request, requester, days). */
+export const APPROVE_SHORTER_ACTION_ID = "cytoskel_approve_shorter";

@@ -6,6 +6,9 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { authorize, refusalText } from "../../rules/authorization.ts";
+import type { AccessRequest } from "../../store/types.ts";
+import { askForChange } from "../change-request.ts";
+import { notYetActiveText } from "../change-views.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
@@ -14,7 +17,6 @@ import {
   adminRequestCard,
   cancelledNote,
   decidedCard,
-  duplicateText,
   pendingText,
   receiptText,
   reissueQueuedText,
@@ -94,7 +96,7 @@ async function fileRequest(
     durationDays: cmd.durationDays,
     ...(cmd.reason ? { reason: cmd.reason } : {}),
   });
-  if (!created) return duplicateText(bucket, request);
+  if (!created) return answerHeld(ctx, cmd, request, client);
   try {
     await client.chat.postMessage({
       channel: config.admins.channelId,
@@ -107,6 +109,27 @@ async function fileRequest(
     return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
   }
   return receiptText(bucket, request);
+}
+
+/**
+ * A request for a scope the person already has open: ACTIVE becomes an extension / change request
+ * (src/bot/change-request.ts, which answers a second ask with the open change); PENDING or APPROVED is
+ * answered with that request (cancel and re-file to ask differently).
+ */
+async function answerHeld(
+  ctx: BotContext,
+  cmd: Extract<Command, { kind: "request" }>,
+  held: AccessRequest,
+  client: webApi.WebClient,
+): Promise<string> {
+  if (held.status !== "ACTIVE") return notYetActiveText(ctx.bucket, held);
+  const asked = await askForChange(ctx, client, {
+    held,
+    permission: cmd.permission,
+    durationDays: cmd.durationDays,
+    ...(cmd.reason ? { reason: cmd.reason } : {}),
+  });
+  return asked.text;
 }
 
 /** The requester withdraws a pending request: store.transition + the card (or a note) in the admin channel. */
