@@ -12,7 +12,7 @@ const DYNAMODB_LOCAL_SUITES = [
   "test/expiry/**/*.test.ts",
   "test/provisioner/**/*.test.ts",
   "test/secret-link/{browser,handler,lambda}.test.ts",
-  "test/service/{crash,provision,reissue,revoke,revoke-other-group,user-lock}.test.ts",
+  "test/service/{change,crash,provision,reissue,revoke,revoke-other-group,user-lock}.test.ts",
   "test/store/jobs.test.ts",
   // Runs per engine and skips an engine that is missing; DynamoDB Local is this project's.
   "test/store/store-dynamodb-local.test.ts",
