@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 // suite that starts DynamoDB Local (startDynamo, the playground, a harness) belongs here.
 const DYNAMODB_LOCAL_SUITES = [
   "test/aws/authorization.test.ts",
-  "test/bot/{app,flow,lambda,playground,receiver}.test.ts",
+  "test/bot/{app,change-flow,flow,lambda,playground,receiver}.test.ts",
   "test/contract/**/*.test.ts",
   "test/dev/stream.test.ts",
   "test/expiry/**/*.test.ts",

@@ -69,7 +69,7 @@ export function changeRequestCard(bucket: string, req: AccessRequest): SlackMess
       action_id: APPROVE_SHORTER_ACTION_ID,
       placeholder: { type: "plain_text", text: "Approve shorter…" },
       options: choices.map((days) => ({
-        text: { type: "plain_text", text: `Approve for ${days} days` },
+        text: { type: "plain_text", text: `Approve for ${days} day${days === 1 ? "" : "s"}` },
         value: encodeShorterValue({ id: req.id, requester: req.requesterUserId, days }),
       })),
     });
