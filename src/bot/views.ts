@@ -212,9 +212,11 @@ export function pendingText(bucket: string, requests: AccessRequest[], more: boo
   const lines = ["*Waiting for a decision*"];
   for (const r of requests) {
     const reason = r.reason ? ` — “${escapeMrkdwn(r.reason.slice(0, 80))}”` : "";
-    lines.push(
-      `• \`${r.id}\` <@${r.requesterUserId}> ${r.permission} on \`${scope(bucket, r)}\` for ${durationText(r)}, ${slackDate(r.createdAt)}${reason}`,
-    );
+    const change = recordedChange(r);
+    const what = change
+      ? `extension/change on \`${scope(bucket, r)}\`: ${describeChange(change)}`
+      : `${r.permission} on \`${scope(bucket, r)}\` for ${durationText(r)}`;
+    lines.push(`• \`${r.id}\` <@${r.requesterUserId}> ${what}, ${slackDate(r.createdAt)}${reason}`);
   }
   if (more) lines.push("…and more (oldest shown first).");
   return lines.join("\n");

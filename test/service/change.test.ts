@@ -176,6 +176,29 @@ describe("an approved change is applied to the held request", () => {
   });
 });
 
+describe("a write to the held request while the change is applied", () => {
+  it("a reminder annotated between the read and the apply: the apply reads again and commits, the reminder mark cleared", async () => {
+    const userId = newUserId();
+    const held = await activeHeld(userId, "WRITE");
+    const change = await approvedChange(held, "WRITE", 30);
+    // The expiry job's reminder (no person lock) writes the held request after it was read.
+    const remindMeanwhile = {
+      at: async (p: CrashPoint) => {
+        if (p === "changeDmPosted")
+          await h.stores.requests.annotate(held.id, { reminderSentAt: ASKED.toISOString() });
+      },
+    };
+
+    const out = await provisionRequest(h.deps({ hooks: remindMeanwhile }), change.id);
+
+    expect(out.outcome).toBe("changed");
+    const after = await h.stores.requests.require(held.id);
+    expect(day(after.expiresAt ?? "")).toBe(day(new Date(ASKED.getTime() + 30 * DAY_MS)));
+    expect(after.reminderSentAt).toBeUndefined();
+    expect((await h.stores.requests.require(change.id)).status).toBe("APPLIED");
+  });
+});
+
 describe("one open change per held scope", () => {
   it("a second ask while the change is pending returns the open one; after it applied, a new one can be filed", async () => {
     const userId = newUserId();
