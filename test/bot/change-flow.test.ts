@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLAYGROUND_DEFAULTS, type Playground, startPlayground } from "../../dev/playground.ts";
 import { playgroundSlack } from "../../dev/playground-slack.ts";
+import { signedEvent, toReply, viewSubmissionBody } from "../../dev/slack-requests.ts";
 import { DAY_MS } from "../../src/rules/change.ts";
 
 let p: Playground;
@@ -191,5 +192,41 @@ describe("the expiry reminder's Request extension button", () => {
       "30 days is not a shorter duration: choose 1 to 29 days",
     );
     expect((await p.stores.requests.require(changeId)).status).toBe("PENDING");
+  });
+});
+
+describe("a denied change", () => {
+  it("leaves the held access as it is; the DM from the stream says so, with the reason escaped", async () => {
+    const user = "UCHANGE5";
+    const heldId = await held(user, "request prefix cpg0080/* write for 30d");
+    const before = await p.stores.requests.require(heldId);
+    const grants = grantsOf(user);
+    const asked = await s().slash(user, "request prefix cpg0080/* readwrite for 60d");
+    const changeId = changeIdIn(asked.json.text);
+    const card = s().card(changeId);
+
+    const body = viewSubmissionBody({
+      userId: ADMIN,
+      teamId: PLAYGROUND_DEFAULTS.teamId,
+      callbackId: "cytoskel_deny_modal",
+      privateMetadata: JSON.stringify({ id: changeId, channel: card.channel, ts: card.ts }),
+      values: { reason: { reason_input: { type: "plain_text_input", value: "<@UEVERYONE> not now" } } },
+    });
+    const reply = toReply(await p.handler(signedEvent(PLAYGROUND_DEFAULTS.signingSecret, body), {}));
+    expect(reply.status).toBe(200);
+    await p.stream.drain();
+
+    expect((await p.stores.requests.require(changeId)).status).toBe("DENIED");
+    expect(await p.stores.requests.require(heldId)).toMatchObject({
+      status: "ACTIVE",
+      permission: "WRITE",
+      expiresAt: before.expiresAt,
+    });
+    expect(grantsOf(user)).toEqual(grants);
+    const dm = dmsTo(user).at(-1);
+    expect(String(dm?.args.text)).toContain(
+      `Your current access is unchanged: WRITE until ${before.expiresAt?.slice(0, 10)}`,
+    );
+    expect(JSON.stringify(dm?.args.blocks)).toContain("&lt;@UEVERYONE&gt; not now");
   });
 });
