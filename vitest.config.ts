@@ -6,13 +6,13 @@ import { defineConfig } from "vitest/config";
 // suite that starts DynamoDB Local (startDynamo, the playground, a harness) belongs here.
 const DYNAMODB_LOCAL_SUITES = [
   "test/aws/authorization.test.ts",
-  "test/bot/{app,flow,lambda,playground,receiver}.test.ts",
+  "test/bot/{app,change-flow,flow,lambda,playground,receiver}.test.ts",
   "test/contract/**/*.test.ts",
   "test/dev/stream.test.ts",
   "test/expiry/**/*.test.ts",
   "test/provisioner/**/*.test.ts",
   "test/secret-link/{browser,handler,lambda}.test.ts",
-  "test/service/{crash,provision,reissue,revoke,revoke-other-group,user-lock}.test.ts",
+  "test/service/{change,crash,provision,reissue,revoke,revoke-other-group,user-lock}.test.ts",
   "test/store/jobs.test.ts",
   // Runs per engine and skips an engine that is missing; DynamoDB Local is this project's.
   "test/store/store-dynamodb-local.test.ts",

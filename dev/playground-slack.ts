@@ -28,7 +28,13 @@ export function playgroundSlack(p: Playground) {
       blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === "cytoskel_approve")?.value ?? "";
     return { channel: msg.channel, ts: msg.ts, value, msg };
   };
-  const click = (user: string, actionId: string, value: string, c: { channel: string; ts: string }) =>
+  const click = (
+    user: string,
+    actionId: string,
+    value: string,
+    c: { channel: string; ts: string },
+    opts: { select?: boolean } = {},
+  ) =>
     send(
       blockActionBody({
         userId: user,
@@ -38,6 +44,7 @@ export function playgroundSlack(p: Playground) {
         channelId: c.channel,
         messageTs: c.ts,
         responseUrl: p.slack.responseUrl(),
+        ...(opts.select ? { select: true } : {}),
       }),
     );
   return { send, slash, card, click };

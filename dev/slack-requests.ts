@@ -66,7 +66,15 @@ export function homeActionBody(opts: Who & { actionId: string; value: string; vi
 }
 
 export function blockActionBody(
-  opts: Who & { actionId: string; value: string; channelId: string; messageTs: string; responseUrl: string },
+  opts: Who & {
+    actionId: string;
+    value: string;
+    channelId: string;
+    messageTs: string;
+    responseUrl: string;
+    /** A static_select's choice instead of a button: `value` is then the chosen option's value. */
+    select?: boolean;
+  },
 ): string {
   const teamId = opts.teamId ?? "T0CYTOSKEL";
   const payload = {
@@ -86,13 +94,21 @@ export function blockActionBody(
     message: { type: "message", ts: opts.messageTs, text: "" },
     response_url: opts.responseUrl,
     actions: [
-      {
-        type: "button",
-        action_id: opts.actionId,
-        block_id: "decision",
-        value: opts.value,
-        action_ts: `${Date.now() / 1000}`,
-      },
+      opts.select
+        ? {
+            type: "static_select",
+            action_id: opts.actionId,
+            block_id: "decision",
+            selected_option: { text: { type: "plain_text", text: "chosen" }, value: opts.value },
+            action_ts: `${Date.now() / 1000}`,
+          }
+        : {
+            type: "button",
+            action_id: opts.actionId,
+            block_id: "decision",
+            value: opts.value,
+            action_ts: `${Date.now() / 1000}`,
+          },
     ],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();

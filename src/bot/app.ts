@@ -32,6 +32,7 @@ import { type BotLogger, type BotStore, createBotContext, type JobQueue } from "
 import * as appHome from "./listeners/app-home.ts";
 import * as approve from "./listeners/approve.ts";
 import * as cancel from "./listeners/cancel.ts";
+import * as approveShorter from "./listeners/approve-shorter.ts";
 import * as command from "./listeners/command.ts";
 import * as deny from "./listeners/deny.ts";
 import * as denySubmit from "./listeners/deny-submit.ts";
@@ -52,7 +53,7 @@ export interface BotAppDeps {
   logger?: BotLogger;
 }
 
-const LISTENERS = [command, approve, retry, deny, denySubmit, extend, cancel, appHome];
+const LISTENERS = [command, approve, approveShorter, retry, deny, denySubmit, extend, cancel, appHome];
 
 export function createBotApp(deps: BotAppDeps): App {
   const { config } = deps;

@@ -4,6 +4,7 @@
  * notification fallback. User-supplied text is escaped before it reaches mrkdwn.
  */
 import type { types } from "@slack/bolt";
+import { describeChange, recordedChange } from "../rules/change.ts";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
@@ -109,6 +110,7 @@ const OUTCOME: Record<string, { emoji: string; word: string }> = {
   FAILED: { emoji: ":warning:", word: "Failed" },
   REVOKED: { emoji: ":lock:", word: "Revoked" },
   EXPIRED: { emoji: ":hourglass:", word: "Expired" },
+  APPLIED: { emoji: ":white_check_mark:", word: "Applied" },
 };
 
 /** The card after a decision: who, when, outcome; no buttons. */
@@ -124,6 +126,9 @@ export function decidedCard(bucket: string, req: AccessRequest): SlackMessage {
     ),
     requestFields(bucket, req),
   ];
+  const change = recordedChange(req);
+  if (change)
+    blocks.push(section(`*Extension/change*: ${describeChange(change)} (changes \`${req.changeOf}\`)`));
   if (req.reason) blocks.push(context(`Reason given: ${escapeMrkdwn(req.reason)}`));
   if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n>${escapeMrkdwn(t.reason)}`));
   return {
@@ -216,9 +221,11 @@ export function pendingText(bucket: string, requests: AccessRequest[], more: boo
   const lines = ["*Waiting for a decision*"];
   for (const r of requests) {
     const reason = r.reason ? ` — “${escapeMrkdwn(r.reason.slice(0, 80))}”` : "";
-    lines.push(
-      `• \`${r.id}\` <@${r.requesterUserId}> ${r.permission} on \`${scope(bucket, r)}\` for ${durationText(r)}, ${slackDate(r.createdAt)}${reason}`,
-    );
+    const change = recordedChange(r);
+    const what = change
+      ? `extension/change on \`${scope(bucket, r)}\`: ${describeChange(change)}`
+      : `${r.permission} on \`${scope(bucket, r)}\` for ${durationText(r)}`;
+    lines.push(`• \`${r.id}\` <@${r.requesterUserId}> ${what}, ${slackDate(r.createdAt)}${reason}`);
   }
   if (more) lines.push("…and more (oldest shown first).");
   return lines.join("\n");

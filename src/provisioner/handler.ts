@@ -23,6 +23,7 @@
  * after it come again in order.
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import { deniedChangeDm } from "../service/change-messages.ts";
 import { nowOf, PROVISIONER_ACTOR, type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure, describeFailureForRequester, isRetryable } from "../service/errors.ts";
 import { adminFailedMessage, deniedDm, provisioningFailedDm } from "../service/messages.ts";
@@ -157,7 +158,9 @@ export async function handleProvisionerEvent(
 export async function tellDenied(deps: ServiceDeps, image: RequestImage): Promise<void> {
   const request = requireFields(image, `request ${image.id}`, "requesterUserId", "subPrefix", "permission");
   try {
-    await deps.notifier.dmUser(request.requesterUserId, deniedDm(deps.target, request));
+    // A denied change leaves the access held as it is, and says so.
+    const message = request.changeOf ? deniedChangeDm(deps.target, request) : deniedDm(deps.target, request);
+    await deps.notifier.dmUser(request.requesterUserId, message);
   } catch (err) {
     if (isRetryable(err) && !retriedByWebClient(err)) throw err;
     (deps.log ?? silentLogger).error("provisioner.denied_dm_not_sent", {

@@ -6,6 +6,8 @@
 //   APPROVED → FAILED (after retries) → APPROVED (an admin retries)
 // Two additions DESIGN.md is silent on, so a revoke can stop work that is in flight or half done:
 //   APPROVED → REVOKED and FAILED → REVOKED (admin).
+// A change request (an extension or upgrade of access held, src/rules/change.ts) never becomes ACTIVE
+// itself: the provisioner applies it to the held request and closes it, APPROVED → APPLIED (system).
 
 export const REQUEST_STATUSES = [
   "PENDING",
@@ -16,6 +18,7 @@ export const REQUEST_STATUSES = [
   "REVOKED",
   "EXPIRED",
   "FAILED",
+  "APPLIED",
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
@@ -52,10 +55,17 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: "FAILED", to: "REVOKED", actors: ["admin"], records: ["closure"] },
   { from: "ACTIVE", to: "REVOKED", actors: ["admin"], records: ["closure"] },
   { from: "ACTIVE", to: "EXPIRED", actors: ["system"], records: ["closure"] },
+  { from: "APPROVED", to: "APPLIED", actors: ["system"], records: ["closure"] },
 ];
 
 /** States from which nothing moves on. */
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ["DENIED", "CANCELLED", "REVOKED", "EXPIRED"];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [
+  "DENIED",
+  "CANCELLED",
+  "REVOKED",
+  "EXPIRED",
+  "APPLIED",
+];
 
 /** States in which a request blocks a duplicate (same requester + scope). APPROVED is on its way to
  *  ACTIVE, so it blocks too; FAILED does not (the person may file again; an admin may also retry). */

@@ -14,6 +14,7 @@ import type { SecretLinkWriter } from "../secret-link/issue.ts";
 import type { Job } from "../store/jobs.ts";
 import type {
   AccessRequest,
+  AppliedChange,
   Page,
   PageOptions,
   ProgressData,
@@ -45,6 +46,8 @@ export interface RequestStorePort {
   listActiveByUser(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listActiveExpiringBefore(iso: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
+  /** An approved change applied to the request it changes, in one transaction (src/service/change.ts). */
+  applyChange(input: AppliedChange): Promise<{ held: AccessRequest; change: AccessRequest }>;
 }
 
 /** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */
@@ -75,8 +78,27 @@ export interface SecretStorePort extends SecretLinkWriter {
  * - secret: the first write committed: the secret item and the progress so far (user, key, grant, link).
  * - dmPosted: Slack accepted the DM, nothing more recorded (the documented residual window).
  * - active: the second write committed: the DM's progress and → ACTIVE, together.
+ *
+ * Applying an approved change (src/service/change.ts) has its own points; before the last nothing about
+ * the change is recorded:
+ * - changeGrantCreated: the grant with the new permission exists, the old one too (the retry finds the
+ *   new one covering, creates nothing, and deletes the old one).
+ * - changeGrant: the grant with the new permission exists and the old one was deleted (the retry finds
+ *   the new one covering and the old one gone).
+ * - changeDmPosted: the person was told (the retry tells them once more: the documented window).
+ * - changeApplied: the held request has its new terms and the change is APPLIED (the retry skips it).
  */
-export type CrashPoint = "iamUser" | "accessKey" | "grant" | "secret" | "dmPosted" | "active";
+export type CrashPoint =
+  | "iamUser"
+  | "accessKey"
+  | "grant"
+  | "secret"
+  | "dmPosted"
+  | "active"
+  | "changeGrantCreated"
+  | "changeGrant"
+  | "changeDmPosted"
+  | "changeApplied";
 
 export interface ServiceHooks {
   at?(point: CrashPoint, requestId: string): void | Promise<void>;

@@ -18,6 +18,7 @@ import {
 import { ScopeOutsideLocationError } from "../rules/grant-scope.ts";
 import { InvalidSecretLinkInputError } from "../secret-link/issue.ts";
 import { ForbiddenDataError, StoreError } from "../store/errors.ts";
+import { ChangedAccessGoneError } from "./change.ts";
 import { SlackNotifyError } from "./notifier.ts";
 import { NoSuchRequestToProvisionError } from "./provision.ts";
 import { LockBusyError } from "./user-lock.ts";
@@ -52,7 +53,8 @@ export function isRetryable(err: unknown): boolean {
     err instanceof InvalidSlackIdError ||
     err instanceof InvalidSecretLinkInputError ||
     err instanceof ForbiddenDataError ||
-    err instanceof UserInOtherGroupError
+    err instanceof UserInOtherGroupError ||
+    err instanceof ChangedAccessGoneError
   ) {
     return false;
   }
@@ -79,6 +81,7 @@ export function describeFailure(err: unknown, component = "provisioner"): string
     return `Slack refused the message (${err.slackError ?? "no answer"}); check the bot token and its scopes.`;
   }
   if (err instanceof LockBusyError) return err.message;
+  if (err instanceof ChangedAccessGoneError) return `${err.message}.`;
   if (err instanceof StoreError) return `DynamoDB: ${err.message}.`;
   if (err instanceof InvalidSlackIdError || err instanceof InvalidSecretLinkInputError)
     return `${err.message}.`;

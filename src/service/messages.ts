@@ -220,7 +220,7 @@ export function expiryReminderDm(
       ),
       actions("cytoskel_reminder_actions", [button(EXTEND_ACTION_ID, "Request extension", req.id)]),
       context(
-        `The button tells the admins. Once this access has ended you can also file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
+        `The button asks the admins to extend it (same permission, the default duration); to ask for another duration or permission: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${days}\``,
       ),
     ],
   };

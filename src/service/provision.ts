@@ -39,6 +39,7 @@ import { sealSecretLink } from "../secret-link/issue.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest, Progress, ProgressData, ProgressStep, ProgressUpdate } from "../store/types.ts";
+import { applyApprovedChange, type ChangeOutcome } from "./change.ts";
 import {
   type CrashPoint,
   grantLocation,
@@ -61,7 +62,9 @@ export type ProvisionOutcome =
       dm: MessageRef;
     }
   /** Nothing to do: already ACTIVE (a retried delivery), or no longer APPROVED (revoked meanwhile). */
-  | { outcome: "skipped"; request: AccessRequest; reason: string };
+  | { outcome: "skipped"; request: AccessRequest; reason: string }
+  /** An approved change applied to the request it changes (src/service/change.ts). */
+  | Extract<ChangeOutcome, { outcome: "changed" }>;
 
 export class NoSuchRequestToProvisionError extends Error {
   override readonly name = "NoSuchRequestToProvisionError";
@@ -89,6 +92,8 @@ async function provisionLocked(deps: ServiceDeps, id: string): Promise<Provision
   if (!req) throw new NoSuchRequestToProvisionError(id);
   if (req.status !== "APPROVED")
     return { outcome: "skipped", request: req, reason: `request is ${req.status}` };
+  // An extension / upgrade of access held: no user, key or link, the held request changes (change.ts).
+  if (req.changeOf) return applyApprovedChange(deps, req);
 
   const progress: Progress = { ...req.progress };
   const crash = async (point: CrashPoint) => deps.hooks?.at?.(point, id);

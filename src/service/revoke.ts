@@ -168,30 +168,10 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   let remaining = plan.grants.filter((g) => !deleted.has(g.id));
 
   // ACTIVE requests that stay, but whose access came from a grant that just went: give them their own.
-  const regrantedRequestIds: string[] = [];
+  let regrantedRequestIds: string[] = [];
   if (plan.user) {
-    for (const r of plan.requests) {
-      if (r.status !== "ACTIVE" || plan.endingIds.has(r.id)) continue;
-      const scope = GrantScope.of(deps.target.bucket, r.subPrefix);
-      const want = { granteeArn: plan.user.arn, scope, permission: r.permission };
-      let grant = pickCoveringGrant(remaining, want);
-      let created = false;
-      if (!grant) {
-        grant = await createGrant(deps.s3control, {
-          accountId: deps.accountId,
-          location: grantLocation(deps),
-          scope,
-          permission: r.permission,
-          granteeArn: plan.user.arn,
-        });
-        created = true;
-        remaining = [...remaining, grant];
-      }
-      if (r.progress.grant?.grantId !== grant.id) {
-        await deps.store.recordProgress(r.id, "grant", { grantId: grant.id, grantArn: grant.arn, created });
-        regrantedRequestIds.push(r.id);
-      }
-    }
+    const staying = plan.requests.filter((r) => r.status === "ACTIVE" && !plan.endingIds.has(r.id));
+    ({ remaining, regrantedRequestIds } = await keepStayingGranted(deps, plan.user.arn, staying, remaining));
   }
 
   let userDeleted = false;
@@ -294,6 +274,43 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     userDeleted,
     notified,
   };
+}
+
+/**
+ * Each of `staying` (ACTIVE requests that keep their access) ends up served by one of `remaining` (the
+ * grants left once some go): a covering one, or a grant of its own scope made now; a request whose
+ * recorded grant changes gets it recorded. Shared by revoke / expiry and a change that replaces a grant.
+ */
+export async function keepStayingGranted(
+  deps: ServiceDeps,
+  granteeArn: string,
+  staying: readonly AccessRequest[],
+  remainingGrants: readonly Grant[],
+): Promise<{ remaining: Grant[]; regrantedRequestIds: string[] }> {
+  let remaining = [...remainingGrants];
+  const regrantedRequestIds: string[] = [];
+  for (const r of staying) {
+    const scope = GrantScope.of(deps.target.bucket, r.subPrefix);
+    const want = { granteeArn, scope, permission: r.permission };
+    let grant = pickCoveringGrant(remaining, want);
+    let created = false;
+    if (!grant) {
+      grant = await createGrant(deps.s3control, {
+        accountId: deps.accountId,
+        location: grantLocation(deps),
+        scope,
+        permission: r.permission,
+        granteeArn,
+      });
+      created = true;
+      remaining = [...remaining, grant];
+    }
+    if (r.progress.grant?.grantId !== grant.id) {
+      await deps.store.recordProgress(r.id, "grant", { grantId: grant.id, grantArn: grant.arn, created });
+      regrantedRequestIds.push(r.id);
+    }
+  }
+  return { remaining, regrantedRequestIds };
 }
 
 function unique(items: string[]): string[] {

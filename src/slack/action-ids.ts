@@ -9,3 +9,5 @@ export const RETRY_ACTION_ID = "cytoskel_retry";
 export const EXTEND_ACTION_ID = "cytoskel_extend";
 /** The requester's "Cancel" beside an open request in the App Home (value = request ID). */
 export const CANCEL_ACTION_ID = "cytoskel_cancel";
+/** The admin's "Approve shorter…" menu on a change request's card (value = request, requester, days). */
+export const APPROVE_SHORTER_ACTION_ID = "cytoskel_approve_shorter";

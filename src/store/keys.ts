@@ -7,6 +7,12 @@ export const openLockKey = (teamId: string, userId: string, subPrefix: string) =
   sk: "LOCK",
 });
 
+/** One open change request (extension / upgrade) per requester + held scope; same partition as the scope's lock. */
+export const changeLockKey = (teamId: string, userId: string, subPrefix: string) => ({
+  pk: openLockKey(teamId, userId, subPrefix).pk,
+  sk: "CHANGE",
+});
+
 export const auditPartition = (requestId: string | undefined, subjectUserId: string) =>
   requestId ? `REQ#${requestId}` : `USER#${subjectUserId}`;
 export const AUDIT_SK_PREFIX = "AUDIT#";

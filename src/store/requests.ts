@@ -51,12 +51,13 @@ import {
   StoreError,
   TransitionConflictError,
 } from "./errors.ts";
-import { openLockKey, requestKey } from "./keys.ts";
+import { changeLockKey, openLockKey, requestKey } from "./keys.ts";
 import { queryPage } from "./paging.ts";
 import { secretPut } from "./secrets.ts";
 import { INDEX } from "./table.ts";
 import type {
   AccessRequest,
+  AppliedChange,
   CreateResult,
   LastTransition,
   NewAuditEvent,
@@ -143,13 +144,21 @@ export class RequestStore {
       permission: input.permission,
       ...(input.durationDays !== undefined ? { durationDays: input.durationDays } : {}),
       ...(input.reason !== undefined ? { reason: input.reason } : {}),
+      ...(input.change
+        ? { changeOf: input.change.of, changeFrom: input.change.from, changeTo: input.change.to }
+        : {}),
       status: "PENDING",
       createdAt: now,
       updatedAt: now,
       progress: {},
       attempts: 0,
     };
-    const lockKey = openLockKey(input.requesterTeamId, input.requesterUserId, input.subPrefix);
+    // A change request's duplicate check is the held scope's one open change (its own lock item).
+    const lockKey = (input.change ? changeLockKey : openLockKey)(
+      input.requesterTeamId,
+      input.requesterUserId,
+      input.subPrefix,
+    );
     const { put: auditPut } = this.audit.prepare({
       at: now,
       requestId: request.id,
@@ -158,7 +167,11 @@ export class RequestStore {
       action: "request.created",
       to: "PENDING",
       ...(request.reason ? { reason: request.reason } : {}),
-      details: { subPrefix: request.subPrefix, permission: request.permission },
+      details: {
+        subPrefix: request.subPrefix,
+        permission: request.permission,
+        ...(input.change ? { changeOf: input.change.of } : {}),
+      },
     });
 
     let expectedHolder: string | undefined;
@@ -264,6 +277,8 @@ export class RequestStore {
       if (patch?.expiresAt !== undefined) set.push([["expiresAt"], patch.expiresAt]);
       if (patch?.adminMessage !== undefined)
         set.push([["adminMessage"], { channel: patch.adminMessage.channel, ts: patch.adminMessage.ts }]);
+      if (patch?.changeTo !== undefined) set.push([["changeTo"], patch.changeTo]);
+      if (patch?.durationDays !== undefined) set.push([["durationDays"], patch.durationDays]);
       set.push(...stepSets(steps, now));
       return {
         set,
@@ -407,6 +422,114 @@ export class RequestStore {
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":active": "ACTIVE", ":before": iso },
     });
+  }
+
+  /**
+   * Applies an approved change to the request it changes, in ONE transaction: the held request (still
+   * ACTIVE) takes the new permission / end / grant (and loses reminderSentAt when its end moved, so
+   * the next reminder is about the new end); the change request moves APPROVED → APPLIED with the DM
+   * recorded; one audit event each. Both updates are conditioned on the copies' status and updatedAt;
+   * a copy gone stale (e.g. a reminder annotated the held request meanwhile) is read again and the
+   * write retried. Throws TransitionConflictError when the change is no longer APPROVED or the held
+   * request no longer ACTIVE (naming which).
+   */
+  async applyChange(input: AppliedChange): Promise<{ held: AccessRequest; change: AccessRequest }> {
+    let { held, change } = input;
+    for (let round = 0; round < MAX_CHANGE_ROUNDS; round++) {
+      if (change.status !== "APPROVED") throw conflictError(change.id, "APPROVED", "APPLIED", change);
+      if (held.status !== "ACTIVE") throw conflictError(held.id, "ACTIVE", "ACTIVE", held);
+      const now = this.#clock().toISOString();
+      const { actor, to } = input;
+      const last: LastTransition = { from: "APPROVED", to: "APPLIED", actor, at: now };
+      const heldChange: Change = {
+        set: [
+          [["permission"], to.permission],
+          ...(to.expiresAt !== undefined ? ([[["expiresAt"], to.expiresAt]] as Change["set"]) : []),
+          ...(input.grant ? stepSets([["grant", input.grant]], now) : []),
+          [["updatedAt"], now],
+        ],
+        remove: to.expiresAt !== undefined && to.expiresAt !== held.expiresAt ? ["reminderSentAt"] : [],
+        audit: [],
+      };
+      const dmSteps: [ProgressStep, object][] = input.dm ? [["dm", input.dm]] : [];
+      const changeChange: Change = {
+        set: [
+          [["status"], "APPLIED"],
+          [["updatedAt"], now],
+          [["lastTransition"], last],
+          [["closedBy"], actor.id],
+          [["closedAt"], now],
+          ...stepSets(dmSteps, now),
+        ],
+        remove: [],
+        audit: [],
+      };
+      const about = { at: now, subjectUserId: held.requesterUserId };
+      const events: NewAuditEvent[] = [
+        {
+          ...about,
+          requestId: held.id,
+          actor,
+          action: "request.changed",
+          details: {
+            changeRequestId: change.id,
+            fromPermission: held.permission,
+            toPermission: to.permission,
+            ...(held.expiresAt ? { fromExpiresAt: held.expiresAt } : {}),
+            ...(to.expiresAt ? { toExpiresAt: to.expiresAt } : {}),
+            ...(input.grant ? { grantId: input.grant.grantId } : {}),
+          },
+        },
+        ...stepEvents(dmSteps, { ...about, requestId: change.id }, actor),
+        {
+          ...about,
+          requestId: change.id,
+          actor,
+          action: "request.transition",
+          from: "APPROVED",
+          to: "APPLIED",
+        },
+      ];
+      const outcome = await this.#transact("apply change", [
+        { Update: this.#updateOf(held, heldChange, "#status = :active", { ":active": "ACTIVE" }) },
+        { Update: this.#updateOf(change, changeChange, "#status = :approved", { ":approved": "APPROVED" }) },
+        ...this.audit.prepareAll(events).map(({ put }) => ({ Put: put })),
+      ]);
+      if (outcome.ok)
+        return { held: applyChange(held, heldChange), change: applyChange(change, changeChange) };
+      if (!outcome.conflict && !outcome.reasons.some((r) => r.Code === "ConditionalCheckFailed"))
+        throw new StoreAccessError("apply change", outcome.error);
+      held = await this.require(held.id);
+      change = await this.require(change.id);
+    }
+    throw markRetried(
+      new StoreError(`could not apply change ${input.change.id}: too much contention`, "Contention"),
+    );
+  }
+
+  /** The Update of one item of a multi-item transaction: conditioned on existence, the copy's
+   *  updatedAt and `condition` (which may use `#status`). */
+  #updateOf(copy: AccessRequest, change: Change, condition: string, conditionValues: Item) {
+    const names: Record<string, string> = { "#updatedAt": "updatedAt", "#status": "status" };
+    const values: Item = { ":seen": copy.updatedAt, ...conditionValues };
+    const nameOf = (segment: string) => {
+      const placeholder = `#a${Object.keys(names).length}`;
+      names[placeholder] = segment;
+      return placeholder;
+    };
+    const sets = change.set.map(([path, value], i) => {
+      values[`:v${i}`] = value;
+      return `${path.map(nameOf).join(".")} = :v${i}`;
+    });
+    const removes = change.remove.map(nameOf);
+    return {
+      TableName: this.#table,
+      Key: requestKey(copy.id),
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ConditionExpression: `attribute_exists(pk) AND #updatedAt = :seen AND ${condition}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   // --- internals -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 // MalformedImageError naming the field, never a cast that lets a wrong value through.
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { AccessTerms } from "../rules/change.ts";
 import { ACTOR_KINDS, type Actor, REQUEST_STATUSES } from "../rules/lifecycle.ts";
 import { PERMISSIONS } from "../rules/permission.ts";
 import { JOB_PK_PREFIX, JOB_SK, type Job } from "./jobs.ts";
@@ -117,6 +118,9 @@ function parseRequest(item: Item): RequestImage {
     adminMessage: f.optional("adminMessage", (v, name) => f.messageRef(v, name)),
     reminderSentAt: f.optString("reminderSentAt"),
     activeUserId: f.optString("activeUserId"),
+    changeOf: f.optString("changeOf"),
+    changeFrom: f.optional("changeFrom", (v, name) => f.terms(v, name)),
+    changeTo: f.optional("changeTo", (v, name) => f.terms(v, name)),
   };
   return { ...request, ...definedOnly(fields) };
 }
@@ -192,6 +196,16 @@ class Fields {
   messageRef(v: unknown, name: string): SlackMessageRef {
     const m = this.record(v, name);
     return { channel: this.str(m.channel, `${name}.channel`), ts: this.str(m.ts, `${name}.ts`) };
+  }
+
+  /** A change request's old or new terms (src/rules/change.ts AccessTerms). */
+  terms(v: unknown, name: string): AccessTerms {
+    const t = this.record(v, name);
+    const expiresAt = this.optional(`${name}.expiresAt`, (x, n) => this.str(x, n), t.expiresAt);
+    return {
+      permission: this.member(t.permission, `${name}.permission`, PERMISSIONS),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
   }
 
   lastTransition(v: unknown, name: string): LastTransition {

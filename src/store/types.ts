@@ -1,4 +1,5 @@
 // Records the store reads and writes. Field names are the item attribute names (see table.ts).
+import type { AccessTerms } from "../rules/change.ts";
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
 import type { Permission } from "../rules/permission.ts";
 
@@ -69,6 +70,19 @@ export interface AccessRequest {
   reminderSentAt?: string;
   /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
   activeUserId?: string;
+  /** A change request (extension / upgrade, src/rules/change.ts): the ACTIVE request it changes. */
+  changeOf?: string;
+  /** The held request's terms when the change was asked, and what the change makes them (the card's
+   *  old → new; an admin shortening on approval rewrites `changeTo`). */
+  changeFrom?: AccessTerms;
+  changeTo?: AccessTerms;
+}
+
+/** What makes a new request a change request (the held request it changes, old → new terms). */
+export interface ChangeOfHeld {
+  of: string;
+  from: AccessTerms;
+  to: AccessTerms;
 }
 
 export interface NewRequestInput {
@@ -80,6 +94,8 @@ export interface NewRequestInput {
   permission: Permission;
   durationDays?: number;
   reason?: string;
+  /** Files a change request for a held scope: its duplicate check is the scope's one open change. */
+  change?: ChangeOfHeld;
 }
 
 export interface CreateResult {
@@ -96,6 +112,23 @@ export interface TransitionPatch {
   failureSummary?: string;
   /** Where the admin card is, learned from the click that decides; kept in the same conditional write. */
   adminMessage?: SlackMessageRef;
+  /** An admin approving a change for a shorter duration: the new terms and days, in the same write. */
+  changeTo?: AccessTerms;
+  durationDays?: number;
+}
+
+/** What applying an approved change writes on the held request (src/service/change.ts). */
+export interface AppliedChange {
+  /** The held request as read under the person's lock (the write is conditioned on its updatedAt). */
+  held: AccessRequest;
+  /** The APPROVED change request as read (likewise). */
+  change: AccessRequest;
+  to: AccessTerms;
+  /** The grant that now serves the held request, when it changed. */
+  grant?: ProgressData["grant"];
+  /** The DM that told the person, recorded on the change request. */
+  dm?: ProgressData["dm"];
+  actor: Actor;
 }
 
 export interface TransitionInput {

@@ -350,14 +350,15 @@ describe("malformed interactions", () => {
 });
 
 describe("extension (expiry reminder button)", () => {
-  it("tells the admin channel when the requester asks; refuses anyone else", async () => {
+  it("files a change request (card to the admins, receipt to the requester); a second click posts nothing new; refuses anyone else", async () => {
     const { id, card, value } = await fileRequest("UEXTEND");
     await h.click(ADMIN, "cytoskel_approve", value, card);
+    const endsSoon = new Date(Date.now() + 2 * 86_400_000).toISOString();
     await h.stores.requests.transition(id, {
       from: "APPROVED",
       to: "ACTIVE",
       actor: { kind: "system", id: "provisioner" },
-      patch: { expiresAt: "2030-01-01T00:00:00.000Z" },
+      patch: { expiresAt: endsSoon },
     });
     const dm = { channel: "DUEXTEND", ts: "1700000000.000100" };
     let n = h.slack.calls.length;
@@ -366,9 +367,17 @@ describe("extension (expiry reminder button)", () => {
     n = h.slack.calls.length;
     await h.click("UEXTEND", "cytoskel_extend", id, dm);
     const calls = callsSince(n);
-    expect(calls.map((c) => c.method)).toEqual(["chat.postMessage"]);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postMessage", "chat.postEphemeral"]);
     expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
-    expect(String(calls[0]?.args.text)).toContain(`<@UEXTEND> asks to extend request \`${id}\``);
+    expect(String(calls[0]?.args.text)).toContain(`Extension/change for <@UEXTEND>`);
+    expect(String(calls[0]?.args.text)).toContain(`end ${endsSoon.slice(0, 10)} → `);
+    expect(String(calls[1]?.args.text)).toContain("Change request `");
+    n = h.slack.calls.length;
+    await h.click("UEXTEND", "cytoskel_extend", id, dm);
+    expect(callsSince(n).map((c) => c.method)).toEqual(["chat.postEphemeral"]);
+    expect(String(callsSince(n)[0]?.args.text)).toContain("You already asked");
+    const mine = await h.stores.requests.listByRequester("UEXTEND");
+    expect(mine.items.filter((r) => r.changeOf === id)).toHaveLength(1);
     expect((await h.stores.requests.get(id))?.status).toBe("ACTIVE");
   });
 });

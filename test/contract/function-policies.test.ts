@@ -132,6 +132,17 @@ beforeAll(async () => {
   expect((await p.stores.requests.get(first))?.status).toBe("ACTIVE");
   await openLatestLink();
   await fileAndApprove("request prefix cpg0043/* read for 30d second prefix");
+  // An upgrade of a held prefix: the bot files a change request (its own lock item), the provisioner
+  // replaces the grant (CreateAccessGrant, then DeleteAccessGrant of the old one) with no key made.
+  step("bot: the requester asks for more on a held prefix (a change request)");
+  const asked = await slash(USER, "request prefix cpg0043/* readwrite for 30d more plates");
+  const changeId = /Change request `([^`]+)` filed/.exec(asked.json.text ?? "")?.[1] ?? "";
+  const changeCard = playgroundSlack(p).card(changeId);
+  step("bot: admin clicks Approve on the change");
+  await playgroundSlack(p).click(ADMIN, "cytoskel_approve", changeCard.value, changeCard);
+  step("provisioner: apply the approved change (the wider grant replaces the old one)");
+  await p.stream.drain();
+  expect((await p.stores.requests.get(changeId))?.status).toBe("APPLIED");
   step("bot: /cytoskel status");
   await slash(USER, "status");
   step("bot: the requester cancels a pending request (the bot reads it first)");

@@ -12,7 +12,7 @@ import {
 } from "../../src/rules/lifecycle.ts";
 
 describe("request lifecycle", () => {
-  it("contains exactly the moves of DESIGN.md plus admin revoke of in-flight or failed requests", () => {
+  it("contains exactly the moves of DESIGN.md plus admin revoke of in-flight or failed requests and a change applied", () => {
     const moves = TRANSITIONS.map((t) => `${t.from}->${t.to}`).sort();
     expect(moves).toEqual(
       [
@@ -27,6 +27,7 @@ describe("request lifecycle", () => {
         "FAILED->APPROVED",
         "APPROVED->REVOKED",
         "FAILED->REVOKED",
+        "APPROVED->APPLIED",
       ].sort(),
     );
   });

@@ -111,3 +111,28 @@ describe("stream image schema", () => {
     expect(() => requireFields(decoded.job, "job j1", "actor")).toThrow(/job j1: actor is missing/);
   });
 });
+
+describe("a change request's image", () => {
+  const change = {
+    ...request,
+    changeOf: "r0",
+    changeFrom: { permission: "WRITE", expiresAt: "2026-01-20T00:00:00.000Z" },
+    changeTo: { permission: "READWRITE", expiresAt: "2026-02-19T00:00:00.000Z" },
+  };
+
+  it("carries what it changes (the held request, old → new terms) to the denial DM", () => {
+    const image = decodeStreamImage(marshall(change));
+    expect(image).toMatchObject({
+      kind: "request",
+      request: { changeOf: "r0", changeFrom: change.changeFrom, changeTo: change.changeTo },
+    });
+  });
+
+  it("names a malformed term, never casts it", () => {
+    const bad = { ...change, changeTo: { permission: "ADMIN" } };
+    expect(() => decodeStreamImage(marshall(bad))).toThrow(MalformedImageError);
+    expect(() => decodeStreamImage(marshall(bad))).toThrow(
+      /changeTo\.permission must be one of READ, WRITE, READWRITE/,
+    );
+  });
+});

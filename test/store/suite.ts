@@ -79,6 +79,7 @@ const PATHS: Record<RequestStatus, RequestStatus[]> = {
   CANCELLED: ["CANCELLED"],
   REVOKED: ["APPROVED", "ACTIVE", "REVOKED"],
   EXPIRED: ["APPROVED", "ACTIVE", "EXPIRED"],
+  APPLIED: ["APPROVED", "APPLIED"],
 };
 
 async function requestIn(stores: Stores, status: RequestStatus, over: Partial<NewRequestInput> = {}) {

@@ -6,14 +6,16 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
+import type { AccessRequest } from "../../store/types.ts";
 import { cancelRequest } from "../cancel.ts";
+import { askForChange } from "../change-request.ts";
+import { notYetActiveText } from "../change-views.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
 import {
   adminRequestCard,
-  duplicateText,
   pendingText,
   receiptText,
   reissueQueuedText,
@@ -93,7 +95,7 @@ async function fileRequest(
     durationDays: cmd.durationDays,
     ...(cmd.reason ? { reason: cmd.reason } : {}),
   });
-  if (!created) return duplicateText(bucket, request);
+  if (!created) return answerHeld(ctx, cmd, request, client);
   let posted: { channel?: string; ts?: string };
   try {
     posted = await client.chat.postMessage({
@@ -115,6 +117,27 @@ async function fileRequest(
       );
   }
   return receiptText(bucket, request);
+}
+
+/**
+ * A request for a scope the person already has open: ACTIVE becomes an extension / change request
+ * (src/bot/change-request.ts, which answers a second ask with the open change); PENDING or APPROVED is
+ * answered with that request (cancel and re-file to ask differently).
+ */
+async function answerHeld(
+  ctx: BotContext,
+  cmd: Extract<Command, { kind: "request" }>,
+  held: AccessRequest,
+  client: webApi.WebClient,
+): Promise<string> {
+  if (held.status !== "ACTIVE") return notYetActiveText(ctx.bucket, held);
+  const asked = await askForChange(ctx, client, {
+    held,
+    permission: cmd.permission,
+    durationDays: cmd.durationDays,
+    ...(cmd.reason ? { reason: cmd.reason } : {}),
+  });
+  return asked.text;
 }
 
 /**

@@ -1,15 +1,18 @@
 /**
  * The expiry reminder's "Request extension" (posted by the expiry job, value = request ID). Only the
- * requester may ask; the one Slack call tells the admin channel. Granting an extension needs a store
- * operation that moves expiresAt on an ACTIVE request, which does not exist yet (see README).
+ * requester may ask, and only for access still ACTIVE. It files the same change request as
+ * `/cytoskel request` for a held scope (src/bot/change-request.ts: the default duration, the same
+ * permission), whose one Slack call is the admin card; the clicker is told with an ephemeral. A second
+ * click while that change is open answers "already asked" and posts nothing to the admins.
  */
 
 import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import { EXTEND_ACTION_ID } from "../../slack/action-ids.ts";
+import { askForChange } from "../change-request.ts";
 import type { BotContext } from "../context.ts";
-import { cardPayload } from "../payloads.ts";
+import { userTextFor } from "../errors.ts";
 import { tellClicker } from "../replies.ts";
-import { decodeButtonValue, extensionAskedNote } from "../views.ts";
+import { decodeButtonValue } from "../views.ts";
 
 export function register(app: App, ctx: BotContext): void {
   app.action<BlockAction<ButtonAction>>(EXTEND_ACTION_ID, async ({ ack, body, action, client }) => {
@@ -25,12 +28,16 @@ export function register(app: App, ctx: BotContext): void {
       );
     }
     try {
-      await client.chat.postMessage({
-        channel: ctx.config.admins.channelId,
-        ...cardPayload(extensionAskedNote(ctx.bucket, request)),
+      const asked = await askForChange(ctx, client, {
+        held: request,
+        permission: request.permission,
+        durationDays: ctx.config.durations.defaultDays,
       });
+      ctx.log.info("extension_asked", { requestId: request.id, outcome: asked.outcome });
+      await tellClicker(ctx, client, body, asked.text);
     } catch (err) {
-      ctx.log.warn("extension_notice_failed", { requestId: request.id, error: err });
+      ctx.log.warn("extension_ask_failed", { requestId: request.id, error: err });
+      await tellClicker(ctx, client, body, userTextFor(err));
     }
   });
 }
