@@ -7,3 +7,5 @@ export const DENY_ACTION_ID = "cytoskel_deny";
 export const RETRY_ACTION_ID = "cytoskel_retry";
 /** The requester's "Request extension" button in an expiry reminder (posted by the expiry job). */
 export const EXTEND_ACTION_ID = "cytoskel_extend";
+/** The "Older events" button under an audit page (posted and handled by the bot; value = the next page). */
+export const AUDIT_OLDER_ACTION_ID = "cytoskel_audit_older";

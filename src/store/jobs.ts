@@ -46,6 +46,8 @@ export interface NewJobInput {
   teamId?: string;
   /** revoke only: the normalised sub-prefix, e.g. "cpg0042/*". */
   subPrefix?: string;
+  /** revoke only: the admin's reason (recorded on each ended request's audit event, told to the person). */
+  reason?: string;
   actor: Actor;
   replyTo?: JobReplyTo;
 }
