@@ -112,7 +112,7 @@ async function* newestFirst(
  *  terminal (control characters come out as \u escapes). */
 export function auditLine(e: AuditEvent): string {
   const parts = [e.at, e.action];
-  if (e.from || e.to) parts.push(`${e.from ?? "-"}->${e.to ?? "-"}`);
+  if (e.from || e.to) parts.push(`${e.from ?? ""}->${e.to ?? "?"}`);
   parts.push(`about ${JSON.stringify(e.subjectUserId)}`, `by ${e.actor.kind}:${JSON.stringify(e.actor.id)}`);
   if (e.scope) parts.push(`scope ${JSON.stringify(e.scope)}`);
   if (e.requestId) parts.push(`request ${JSON.stringify(e.requestId)}`);
