@@ -15,6 +15,7 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { seedUploadersGroup } from "../../dev/deployed-roles.ts";
+import type { LocalDynamo } from "../../dev/dynamodb.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
@@ -22,7 +23,6 @@ import {
   seedAccessGrantsLocation,
   startLocalAws,
 } from "../../dev/local-aws/index.ts";
-import type { LocalDynamo } from "../../dev/dynamodb.ts";
 import {
   createDynamoDbClient,
   createIamClient,
@@ -76,9 +76,7 @@ export interface CliAccount {
  * /, outside /cytoskel/) with docs/operator-policy.json attached as a customer managed policy and one
  * access key — all made by the root, the way an administrator would set up an operator.
  */
-export async function startCliAccount(
-  opts: { dynamo?: LocalDynamo } = {},
-): Promise<CliAccount> {
+export async function startCliAccount(opts: { dynamo?: LocalDynamo } = {}): Promise<CliAccount> {
   const local = await startLocalAws(opts.dynamo ? { dynamodbEndpoint: opts.dynamo.endpoint } : {});
   const { locationId, instanceArn } = seedAccessGrantsLocation(local);
   const rootIam = createIamClient({ env: local.env, maxAttempts: 1 });
