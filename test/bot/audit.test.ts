@@ -46,14 +46,23 @@ describe("/cytoskel audit", () => {
   it("is refused to a non-admin, as a command and as a button, reading nothing", async () => {
     const user = freshUser();
     await seed([{ subjectUserId: user, reason: "private" }]);
+    const queries = () =>
+      h.aws.state.authorizations.filter(
+        (a) => a.principalArn === h.roles.functions.bot.sessionArn && a.action === "dynamodb:Query",
+      ).length;
+    const queriesBefore = queries();
     const reply = await h.slash("UPLAIN", `audit <@${user}>`);
     expect(reply.json.text).toBe("Only cytoskel admins can read the audit trail — nothing was changed.");
     expect(reply.json.blocks).toBeUndefined();
+    expect(queries()).toBe(queriesBefore);
 
     const first = await h.slash(ADMIN, `audit <@${user}>`);
     expect(JSON.stringify(first.json)).toContain("private");
+    expect(queries()).toBe(queriesBefore + 1); // the admin's read is one Query, judged as the bot's role
     const before = h.slack.callsTo("response_url").length;
+    const queriesBeforeClick = queries();
     await h.click("UPLAIN", AUDIT_OLDER_ACTION_ID, JSON.stringify({ u: user, c: "eyJ4IjoxfQ" }));
+    expect(queries()).toBe(queriesBeforeClick);
     const sent = h.slack.callsTo("response_url").slice(before);
     expect(sent.map((c) => c.args.text)).toEqual([
       "Only cytoskel admins can read the audit trail — nothing was changed.",
@@ -115,6 +124,17 @@ describe("/cytoskel audit", () => {
     expect(shown).toContain("note=&lt;!here&gt;");
     for (const raw of ["<!channel>", "<https://evil.example", "<@UVICTIM>", "<!here>"])
       expect(shown).not.toContain(raw);
+  });
+
+  it("answers a malformed button or a cursor it did not hand out with a plain line, reading nothing", async () => {
+    const before = h.slack.callsTo("response_url").length;
+    await h.click(ADMIN, AUDIT_OLDER_ACTION_ID, "not json");
+    await h.click(ADMIN, AUDIT_OLDER_ACTION_ID, JSON.stringify({ u: freshUser(), c: "%%%" }));
+    const sent = h.slack.callsTo("response_url").slice(before);
+    expect(sent.map((c) => c.args.text)).toEqual([
+      "That button is malformed; nothing was read.",
+      "That page of the audit trail can't be read any more; run `/cytoskel audit …` again.",
+    ]);
   });
 
   it("answers a person with no events plainly", async () => {
