@@ -77,6 +77,8 @@ export class BotStack extends Stack {
     // --- permissions: each function gets what it calls, nothing else ---
     // The bot only files and transitions (PutItem / UpdateItem in transactions); it never deletes.
     this.table.grantItems(bot, [...TABLE_READ, "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    // Admins read the audit trail in Slack (`/cytoskel audit`); no other function reads it.
+    this.table.grantReadAudit(bot);
     this.table.grantItems(provisioner, [...TABLE_READ, ...TABLE_WRITE]);
     this.table.grantConsumeSecretsAndAppendAudit(secretLink);
     this.table.grantItems(expiry, [...TABLE_READ, ...TABLE_WRITE]);

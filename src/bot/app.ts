@@ -20,6 +20,9 @@
  *  - revoke / reissue (admin): one conditional put of a job item (src/store/jobs.ts), no Slack call (the
  *    "I'll confirm" answer is the ack body); the provisioner runs the job from the stream and confirms
  *    through the command's response_url, the person's DM and the admin channel.
+ *  - audit (admin) and its "Older events" button: no write; reads one page of the trail (a deep prefix
+ *    may take a few Queries to fill it); the command answers in its ack body, the button through the
+ *    click's response_url (its one Slack call).
  * The one exception is admin membership through ADMIN_USERGROUP_ID: usergroups.users.list is called
  * when the clicker is not a listed admin and the cached membership is older than the cache TTL.
  */
@@ -32,6 +35,7 @@ import { type BotLogger, type BotStore, createBotContext, type JobQueue } from "
 import * as appHome from "./listeners/app-home.ts";
 import * as approve from "./listeners/approve.ts";
 import * as approveShorter from "./listeners/approve-shorter.ts";
+import * as auditOlder from "./listeners/audit-older.ts";
 import * as cancel from "./listeners/cancel.ts";
 import * as command from "./listeners/command.ts";
 import * as deny from "./listeners/deny.ts";
@@ -53,7 +57,18 @@ export interface BotAppDeps {
   logger?: BotLogger;
 }
 
-const LISTENERS = [command, approve, approveShorter, retry, deny, denySubmit, extend, cancel, appHome];
+const LISTENERS = [
+  command,
+  approve,
+  approveShorter,
+  retry,
+  deny,
+  denySubmit,
+  extend,
+  cancel,
+  auditOlder,
+  appHome,
+];
 
 export function createBotApp(deps: BotAppDeps): App {
   const { config } = deps;

@@ -23,11 +23,15 @@ export type Command =
   | { kind: "status" }
   | { kind: "cancel"; requestId: string }
   | { kind: "help" }
-  | { kind: "revoke"; user: UserRef; subPrefix?: string }
+  | { kind: "revoke"; user: UserRef; subPrefix?: string; reason?: string }
+  | { kind: "audit"; target: AuditTarget }
   | { kind: "pending" }
   | { kind: "reissue"; user: UserRef };
 
 export type CommandKind = Command["kind"];
+
+/** Whose or which scope's audit trail: a person, or every scope at or under a prefix. */
+export type AuditTarget = { kind: "user"; user: UserRef } | { kind: "prefix"; subPrefix: string };
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
 
@@ -57,9 +61,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   { kind: "help", usage: "help", summary: "this text", admin: false },
   {
     kind: "revoke",
-    usage: "revoke @user [prefix]",
+    usage: "revoke @user [prefix|all] [reason…]",
     summary:
-      "remove a person's grants (or just the one for a prefix); keys and IAM user go when no grant is left",
+      "remove a person's grants (or just the one for a prefix); keys and IAM user go when no grant is left. The reason is recorded and told to them; with a reason but no prefix, write `all`",
+    admin: true,
+  },
+  {
+    kind: "audit",
+    usage: "audit @user | audit prefix <prefix>",
+    summary:
+      "who did what, when and why: everything about a person, or about every scope at or under a prefix; newest first, with an *Older events* button",
     admin: true,
   },
   { kind: "pending", usage: "pending", summary: "open requests waiting for a decision", admin: true },
@@ -135,16 +146,10 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
     }
     case "request":
       return parseRequest(rest, opts, fail);
-    case "revoke": {
-      const [who, prefix, ...extra] = rest;
-      const user = parseUser(who);
-      if (!user.ok) return fail(user.error, "revoke");
-      if (extra.length > 0) return fail("`revoke` takes a user and at most one prefix.", "revoke");
-      if (prefix === undefined) return { ok: true, command: { kind: "revoke", user: user.user } };
-      const p = parsePrefix(unwrapLink(prefix), prefixOptions(opts));
-      if (!p.ok) return fail(`That prefix isn't valid: ${p.reason}`, "revoke");
-      return { ok: true, command: { kind: "revoke", user: user.user, subPrefix: p.subPrefix } };
-    }
+    case "revoke":
+      return parseRevoke(rest, opts, fail);
+    case "audit":
+      return parseAudit(rest, opts, fail);
     case "reissue": {
       const [who, ...extra] = rest;
       const user = parseUser(who);
@@ -203,6 +208,69 @@ function parseRequest(
   };
   if (reason) command.reason = reason;
   return { ok: true, command };
+}
+
+/**
+ * `revoke @user [prefix|all] [reason…]`. The word after the user is the prefix (by the prefix rules),
+ * or `all` for every grant; everything after it is the reason. A revoke is destructive, so a word that
+ * is not a valid prefix is refused, never guessed to be the reason's first word.
+ */
+function parseRevoke(
+  tokens: string[],
+  opts: ParseOptions,
+  fail: (error: string, kind?: CommandKind) => ParseResult,
+): ParseResult {
+  const [who, scope, ...words] = tokens;
+  const user = parseUser(who);
+  if (!user.ok) return fail(user.error, "revoke");
+  if (scope === undefined) return { ok: true, command: { kind: "revoke", user: user.user } };
+  const reason = parseReason(words);
+  if (!reason.ok) return fail(reason.error, "revoke");
+  const command: Extract<Command, { kind: "revoke" }> = { kind: "revoke", user: user.user };
+  if (scope.toLowerCase() !== "all") {
+    const p = parsePrefix(unwrapLink(scope), prefixOptions(opts));
+    if (!p.ok)
+      return fail(
+        `That prefix isn't valid: ${p.reason}. To revoke all of their access with a reason, write \`revoke @user all <reason…>\`.`,
+        "revoke",
+      );
+    command.subPrefix = p.subPrefix;
+  }
+  if (reason.text) command.reason = reason.text;
+  return { ok: true, command };
+}
+
+/** `audit @user` or `audit prefix <prefix>` (any prefix below the bucket root). */
+function parseAudit(
+  tokens: string[],
+  opts: ParseOptions,
+  fail: (error: string, kind?: CommandKind) => ParseResult,
+): ParseResult {
+  const [first, second, ...extra] = tokens;
+  if (first?.toLowerCase() === "prefix") {
+    if (second === undefined) return fail("Which prefix? e.g. `audit prefix cpg0042/`.", "audit");
+    if (extra.length > 0) return fail("`audit prefix` takes one prefix.", "audit");
+    const p = parsePrefix(unwrapLink(second), prefixOptions(opts));
+    if (!p.ok) return fail(`That prefix isn't valid: ${p.reason}`, "audit");
+    return { ok: true, command: { kind: "audit", target: { kind: "prefix", subPrefix: p.subPrefix } } };
+  }
+  if (first === undefined)
+    return fail("Whose audit trail? Mention a person or write `prefix <prefix>`.", "audit");
+  const user = parseUser(first);
+  if (!user.ok) return fail(`${user.error} For a prefix, write \`audit prefix <prefix>\`.`, "audit");
+  if (second !== undefined) return fail("`audit` takes one person (or `prefix <prefix>`).", "audit");
+  return { ok: true, command: { kind: "audit", target: { kind: "user", user: user.user } } };
+}
+
+/** Free text as the person meant it (Slack's escaping undone), bounded. */
+function parseReason(words: string[]): { ok: true; text: string } | { ok: false; error: string } {
+  const text = unescapeSlack(words.join(" ")).trim();
+  if (text.length > MAX_REASON_LENGTH)
+    return {
+      ok: false,
+      error: `The reason is too long (${text.length} characters; at most ${MAX_REASON_LENGTH}).`,
+    };
+  return { ok: true, text };
 }
 
 /** Consumes `for 30d` / `for 30 d` / `for 30 days` from the front of `rest`. */

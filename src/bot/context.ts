@@ -6,12 +6,13 @@
 import type { webApi } from "@slack/bolt";
 import type { Logger } from "../log.ts";
 import { authorize, type GuardedAction, type Verdict } from "../rules/authorization.ts";
+import type { AuditLog } from "../store/audit.ts";
 import type { Job, NewJobInput } from "../store/jobs.ts";
 import type { RequestStore } from "../store/requests.ts";
 import { AdminResolver } from "./admins.ts";
 import type { ResolvedBotConfig } from "./config.ts";
 
-/** The store operations the bot uses (the real RequestStore fits). */
+/** The store operations the bot uses (the real RequestStore fits, its audit log included). */
 export type BotStore = Pick<
   RequestStore,
   | "create"
@@ -22,7 +23,13 @@ export type BotStore = Pick<
   | "listByStatus"
   | "listActiveByUser"
   | "listActiveExpiringBefore"
->;
+> & {
+  /** Reading the audit trail (`/cytoskel audit`); without it that command says it is not wired. */
+  readonly audit?: AuditReader;
+};
+
+/** The audit reads the bot makes: Query on the two audit indexes (the bot role's ReadAuditTrail). */
+export type AuditReader = Pick<AuditLog, "listForUser" | "listForPrefix">;
 
 /** Where revoke / re-issue go: one conditional put of a job item; the provisioner runs it from the stream. */
 export interface JobQueue {

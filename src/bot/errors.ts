@@ -3,7 +3,7 @@
  * names, stack traces) never reach Slack; unknown errors get a neutral line and are logged by name.
  */
 import { IllegalTransitionError } from "../rules/lifecycle.ts";
-import { NoSuchRequestError, TransitionConflictError } from "../store/errors.ts";
+import { InvalidCursorError, NoSuchRequestError, TransitionConflictError } from "../store/errors.ts";
 import { alreadyDecidedText } from "./views.ts";
 
 export function userTextFor(err: unknown): string {
@@ -11,6 +11,8 @@ export function userTextFor(err: unknown): string {
     return alreadyDecidedText(err.requestId, err.current, err.winner);
   if (err instanceof NoSuchRequestError)
     return `There is no request \`${err.requestId}\`. Check the ID with \`/cytoskel status\`.`;
+  if (err instanceof InvalidCursorError)
+    return "That page of the audit trail can't be read any more; run `/cytoskel audit …` again.";
   if (err instanceof IllegalTransitionError) {
     return `That request is ${err.current.toLowerCase()}, so it can't become ${err.attempted.toLowerCase()}; nothing was changed.`;
   }

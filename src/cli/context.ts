@@ -1,5 +1,6 @@
 // What every admin command receives: the chosen target, SDK clients, and the account (looked up once).
 
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { STSClient } from "@aws-sdk/client-sts";
@@ -10,6 +11,8 @@ export interface CliClients {
   iam: IAMClient;
   s3control: S3ControlClient;
   sts: STSClient;
+  /** Only `audit` reads the table. */
+  dynamodb?: DynamoDBClient;
 }
 
 export interface AdminContext {

@@ -34,9 +34,16 @@ process.exitCode = await runCli(process.argv.slice(2), {
     stderr: (text) => process.stderr.write(text),
   },
   createClients: async (region, profile) => {
-    const { createIamClient, createS3ControlClient, createStsClient } = await import("../aws/clients.ts");
+    const { createDynamoDbClient, createIamClient, createS3ControlClient, createStsClient } = await import(
+      "../aws/clients.ts"
+    );
     const opts = { region, ...(profile ? { profile } : {}) };
-    return { iam: createIamClient(opts), s3control: createS3ControlClient(opts), sts: createStsClient(opts) };
+    return {
+      iam: createIamClient(opts),
+      s3control: createS3ControlClient(opts),
+      sts: createStsClient(opts),
+      dynamodb: createDynamoDbClient(opts),
+    };
   },
   destroyClients: (clients) => {
     for (const client of Object.values(clients)) client.destroy();

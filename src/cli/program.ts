@@ -208,6 +208,29 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           }),
         ),
       );
+
+    target
+      .command("audit")
+      .description(
+        "the audit trail (who, when, what, why), newest first: about people, or every scope at or under a prefix",
+      )
+      .option("--user <slack-user-id...>", "events about these Slack users (U…); repeatable")
+      .option("--prefix <prefix>", "events about any scope at or under this prefix, e.g. cpg0042/")
+      .option(
+        "--table <name>",
+        "the requests table: the CytoskelBot stack's TableName output (default: $CYTOSKEL_TABLE_NAME)",
+      )
+      .action(
+        admin(targetName, async (ctx, command) => {
+          const opts = command.opts<{ user?: string[]; prefix?: string; table?: string }>();
+          return (await import("./commands/audit.ts")).auditCommand(ctx, {
+            users: opts.user ?? [],
+            ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+            ...(opts.table !== undefined ? { table: opts.table } : {}),
+            env,
+          });
+        }),
+      );
   }
 
   program

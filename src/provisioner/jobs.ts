@@ -126,6 +126,7 @@ async function runJob(deps: ServiceDeps, job: RunnableJob): Promise<string> {
       userId: job.targetUserId,
       actor: job.actor,
       ...(job.subPrefix ? { subPrefix: job.subPrefix } : {}),
+      ...(job.reason ? { reason: job.reason } : {}),
     });
     return result.text;
   }

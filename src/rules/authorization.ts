@@ -4,7 +4,15 @@
  * signed payload, never a display name.
  */
 
-export type GuardedAction = "approve" | "deny" | "retry" | "revoke" | "pending" | "reissue" | "cancel";
+export type GuardedAction =
+  | "approve"
+  | "deny"
+  | "retry"
+  | "revoke"
+  | "pending"
+  | "reissue"
+  | "cancel"
+  | "audit";
 
 export type Refusal = "NOT_ADMIN" | "SELF_APPROVAL" | "NOT_REQUESTER";
 
@@ -53,15 +61,21 @@ export function authorize(facts: AuthorizationFacts): Verdict {
     case "revoke":
     case "pending":
     case "reissue":
+    case "audit":
       return actorIsAdmin ? ALLOWED : { allowed: false, refusal: "NOT_ADMIN" };
   }
 }
+
+const ADMIN_ACTION_WORDS: Partial<Record<GuardedAction, string>> = {
+  pending: "list pending requests",
+  audit: "read the audit trail",
+};
 
 /** User-facing explanation of a refusal (the single place these words live). */
 export function refusalText(refusal: Refusal, action: GuardedAction): string {
   switch (refusal) {
     case "NOT_ADMIN":
-      return `Only cytoskel admins can ${action === "pending" ? "list pending requests" : action} — nothing was changed.`;
+      return `Only cytoskel admins can ${ADMIN_ACTION_WORDS[action] ?? action} — nothing was changed.`;
     case "SELF_APPROVAL":
       return "You can't approve your own request; another admin has to. Nothing was changed.";
     case "NOT_REQUESTER":

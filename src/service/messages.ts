@@ -169,6 +169,13 @@ export interface RevokeSummary {
   /** Scopes the person still holds. */
   remainingPrefixes: string[];
   userDeleted: boolean;
+  /** The admin's reason as typed (escaped here, where it meets mrkdwn). */
+  reason?: string;
+}
+
+/** " Reason: …" for a revoke with one; the admin's text made inert. */
+function reasonLine(reason: string | undefined): string {
+  return reason ? ` Reason: ${escapeMrkdwn(reason)}` : "";
 }
 
 export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked" | "expired"): SlackMessage {
@@ -176,7 +183,7 @@ export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked
   const head =
     why === "expired"
       ? `Your access to ${scopes} has expired.`
-      : `Your access to ${scopes} was revoked by <@${s.actor}>.`;
+      : `Your access to ${scopes} was revoked by <@${s.actor}>.${reasonLine(s.reason)}`;
   const rest = s.userDeleted
     ? "Your cytoskel AWS keys were deleted too; a new request will send new ones."
     : s.remainingPrefixes.length === 0
@@ -195,7 +202,7 @@ export function revokedAdminPost(
   const head =
     why === "expired"
       ? `Access of <@${s.userId}> to ${scopes} expired and was removed.`
-      : `<@${s.actor}> revoked access of <@${s.userId}> to ${scopes}.`;
+      : `<@${s.actor}> revoked access of <@${s.userId}> to ${scopes}.${reasonLine(s.reason)}`;
   const rest = s.userDeleted
     ? "No grant left: keys and IAM user deleted."
     : s.remainingPrefixes.length === 0

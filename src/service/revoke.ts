@@ -224,6 +224,7 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     revokedPrefixes,
     remainingPrefixes,
     userDeleted,
+    ...(plan.status === "REVOKED" && plan.reason ? { reason: plan.reason } : {}),
   };
   const why = plan.status === "EXPIRED" ? "expired" : "revoked";
   const target = targetSummary(deps);

@@ -11,3 +11,5 @@ export const EXTEND_ACTION_ID = "cytoskel_extend";
 export const CANCEL_ACTION_ID = "cytoskel_cancel";
 /** The admin's "Approve shorter…" menu on a change request's card (value = request, requester, days). */
 export const APPROVE_SHORTER_ACTION_ID = "cytoskel_approve_shorter";
+/** The "Older events" button under an audit page (posted and handled by the bot; value = the next page). */
+export const AUDIT_OLDER_ACTION_ID = "cytoskel_audit_older";

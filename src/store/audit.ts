@@ -1,12 +1,14 @@
 // Append-only audit trail. Events for a request live in the request's item collection (one Query
 // reads them in order); the auditByUser index serves "everything about this person". The request store
 // writes its events inside the same transaction as the change they record (`prepare`); events not tied
-// to a store change (a consumed secret, a user-level revoke) are single puts (`append`).
+// to a store change (a consumed secret, a user-level revoke) are single puts (`append`). An event that
+// names its `scope` is also in the auditByDataset index, so "everything at or under cpg0042/" is one
+// Query of partition "cpg0042" (filtered on `scope` for a deeper prefix), newest first.
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, PutCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { ForbiddenDataError, isConditionalCheckFailed, StoreAccessError } from "./errors.ts";
-import { AUDIT_SK_PREFIX, auditPartition, auditSortKey } from "./keys.ts";
-import { queryPage } from "./paging.ts";
+import { AUDIT_SK_PREFIX, auditDatasetOf, auditPartition, auditSortKey } from "./keys.ts";
+import { DEFAULT_PAGE_SIZE, queryPage } from "./paging.ts";
 import { INDEX } from "./table.ts";
 import type { AuditEvent, NewAuditEvent, Page, PageOptions } from "./types.ts";
 
@@ -34,8 +36,13 @@ const AUDIT_FIELDS = [
   "from",
   "to",
   "reason",
+  "scope",
   "details",
 ] as const;
+
+/** Queries one prefix page may take: a deep prefix filters its dataset's partition, so a page can come
+ *  back short; a few more reads fill it, and the bound keeps a Slack answer inside its 3 s. */
+const MAX_FILTERED_READS = 5;
 
 export class AuditLog {
   readonly #client: DynamoDBDocumentClient;
@@ -81,6 +88,7 @@ export class AuditLog {
           pk: auditPartition(event.requestId, event.subjectUserId),
           sk: auditSortKey(event.at, event.id),
           ...event,
+          ...(event.scope !== undefined ? { auditDataset: auditDatasetOf(event.scope) } : {}),
         },
         ConditionExpression: "attribute_not_exists(pk)",
       },
@@ -119,6 +127,42 @@ export class AuditLog {
       ExpressionAttributeValues: { ":u": userId },
       ScanIndexForward: !page.newestFirst,
     });
+  }
+
+  /**
+   * Events about any scope at or under `subPrefix` (normalised, e.g. "cpg0042/*" or "cpg0042/a/*"; not the
+   * whole bucket), newest first. "cpg0042/*" matches events for "cpg0042/a/*" but never "cpg00421/*".
+   * A page may hold fewer than `limit` events and still carry a cursor (more may follow).
+   */
+  async listForPrefix(subPrefix: string, page: PageOptions = {}): Promise<Page<AuditEvent>> {
+    const body = subPrefix.endsWith("/*") ? subPrefix.slice(0, -2) : subPrefix.replace(/\/$/, "");
+    if (body === "" || body === "*")
+      throw new RangeError("listForPrefix needs a prefix below the bucket root");
+    const deep = body.includes("/");
+    const input = {
+      IndexName: INDEX.auditByDataset,
+      KeyConditionExpression: "auditDataset = :d",
+      ExpressionAttributeValues: { ":d": auditDatasetOf(body), ...(deep ? { ":under": `${body}/` } : {}) },
+      ...(deep
+        ? { FilterExpression: "begins_with(#scope, :under)", ExpressionAttributeNames: { "#scope": "scope" } }
+        : {}),
+      ScanIndexForward: false,
+    };
+    const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+    const items: AuditEvent[] = [];
+    let cursor = page.cursor;
+    for (let read = 0; read < MAX_FILTERED_READS; read++) {
+      // DynamoDB applies Limit before the filter: ask only for what is missing, so a page never overflows.
+      const got = await this.#query(
+        "listForPrefix",
+        { limit: limit - items.length, ...(cursor ? { cursor } : {}) },
+        input,
+      );
+      items.push(...got.items);
+      cursor = got.cursor;
+      if (!cursor || items.length >= limit) break;
+    }
+    return { items, ...(cursor ? { cursor } : {}) };
   }
 
   #query(

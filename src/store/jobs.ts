@@ -5,7 +5,7 @@
 //   job   pk=JOB#<id>   sk=JOB   (TTL attribute `ttl`: done jobs age out)
 //
 // Attribute names avoid every GSI key of requests (`status`, `createdAt`, `expiresAt`, `requesterUserId`,
-// `activeUserId`, `subjectUserId`, `at`), so jobs never show up in a request index: `jobState`,
+// `activeUserId`, `subjectUserId`, `at`, `auditDataset`), so jobs never show up in an index: `jobState`,
 // `requestedAt`, `targetUserId`.
 //
 // Exactly-once for a job's effect: the runner claims the job with one conditional update (QUEUED →
@@ -46,6 +46,8 @@ export interface NewJobInput {
   teamId?: string;
   /** revoke only: the normalised sub-prefix, e.g. "cpg0042/*". */
   subPrefix?: string;
+  /** revoke only: the admin's reason (recorded on each ended request's audit event, told to the person). */
+  reason?: string;
   actor: Actor;
   replyTo?: JobReplyTo;
 }

@@ -18,6 +18,11 @@ export const auditPartition = (requestId: string | undefined, subjectUserId: str
 export const AUDIT_SK_PREFIX = "AUDIT#";
 export const auditSortKey = (at: string, eventId: string) => `${AUDIT_SK_PREFIX}${at}#${eventId}`;
 
+/** The auditByDataset partition of a scope: its first segment ("cpg0042/a/*" → "cpg0042"), "*" for the
+ *  whole bucket. Every scope at or under "cpg0042/" is in partition "cpg0042", and no other is. */
+export const auditDatasetOf = (subPrefix: string) =>
+  subPrefix === "*" ? "*" : (subPrefix.split("/")[0] ?? "");
+
 export const secretKey = (id: string) => ({ pk: `SECRET#${id}`, sk: "SECRET" });
 
 /** The scheduled job's reported failure kinds (src/store/sweep-failures.ts): one partition, one item per kind. */

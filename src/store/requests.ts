@@ -166,6 +166,7 @@ export class RequestStore {
       actor: { kind: "requester", id: request.requesterUserId },
       action: "request.created",
       to: "PENDING",
+      scope: request.subPrefix,
       ...(request.reason ? { reason: request.reason } : {}),
       details: {
         subPrefix: request.subPrefix,
@@ -565,7 +566,9 @@ export class RequestStore {
       const condition = ["attribute_exists(pk)", "#updatedAt = :seen", change.condition?.expression]
         .filter(Boolean)
         .join(" AND ");
-      const auditPuts = this.audit.prepareAll(change.audit).map(({ put }) => ({ Put: put }));
+      // Every event of a request concerns its scope (the auditByDataset index finds it by prefix).
+      const events = change.audit.map((e) => ({ scope: request.subPrefix, ...e }));
+      const auditPuts = this.audit.prepareAll(events).map(({ put }) => ({ Put: put }));
       const outcome = await this.#transact(operation, [
         {
           Update: {

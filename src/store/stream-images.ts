@@ -136,6 +136,7 @@ function parseJob(item: Item): JobImage {
   const fields: Partial<Job> = {
     teamId: f.optString("teamId"),
     subPrefix: f.optString("subPrefix"),
+    reason: f.optString("reason"),
     actor: f.optional("actor", (v, name) => f.actor(v, name)),
     replyTo: f.optional("replyTo", (v, name) => {
       const r = f.record(v, name);

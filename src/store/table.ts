@@ -13,6 +13,8 @@
 //   byRequester     requesterUserId / createdAt   a person's requests
 //   activeByUser    activeUserId / createdAt  set only while ACTIVE: a person's active grants
 //   auditByUser     subjectUserId / at        audit events about a person
+//   auditByDataset  auditDataset / at         audit events about a scope, by its first segment ("cpg0042");
+//                                             a deeper prefix filters on `scope` within that partition
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export type KeyType = "S" | "N";
@@ -35,7 +37,12 @@ export const INDEX = {
   byRequester: "byRequester",
   activeByUser: "activeByUser",
   auditByUser: "auditByUser",
+  auditByDataset: "auditByDataset",
 } as const;
+
+/** The indexes that read the audit trail (granted apart from the request indexes: only readers of the
+ *  trail get them). */
+export const AUDIT_INDEXES: readonly string[] = [INDEX.auditByUser, INDEX.auditByDataset];
 
 export const TABLE_SCHEMA = {
   partitionKey: { name: "pk", type: "S" },
@@ -68,6 +75,12 @@ export const TABLE_SCHEMA = {
     {
       indexName: INDEX.auditByUser,
       partitionKey: { name: "subjectUserId", type: "S" },
+      sortKey: { name: "at", type: "S" },
+      projectionType: "ALL",
+    },
+    {
+      indexName: INDEX.auditByDataset,
+      partitionKey: { name: "auditDataset", type: "S" },
       sortKey: { name: "at", type: "S" },
       projectionType: "ALL",
     },

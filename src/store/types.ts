@@ -165,6 +165,8 @@ export interface AuditEvent {
   from?: RequestStatus;
   to?: RequestStatus;
   reason?: string;
+  /** The normalised sub-prefix the event concerns (e.g. "cpg0042/*"); feeds the auditByDataset index. */
+  scope?: string;
   details?: Record<string, string | number | boolean>;
 }
 

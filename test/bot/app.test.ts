@@ -173,7 +173,7 @@ describe("slash command: status, cancel, help, pending", () => {
     const group = await h.slash(GROUP_ADMIN, "help");
     expect(user.json.text).toContain("request prefix");
     expect(user.json.text).not.toContain("revoke");
-    expect(admin.json.text).toContain("revoke @user [prefix]");
+    expect(admin.json.text).toContain("revoke @user [prefix|all] [reason…]");
     expect(group.json.text).toContain("Admin commands");
   });
 

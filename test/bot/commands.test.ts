@@ -133,3 +133,109 @@ describe("helpText", () => {
     expect(admin).toContain("Admin commands");
   });
 });
+
+describe("parseCommand: revoke with a reason", () => {
+  it("takes the word after the user as the prefix and everything after it as the reason", () => {
+    expect(parse("revoke <@U123ABC> cpg0042/ left the project &amp; lab")).toEqual({
+      ok: true,
+      command: {
+        kind: "revoke",
+        user: { id: "U123ABC" },
+        subPrefix: "cpg0042/*",
+        reason: "left the project & lab",
+      },
+    });
+  });
+
+  it("revokes everything with a reason when the word after the user is `all`", () => {
+    expect(parse("revoke <@U123ABC> all contract ended")).toEqual({
+      ok: true,
+      command: { kind: "revoke", user: { id: "U123ABC" }, reason: "contract ended" },
+    });
+    expect(parse("revoke <@U123ABC> ALL")).toEqual({
+      ok: true,
+      command: { kind: "revoke", user: { id: "U123ABC" } },
+    });
+  });
+
+  it("keeps hostile reason text verbatim for the DM to escape (the parser never renders it)", () => {
+    const r = parse("revoke <@U123ABC> cpg0042 &lt;!channel&gt; <https://evil.example|x>");
+    expect(r).toMatchObject({ ok: true, command: { reason: "<!channel> <https://evil.example|x>" } });
+  });
+
+  it("refuses a word that is no prefix instead of guessing it starts the reason, naming `all`", () => {
+    const r = parse("revoke <@U123ABC> left, the project");
+    expect(r).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/prefix isn't valid: it contains ",".*revoke @user all <reason…>/),
+      usage: expect.stringContaining("revoke @user [prefix|all] [reason…]"),
+    });
+  });
+
+  it("refuses a reason over 500 characters, saying how long it was", () => {
+    const r = parse(`revoke <@U123ABC> all ${"x".repeat(501)}`);
+    expect(r).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("too long (501 characters; at most 500)"),
+    });
+  });
+});
+
+describe("parseCommand: audit", () => {
+  it("reads a person from a mention or a user ID", () => {
+    expect(parse("audit <@U123ABC|alice>")).toEqual({
+      ok: true,
+      command: { kind: "audit", target: { kind: "user", user: { id: "U123ABC", name: "alice" } } },
+    });
+    expect(parse("AUDIT U123ABC")).toMatchObject({
+      ok: true,
+      command: { target: { kind: "user", user: { id: "U123ABC" } } },
+    });
+  });
+
+  it("reads `prefix <prefix>` with the prefix rules (normalised, s3:// accepted)", () => {
+    expect(parse("audit prefix cpg0042")).toEqual({
+      ok: true,
+      command: { kind: "audit", target: { kind: "prefix", subPrefix: "cpg0042/*" } },
+    });
+    expect(parse("audit prefix <s3://staging-cellpainting-gallery/cpg0042/a/>")).toMatchObject({
+      ok: true,
+      command: { target: { kind: "prefix", subPrefix: "cpg0042/a/*" } },
+    });
+  });
+
+  it("refuses bad input with what was wrong and the audit usage", () => {
+    const usage = expect.stringContaining("audit @user | audit prefix <prefix>");
+    expect(parse("audit")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("Whose audit trail"),
+      usage,
+    });
+    expect(parse("audit prefix")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("Which prefix"),
+      usage,
+    });
+    expect(parse("audit prefix ../etc")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('That prefix isn\'t valid: it has a ".." segment'),
+      usage,
+    });
+    expect(parse("audit prefix *")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("the whole bucket (*) is not allowed"),
+    });
+    expect(parse("audit @alice")).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not a mention.*audit prefix <prefix>/),
+    });
+    expect(parse("audit <@U123ABC> cpg0042")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("one person"),
+    });
+    expect(parse("audit prefix cpg0042 cpg0043")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("one prefix"),
+    });
+  });
+});

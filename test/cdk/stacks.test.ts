@@ -424,6 +424,23 @@ describe("least privilege across both stacks", () => {
     });
   });
 
+  it("lets only the bot read the audit trail: Query on exactly the two audit indexes, in a statement of its own", () => {
+    const table = only(botJson, "AWS::DynamoDB::Table").logicalId;
+    const auditIndexArns = [INDEX.auditByUser, INDEX.auditByDataset].map((i) => `<${table}.Arn>/index/${i}`);
+    for (const name of FUNCTIONS) {
+      const statements = roleStatements(botJson, roleOfFunction(functionNamed(botJson, name)));
+      const reading = statements.filter((s) => resourcesOf(s).some((r) => auditIndexArns.includes(r)));
+      if (name !== "Bot") {
+        expect(reading, name).toEqual([]);
+        continue;
+      }
+      expect(reading).toHaveLength(1);
+      expect(reading[0]?.Sid).toBe("ReadAuditTrail");
+      expect(actionsOf(reading[0] as Statement)).toEqual(["dynamodb:Query"]);
+      expect(resourcesOf(reading[0] as Statement)).toEqual(auditIndexArns);
+    }
+  });
+
   it("confines every IAM and S3 Control action to /cytoskel/ users, the uploaders group and this instance", () => {
     const allowed = [
       "arn:<AWS::Partition>:iam::<AWS::AccountId>:user/cytoskel/*",

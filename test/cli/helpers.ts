@@ -15,6 +15,7 @@ import {
   type IAMClient,
 } from "@aws-sdk/client-iam";
 import { seedUploadersGroup } from "../../dev/deployed-roles.ts";
+import type { LocalDynamo } from "../../dev/dynamodb.ts";
 import {
   LOCAL_ADMIN_CREDENTIALS,
   type LocalAws,
@@ -22,7 +23,12 @@ import {
   seedAccessGrantsLocation,
   startLocalAws,
 } from "../../dev/local-aws/index.ts";
-import { createIamClient, createS3ControlClient, createStsClient } from "../../src/aws/clients.ts";
+import {
+  createDynamoDbClient,
+  createIamClient,
+  createS3ControlClient,
+  createStsClient,
+} from "../../src/aws/clients.ts";
 import type { ProcessRunner } from "../../src/cli/commands/up.ts";
 import { runCli } from "../../src/cli/program.ts";
 
@@ -31,6 +37,9 @@ const BIN = join(REPO_ROOT, "dist/cytoskel.mjs");
 
 export const OPERATOR_POLICY_FILE = join(REPO_ROOT, "docs/operator-policy.json");
 export const OPERATOR_USER_NAME = "operator";
+/** A table named as CloudFormation names the bot stack's (stack-logicalId-suffix), which the operator
+ *  policy's ReadAuditTrail statement matches; startDynamo adds a unique suffix to this prefix. */
+export const DEPLOYED_TABLE_PREFIX = "CytoskelBot-TableCD117FA1";
 
 /** docs/operator-policy.json for `accountId`: its ACCOUNT_ID placeholder replaced, as the README says. */
 export function operatorPolicy(accountId: string): PolicyDocument & { Statement: OperatorStatement[] } {
@@ -67,8 +76,8 @@ export interface CliAccount {
  * /, outside /cytoskel/) with docs/operator-policy.json attached as a customer managed policy and one
  * access key — all made by the root, the way an administrator would set up an operator.
  */
-export async function startCliAccount(): Promise<CliAccount> {
-  const local = await startLocalAws();
+export async function startCliAccount(opts: { dynamo?: LocalDynamo } = {}): Promise<CliAccount> {
+  const local = await startLocalAws(opts.dynamo ? { dynamodbEndpoint: opts.dynamo.endpoint } : {});
   const { locationId, instanceArn } = seedAccessGrantsLocation(local);
   const rootIam = createIamClient({ env: local.env, maxAttempts: 1 });
   // The table name is part of the synthesized templates' inputs only; the group's policy names none.
@@ -183,6 +192,7 @@ export async function runInProcess(
         iam: createIamClient(base),
         s3control: createS3ControlClient(base),
         sts: createStsClient(base),
+        dynamodb: createDynamoDbClient(base),
       };
     },
     destroyClients: (clients) => {

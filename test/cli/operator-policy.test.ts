@@ -3,6 +3,7 @@
 // naming the action and the resource, with nothing changed. The walkthrough (walkthrough.test.ts)
 // shows the other side: everything the CLI needs is allowed, and nothing more is granted.
 
+import { GetItemCommand, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
   AddUserToGroupCommand,
   AttachGroupPolicyCommand,
@@ -24,9 +25,17 @@ import {
   type S3ControlClient,
 } from "@aws-sdk/client-s3-control";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import { seedAccessGrantsLocation } from "../../dev/local-aws/index.ts";
-import { createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
-import { type CliAccount, runInProcess, snapshot, startCliAccount, writesSince } from "./helpers.ts";
+import { createDynamoDbClient, createIamClient, createS3ControlClient } from "../../src/aws/clients.ts";
+import {
+  type CliAccount,
+  DEPLOYED_TABLE_PREFIX,
+  runInProcess,
+  snapshot,
+  startCliAccount,
+  writesSince,
+} from "./helpers.ts";
 
 const ACCOUNT = "123456789012";
 const OPERATOR_ARN = `arn:aws:iam::${ACCOUNT}:user/operator`;
@@ -37,13 +46,15 @@ const ALLOW_ALL = JSON.stringify({
 });
 
 let account: CliAccount;
+let dynamo: LocalDynamo;
 let iam: IAMClient;
 let s3control: S3ControlClient;
 let carolKeyId = "";
 let otherLocationId = "";
 
 beforeAll(async () => {
-  account = await startCliAccount();
+  dynamo = await startDynamo({ tableName: DEPLOYED_TABLE_PREFIX });
+  account = await startCliAccount({ dynamo });
   const { local, rootIam } = account;
   // A contributor the operator made through the CLI, an administrator's own user and group, and a
   // location for another bucket (registered by an administrator).
@@ -62,6 +73,7 @@ afterAll(async () => {
   iam?.destroy();
   s3control?.destroy();
   await account?.stop();
+  await dynamo?.stop();
 });
 
 describe("the operator policy refuses what the admin CLI never needs", () => {
@@ -230,5 +242,48 @@ describe("the operator policy refuses what the admin CLI never needs", () => {
     }
     expect(snapshot(local)).toEqual(state);
     expect(writesSince(local, from, { succeededOnly: true })).toEqual([]);
+  });
+});
+
+describe("the operator policy reads nothing of the bot's table but the audit indexes", () => {
+  it("refuses Scan, GetItem and Query of the table or a request index; allows Query of an audit index", async () => {
+    const db = createDynamoDbClient({
+      env: account.local.envFor(account.operator.credentials),
+      maxAttempts: 1,
+    });
+    const TableName = dynamo.tableName;
+    const tableArn = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${TableName}`;
+    const query = (IndexName?: string) =>
+      new QueryCommand({
+        TableName,
+        ...(IndexName ? { IndexName } : {}),
+        KeyConditionExpression:
+          IndexName === "byRequester" ? "requesterUserId = :v" : IndexName ? "subjectUserId = :v" : "pk = :v",
+        ExpressionAttributeValues: { ":v": { S: IndexName ? "U1" : "SECRET#x" } },
+      });
+    const refused: Array<[string, () => Promise<unknown>, string]> = [
+      ["a Scan of the whole table", () => db.send(new ScanCommand({ TableName })), tableArn],
+      [
+        "a secret's item",
+        () => db.send(new GetItemCommand({ TableName, Key: { pk: { S: "SECRET#x" }, sk: { S: "SECRET" } } })),
+        tableArn,
+      ],
+      ["a Query of the table", () => db.send(query()), tableArn],
+      ["a Query of a request index", () => db.send(query("byRequester")), `${tableArn}/index/byRequester`],
+    ];
+    try {
+      for (const [what, call, resource] of refused) {
+        const err = (await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as { name?: string; message?: string } | undefined;
+        expect(err?.name, what).toBe("AccessDeniedException");
+        expect(err?.message, what).toContain(`on resource: ${resource} `);
+      }
+      const allowed = await db.send(query("auditByUser"));
+      expect(allowed.Items).toEqual([]);
+    } finally {
+      db.destroy();
+    }
   });
 });

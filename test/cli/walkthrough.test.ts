@@ -14,11 +14,13 @@ import {
 } from "@aws-sdk/client-iam";
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import type { LocalAws } from "../../dev/local-aws/index.ts";
 import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import {
   type CliAccount,
   childEnv,
+  DEPLOYED_TABLE_PREFIX,
   operatorPolicy,
   runChild,
   snapshot,
@@ -31,10 +33,12 @@ let account: CliAccount;
 let local: LocalAws;
 let locationId: string;
 let env: Record<string, string>;
+let dynamo: LocalDynamo;
 
 beforeAll(async () => {
-  // What `cytoskel cpgstaging up` (the grants stack) would have created, and the operator.
-  account = await startCliAccount();
+  // What `cytoskel cpgstaging up` (the grants stack and the bot's table) would have created, and the operator.
+  dynamo = await startDynamo({ tableName: DEPLOYED_TABLE_PREFIX });
+  account = await startCliAccount({ dynamo });
   local = account.local;
   locationId = account.locationId;
   env = childEnv(account);
@@ -42,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await account?.stop();
+  await dynamo?.stop();
 });
 
 describe("admin walkthrough: list location -> create user -> create grant -> list grant -> credentials -> delete grant -> delete user", () => {
@@ -275,6 +280,15 @@ describe("admin walkthrough: list location -> create user -> create grant -> lis
     expect(local.state.accessGrants.get("us-east-1")?.grants.size).toBe(0);
     expect([...(local.state.iam.groups.get("staging_cpg_uploaders")?.members ?? [])]).toEqual([]);
   });
+
+  it("audit reads the bot's trail by person and by prefix (CYTOSKEL_TABLE_NAME names the table)", async () => {
+    const withTable = { ...env, CYTOSKEL_TABLE_NAME: dynamo.tableName };
+    const byUser = await runChild(["cpgstaging", "audit", "--user", "UNOBODY"], withTable);
+    expect(byUser).toEqual({ code: 0, stdout: "", stderr: "No audit events match.\n" });
+    const byPrefix = await runChild(["--json", "cpgstaging", "audit", "--prefix", "cpg0042/"], withTable);
+    expect(byPrefix.code).toBe(0);
+    expect(JSON.parse(byPrefix.stdout)).toEqual({ table: dynamo.tableName, prefix: "cpg0042/*", events: [] });
+  });
 });
 
 describe("exit codes through the real entry point", () => {
@@ -324,6 +338,7 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
     const group = "arn:aws:iam::123456789012:group/staging_cpg_uploaders";
     const policy = "arn:aws:iam::123456789012:policy/cytoskel/staging_cpg_uploaders-synthesized-1";
     const warned = "arn:aws:iam::123456789012:user/cytoskel/warned_user";
+    const audit = `arn:aws:dynamodb:us-east-1:123456789012:table/${dynamo.tableName}/index`;
     expect([...new Set(calls.map((c) => `${c.action} ${shown(c.resource)}`))].sort()).toEqual(
       [
         // list location / list grant / create grant / delete user
@@ -352,6 +367,9 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
         `s3:CreateAccessGrant ${instance}/grant/<id>`,
         // delete grant (also the one that does not exist)
         `s3:DeleteAccessGrant ${instance}/grant/<id>`,
+        // audit
+        `dynamodb:Query ${audit}/auditByUser`,
+        `dynamodb:Query ${audit}/auditByDataset`,
         // delete user
         `iam:ListGroupsForUser ${user}`,
         `iam:ListAccessKeys ${user}`,

@@ -154,9 +154,14 @@ beforeAll(async () => {
   await slash(ADMIN, `reissue <@${USER}>`);
   await p.stream.drain();
   await openLatestLink();
-  step("bot: admin queues a one-prefix revoke; provisioner revokes it");
-  await slash(ADMIN, `revoke <@${USER}> cpg0043/*`);
+  step("bot: admin queues a one-prefix revoke with a reason; provisioner revokes it");
+  await slash(ADMIN, `revoke <@${USER}> cpg0043/* second prefix no longer needed`);
   await p.stream.drain();
+  step("bot: admin reads the audit trail of a person and of a prefix");
+  const trail = await slash(ADMIN, `audit <@${USER}>`);
+  expect(JSON.stringify(trail.json)).toContain("second prefix no longer needed");
+  const byPrefix = await slash(ADMIN, "audit prefix cpg0043/");
+  expect(JSON.stringify(byPrefix.json)).toContain("REVOKED");
   // A person an admin also touched by hand (console password, MFA, an extra policy, SSH and signing
   // keys): a full revoke takes all of it apart, and so does the expiry sweep for USER below.
   for (const who of [USER2, USER]) {

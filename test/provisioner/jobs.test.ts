@@ -260,6 +260,25 @@ describe("revoke runs from the stream, not in the Slack listener", () => {
     expect((await jobs.get(jobIdIn(reply.json.text)))?.subPrefix).toBe("cpg0043/*");
   });
 
+  it("a revoke's reason is recorded on the ended request's audit event and told, escaped, in the DM", async () => {
+    const user = freshUser();
+    const request = await activeAccess(user, "cpg0044/*");
+    const hostile = "done &lt;!channel&gt; see <https://evil.example|x> &amp; more";
+    const reply = await slash(ADMIN, `revoke <@${user}> cpg0044/ ${hostile}`);
+    const reason = "done <!channel> see <https://evil.example|x> & more";
+    expect((await jobs.get(jobIdIn(reply.json.text)))?.reason).toBe(reason);
+    await stream.drain();
+    const events = (await stores.audit.listForRequest(request.id)).items;
+    expect(events.at(-1)).toMatchObject({ to: "REVOKED", actor: { id: ADMIN }, reason, scope: "cpg0044/*" });
+    const dm = JSON.stringify(dmsTo(user).at(-1)?.args);
+    expect(dm).toContain("Reason: done &lt;!channel&gt; see &lt;https://evil.example|x&gt; &amp; more");
+    expect(dm).not.toContain("<!channel>");
+    expect(dm).not.toContain("<https://evil.example");
+    const post = JSON.stringify(adminPosts().at(-1)?.args);
+    expect(post).toContain("Reason: done &lt;!channel&gt;");
+    expect(post).not.toContain("<!channel>");
+  });
+
   it("a non-admin's revoke queues nothing", async () => {
     botCalls.length = 0;
     const reply = await slash("UMALLORY", "revoke <@UANYONE>");

@@ -880,6 +880,46 @@ export function defineStoreSuite(name: EngineName): void {
         expect(newest.cursor).toBeDefined();
       });
 
+      txIt(
+        "finds the events at or under a prefix, newest first, in pages (cpg0042/ is not cpg00421/)",
+        async () => {
+          const s = await freshStores(steppingClock());
+          const top = await requestIn(s, "ACTIVE", { subPrefix: "cpg0042/*" });
+          const below = await requestIn(s, "DENIED", { subPrefix: "cpg0042/a/*" });
+          await requestIn(s, "ACTIVE", { subPrefix: "cpg00421/*" });
+          await requestIn(s, "PENDING", { subPrefix: "cpg0043/*" });
+          const all = (await s.audit.listForPrefix("cpg0042/*")).items;
+          expect(all.map((e) => `${e.scope}:${e.to}`)).toEqual([
+            "cpg0042/a/*:DENIED",
+            "cpg0042/a/*:PENDING",
+            "cpg0042/*:ACTIVE",
+            "cpg0042/*:APPROVED",
+            "cpg0042/*:PENDING",
+          ]);
+          expect(new Set(all.map((e) => e.requestId))).toEqual(new Set([top.id, below.id]));
+          const paged = await collectAll((cursor) =>
+            s.audit.listForPrefix("cpg0042/*", { limit: 2, ...(cursor ? { cursor } : {}) }),
+          );
+          expect(paged).toEqual(all);
+        },
+      );
+
+      txIt("filters a deeper prefix within its dataset, filling each page past other scopes", async () => {
+        const s = await freshStores(steppingClock());
+        const wanted = await requestIn(s, "PENDING", { subPrefix: "cpg0042/a/*" });
+        await requestIn(s, "ACTIVE", { subPrefix: "cpg0042/ab/*" });
+        const deeper = await requestIn(s, "PENDING", { subPrefix: "cpg0042/a/plate1/*" });
+        await requestIn(s, "ACTIVE", { subPrefix: "cpg0042/b/*" });
+        const first = await s.audit.listForPrefix("cpg0042/a/*", { limit: 1 });
+        expect(first.items.map((e) => e.requestId)).toEqual([deeper.id]);
+        expect(first.cursor).toBeDefined();
+        const rest = await collectAll((cursor) =>
+          s.audit.listForPrefix("cpg0042/a/*", { limit: 1, cursor: cursor ?? (first.cursor as string) }),
+        );
+        expect(rest.map((e) => e.requestId)).toEqual([wanted.id]);
+        await expect(s.audit.listForPrefix("*")).rejects.toBeInstanceOf(RangeError);
+      });
+
       it("appends events that are not tied to a request (e.g. a revoke of a user)", async () => {
         const user = newUser();
         const event = await stores.audit.append({

@@ -5,7 +5,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { auditPartition, requestKey, secretKey } from "../../../src/store/keys.ts";
-import { TABLE_SCHEMA } from "../../../src/store/table.ts";
+import { AUDIT_INDEXES, TABLE_SCHEMA } from "../../../src/store/table.ts";
 
 // The store writes with TransactWriteItems. IAM has no action for the transaction itself: each item in it
 // is authorized as its own PutItem / UpdateItem / DeleteItem (dynamodb:ConditionCheckItem only for a
@@ -54,16 +54,28 @@ export class RequestTable extends Construct {
     this.tableName = this.table.tableName;
   }
 
-  /** These item actions on the table and its named indexes only (no index wildcard). */
+  /** These item actions on the table and its named request indexes only (no index wildcard; the audit
+   *  indexes are `grantReadAudit`'s). */
   grantItems(grantee: iam.IGrantable, actions: readonly TableItemAction[]): void {
-    const indexArns = TABLE_SCHEMA.globalSecondaryIndexes.map(
-      (gsi) => `${this.table.tableArn}/index/${gsi.indexName}`,
-    );
+    const indexArns = TABLE_SCHEMA.globalSecondaryIndexes
+      .filter((gsi) => !AUDIT_INDEXES.includes(gsi.indexName))
+      .map((gsi) => `${this.table.tableArn}/index/${gsi.indexName}`);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: "RequestTable",
         actions: [...actions],
         resources: [this.table.tableArn, ...indexArns],
+      }),
+    );
+  }
+
+  /** Read the audit trail (by person, by prefix): Query on the two audit indexes, nothing else. */
+  grantReadAudit(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: "ReadAuditTrail",
+        actions: ["dynamodb:Query"],
+        resources: AUDIT_INDEXES.map((name) => `${this.table.tableArn}/index/${name}`),
       }),
     );
   }

@@ -6,7 +6,9 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
+import type { SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
+import { readAudit } from "../audit.ts";
 import { cancelRequest } from "../cancel.ts";
 import { askForChange } from "../change-request.ts";
 import { notYetActiveText } from "../change-views.ts";
@@ -37,12 +39,19 @@ export function register(app: App, ctx: BotContext): void {
       return;
     }
     try {
-      await ack(ephemeral(await run(ctx, parsed.command, command, client)));
+      await ack(answer(await run(ctx, parsed.command, command, client)));
     } catch (err) {
       ctx.log.error("command_failed", { command: parsed.command.kind, error: err });
       await ack(ephemeral(userTextFor(err)));
     }
   });
+}
+
+/** A plain line, or a message with blocks (an audit page and its button), as the ephemeral ack body. */
+function answer(reply: string | SlackMessage) {
+  return typeof reply === "string"
+    ? ephemeral(reply)
+    : { response_type: "ephemeral" as const, ...cardPayload(reply) };
 }
 
 /** The answer to one parsed sub-command. */
@@ -51,7 +60,7 @@ async function run(
   cmd: Command,
   command: SlashCommand,
   client: webApi.WebClient,
-): Promise<string> {
+): Promise<string | SlackMessage> {
   const userId = command.user_id;
   switch (cmd.kind) {
     case "help":
@@ -76,6 +85,8 @@ async function run(
     case "revoke":
     case "reissue":
       return queueJob(ctx, cmd, command, client);
+    case "audit":
+      return readAudit(ctx, userId, client, cmd.target);
   }
 }
 
@@ -162,6 +173,7 @@ async function queueJob(
     targetUserId: cmd.user.id,
     teamId: command.team_id,
     ...(cmd.kind === "revoke" && cmd.subPrefix ? { subPrefix: cmd.subPrefix } : {}),
+    ...(cmd.kind === "revoke" && cmd.reason ? { reason: cmd.reason } : {}),
     actor: { kind: "admin", id: userId },
     replyTo: {
       ...(command.response_url ? { responseUrl: command.response_url } : {}),
