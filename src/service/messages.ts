@@ -121,7 +121,8 @@ export function provisionedDm(
 
 function requestLine(target: TargetSummary, req: RequestSummary): string {
   const duration = req.durationDays ? ` for ${req.durationDays}d` : "";
-  const reason = req.reason ? `\n>${req.reason.replace(/\n/g, " ")}` : "";
+  // Typed by the requester: inert in mrkdwn (no mentions, channel pings or disguised links).
+  const reason = req.reason ? `\n>${escapeMrkdwn(req.reason.replace(/\n/g, " "))}` : "";
   return `<@${req.requesterUserId}> · \`${s3Scope(target, req.subPrefix)}\` · ${req.permission}${duration} · request \`${req.id}\`${reason}`;
 }
 
