@@ -42,6 +42,8 @@ export interface CytoskelDeployConfig {
   readonly logRetentionDays: number;
   /** Minutes between runs of the expiry/reminder job. */
   readonly expiryScheduleMinutes: number;
+  /** Hours after which an undecided request is announced again in the admin channel (0 = never). */
+  readonly pendingReminderHours: number;
 }
 
 /** The context keys we read, in the order the README documents them. */
@@ -69,6 +71,7 @@ export const CONFIG_KEYS = [
   "slackBotUserId",
   "logRetentionDays",
   "expiryScheduleMinutes",
+  "pendingReminderHours",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -215,6 +218,7 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     slackBotUserId: matching("slackBotUserId", SLACK_USER_ID, "a Slack user ID (U…/W…)"),
     logRetentionDays,
     expiryScheduleMinutes: int("expiryScheduleMinutes", 60, 5, 1440),
+    pendingReminderHours: int("pendingReminderHours", 24, 0, 24 * 365),
   };
 }
 

@@ -14,7 +14,14 @@ import type { ResolvedBotConfig } from "./config.ts";
 /** The store operations the bot uses (the real RequestStore fits). */
 export type BotStore = Pick<
   RequestStore,
-  "create" | "get" | "transition" | "listByRequester" | "listByStatus"
+  | "create"
+  | "get"
+  | "transition"
+  | "listByRequester"
+  | "listByStatus"
+  | "recordAdminCard"
+  | "recordExtensionAsk"
+  | "withdrawExtensionAsk"
 >;
 
 /** Where revoke / re-issue go: one conditional put of a job item; the provisioner runs it from the stream. */

@@ -44,6 +44,9 @@ export interface RequestStorePort {
   listActiveByUser(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listActiveExpiringBefore(iso: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
+  /** Conditional marks of the pending-request reminders (src/service/reminders.ts). */
+  claimAnnouncement(id: string, seen: string | undefined, at: string): Promise<boolean>;
+  releaseAnnouncement(id: string, mine: string, previous: string | undefined): Promise<boolean>;
 }
 
 /** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */

@@ -121,7 +121,7 @@ export function provisionedDm(
 
 function requestLine(target: TargetSummary, req: RequestSummary): string {
   const duration = req.durationDays ? ` for ${req.durationDays}d` : "";
-  const reason = req.reason ? `\n>${req.reason.replace(/\n/g, " ")}` : "";
+  const reason = req.reason ? `\n>${escapeMrkdwn(req.reason).replace(/\n/g, " ")}` : "";
   return `<@${req.requesterUserId}> · \`${s3Scope(target, req.subPrefix)}\` · ${req.permission}${duration} · request \`${req.id}\`${reason}`;
 }
 
@@ -228,7 +228,7 @@ export function expiryReminderDm(
 
 /** To the requester when a request waited too long for a decision. */
 export function pendingExpiredDm(target: TargetSummary, req: RequestSummary, days: number): SlackMessage {
-  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision. Request it again if you still need it.`;
+  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision, so nothing was granted. If you still need it, file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${req.durationDays ? ` for ${req.durationDays}d` : ""}\``;
   return { text, blocks: [section(text)] };
 }
 

@@ -34,6 +34,8 @@ export const SERVICE_ENV = defineEnv({
   PROVISION_BACKOFF_MS: "first backoff between those tries, default 1000",
   REMINDER_DAYS: "expiry reminder lead time, default 3 (0 = no reminders)",
   PENDING_EXPIRY_DAYS: "undecided requests expire after this, default 14",
+  PENDING_REMINDER_HOURS:
+    "re-announce undecided requests to the admin channel every N hours, default 24 (0 = off)",
 });
 
 export interface ServiceConfig extends Omit<CommonSettings, "target"> {
@@ -43,7 +45,7 @@ export interface ServiceConfig extends Omit<CommonSettings, "target"> {
   locationId: string;
   accountId?: string;
   provision: { maxAttempts: number; backoffMs: number };
-  expiry: { reminderDays: number; pendingExpiryDays: number };
+  expiry: { reminderDays: number; pendingExpiryDays: number; pendingReminderHours: number };
 }
 
 export function loadServiceConfig(env: Env = process.env): ServiceConfig {
@@ -73,6 +75,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const backoffMs = r.int("PROVISION_BACKOFF_MS", 1_000, { min: 0, max: 60_000 });
   const reminderDays = r.int("REMINDER_DAYS", 3, { min: 0, max: 365 });
   const pendingExpiryDays = r.int("PENDING_EXPIRY_DAYS", 14, { min: 1, max: 365 });
+  const pendingReminderHours = r.int("PENDING_REMINDER_HOURS", 24, { min: 0, max: 24 * 365 });
   r.done();
 
   return {
@@ -83,7 +86,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     locationId,
     ...(accountId ? { accountId } : {}),
     provision: { maxAttempts, backoffMs },
-    expiry: { reminderDays, pendingExpiryDays },
+    expiry: { reminderDays, pendingExpiryDays, pendingReminderHours },
   };
 }
 

@@ -114,6 +114,8 @@ function parseRequest(item: Item): RequestImage {
     failureReason: f.optString("failureReason"),
     adminMessage: f.optional("adminMessage", (v, name) => f.messageRef(v, name)),
     reminderSentAt: f.optString("reminderSentAt"),
+    announcedAt: f.optString("announcedAt"),
+    extensionAskedAt: f.optString("extensionAskedAt"),
     activeUserId: f.optString("activeUserId"),
   };
   return { ...request, ...definedOnly(fields) };

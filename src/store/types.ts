@@ -63,6 +63,10 @@ export interface AccessRequest {
   failureReason?: string;
   adminMessage?: SlackMessageRef;
   reminderSentAt?: string;
+  /** While PENDING: when the expiry job last re-announced it to the admin channel (src/service/reminders.ts). */
+  announcedAt?: string;
+  /** When the requester asked for an extension (the reminder's button): a repeated click posts nothing. */
+  extensionAskedAt?: string;
   /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
   activeUserId?: string;
 }
