@@ -92,6 +92,19 @@ describe("slash command: request", () => {
     expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
   });
 
+  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction", async () => {
+    const { id, card, value } = await fileRequest("UCARDREF");
+    const stored = await h.stores.requests.get(id);
+    expect(stored?.adminMessage).toEqual(card);
+    expect(stored?.updatedAt).toBe(stored?.createdAt);
+
+    const start = h.aws.state.requests.length;
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    const dynamo = h.aws.state.requests.slice(start).filter((r) => r.service === "dynamodb");
+    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual(["TransactWriteItems:200"]);
+    expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
+  });
+
   it("answers a duplicate with the open request instead of filing it again", async () => {
     const first = await fileRequest("UDUP");
     const n = h.slack.calls.length;
@@ -143,8 +156,8 @@ describe("slash command: status, cancel, help, pending", () => {
     expect((await h.slash("UNOBODY", "status")).json.text).toContain("no access requests");
   });
 
-  it("cancel withdraws one's own pending request and tells the admin channel; others' requests are not found", async () => {
-    const { id } = await fileRequest("UCANCEL");
+  it("cancel withdraws one's own pending request and updates its card in place; others' requests are not found", async () => {
+    const { id, card } = await fileRequest("UCANCEL");
     const foreign = await h.slash("USOMEONE", `cancel ${id}`);
     expect(foreign.json.text).toContain("no request");
     expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
@@ -155,9 +168,13 @@ describe("slash command: status, cancel, help, pending", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("CANCELLED");
     const calls = callsSince(n);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.method).toBe("chat.postMessage");
-    expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
+    // The card's place was recorded when it was posted, so its buttons go instead of a second post.
+    expect(calls[0]?.method).toBe("chat.update");
+    expect(calls[0]?.args).toMatchObject({ channel: ADMIN_CHANNEL, ts: card.ts });
     expect(String(calls[0]?.args.text)).toContain(id);
+    expect(JSON.stringify(h.slack.messages.get(`${card.channel}:${card.ts}`)?.blocks)).not.toContain(
+      "cytoskel_approve",
+    );
 
     const again = await h.slash("UCANCEL", `cancel ${id}`);
     expect(again.json.text).toMatch(/already cancelled/);
@@ -366,6 +383,65 @@ describe("extension (expiry reminder button)", () => {
     expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
     expect(String(calls[0]?.args.text)).toContain(`<@UEXTEND> asks to extend request \`${id}\``);
     expect((await h.stores.requests.get(id))?.status).toBe("ACTIVE");
+  });
+});
+
+describe("extension asked twice", () => {
+  it("a repeated Request extension click posts to the admin channel once; the repeat is told it was asked", async () => {
+    const { id, card, value } = await fileRequest("UEXTEND2");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+      patch: { expiresAt: "2030-01-01T00:00:00.000Z" },
+    });
+    const dm = { channel: "DUEXTEND2", ts: "1700000000.000200" };
+    const n = h.slack.calls.length;
+
+    await h.click("UEXTEND2", "cytoskel_extend", id, dm);
+    await h.click("UEXTEND2", "cytoskel_extend", id, dm);
+
+    const calls = callsSince(n);
+    expect(calls.map((c) => c.method)).toEqual(["chat.postMessage", "chat.postEphemeral"]);
+    expect(calls[0]?.args.channel).toBe(ADMIN_CHANNEL);
+    expect(String(calls[1]?.args.text)).toContain(`You already asked to extend request \`${id}\``);
+    expect((await h.stores.requests.get(id))?.extensionAskedAt).toBeDefined();
+  });
+
+  it("two clicks at once post once", async () => {
+    const { id, card, value } = await fileRequest("UEXTEND3");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+    });
+    const dm = { channel: "DUEXTEND3", ts: "1700000000.000300" };
+    const n = h.slack.calls.length;
+    await Promise.all([1, 2, 3].map(() => h.click("UEXTEND3", "cytoskel_extend", id, dm)));
+    const methods = callsSince(n).map((c) => c.method);
+    expect(methods.filter((m) => m === "chat.postMessage")).toHaveLength(1);
+    expect(methods.filter((m) => m === "chat.postEphemeral")).toHaveLength(2);
+  });
+
+  it("a notice Slack refused leaves the ask open, so the next click tells the admins", async () => {
+    const { id, card, value } = await fileRequest("UEXTEND4");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+    });
+    const dm = { channel: "DUEXTEND4", ts: "1700000000.000400" };
+    h.slack.failNext("chat.postMessage", "channel_not_found");
+    await h.click("UEXTEND4", "cytoskel_extend", id, dm);
+    expect((await h.stores.requests.get(id))?.extensionAskedAt).toBeUndefined();
+    const n = h.slack.calls.length;
+    await h.click("UEXTEND4", "cytoskel_extend", id, dm);
+    expect(callsSince(n).map((c) => [c.method, c.args.channel])).toEqual([
+      ["chat.postMessage", ADMIN_CHANNEL],
+    ]);
   });
 });
 
