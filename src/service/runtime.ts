@@ -104,6 +104,8 @@ export interface ServiceRuntime {
 /** Where the service's logs go (Lambda: Powertools' JSON lines; the playground quiets them). */
 export interface ServiceRuntimeOptions {
   log?: ServiceDeps["log"];
+  /** The time the code and its stores see (the playground's movable clock); Lambda: the real time. */
+  clock?: () => Date;
 }
 
 /** Clients, stores, notifier and locks from config; called once per cold start. */
@@ -114,7 +116,11 @@ export async function createServiceRuntime(
 ): Promise<ServiceRuntime> {
   const clients = createAwsClients({ env, region: config.target.region });
   const doc = createDocumentClient(clients.dynamodb);
-  const stores = createStores({ client: doc, tableName: config.tableName });
+  const stores = createStores({
+    client: doc,
+    tableName: config.tableName,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const fetchSecret = secretsManagerFetcher(clients.secretsManager, {
     maxAgeSeconds: config.secretMaxAgeSeconds,
   });
@@ -139,6 +145,7 @@ export async function createServiceRuntime(
     secretLinkBaseUrl: config.secretLink.baseUrl,
     secretLinkTtlSeconds: config.secretLink.ttlSeconds,
     log: opts.log ?? consoleLogger,
+    ...(opts.clock ? { now: opts.clock } : {}),
   };
   return {
     config,
