@@ -4,8 +4,8 @@
  * (`npm run slack -- clock +3d`) and the dev process re-reads whenever the file changed. Every
  * function the playground runs (bot, provisioner, expiry job, secret link) and the slack client's
  * signatures take their time from it, so requests age, grants expire, warnings and reminders come
- * due as if the days had passed. Only forward: the store's times must not run backwards (`reset`
- * returns to the real time, which is safe once the playground restarts or nothing was filed since).
+ * due as if the days had passed. Only forward, so times stamped in the table keep their order;
+ * `reset` goes back to the real time (what was stamped meanwhile keeps its later times).
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 
