@@ -128,6 +128,20 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         msg.updates += 1;
         return { ok: true, channel, ts, text: msg.text };
       }
+      case "chat.getPermalink": {
+        // As Slack documents it (docs.slack.dev chat.getPermalink: no scope needed; errors
+        // channel_not_found, message_not_found). The workspace host is made up; thread permalinks
+        // (?thread_ts=…&cid=…) are not modelled.
+        const channel = str("channel");
+        const ts = str("message_ts");
+        if (!channel) return { ok: false, error: "channel_not_found" };
+        if (!ts || !messages.has(`${channel}:${ts}`)) return { ok: false, error: "message_not_found" };
+        return {
+          ok: true,
+          channel,
+          permalink: `https://cytoskel-playground.slack.com/archives/${channel}/p${ts.replace(".", "")}`,
+        };
+      }
       case "chat.postEphemeral":
         if (!str("channel") || !str("user")) return { ok: false, error: "invalid_arguments" };
         return { ok: true, message_ts: nextTs() };

@@ -14,7 +14,14 @@ export interface AdminCard {
 
 export function playgroundSlack(p: Playground) {
   const d = PLAYGROUND_DEFAULTS;
-  const send = async (body: string) => toReply(await p.handler(signedEvent(d.signingSecret, body), {}));
+  // Slack signs at the playground's time (its clock may have been moved).
+  const send = async (body: string) =>
+    toReply(
+      await p.handler(
+        signedEvent(d.signingSecret, body, { timestamp: Math.floor(p.now().getTime() / 1000) }),
+        {},
+      ),
+    );
   const slash = (user: string, text: string) =>
     send(slashCommandBody({ userId: user, text, teamId: d.teamId, responseUrl: p.slack.responseUrl() }));
   /** The admin-channel card that names `needle` (a request ID, or `<@USER>`). */

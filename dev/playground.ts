@@ -66,6 +66,8 @@ export interface PlaygroundOptions {
   retry?: { maxAttempts?: number; backoffMs?: number };
   logger?: BotLogger;
   quiet?: boolean;
+  /** The time every function sees (dev/playground-clock.ts: `npm run slack -- clock +3d`); default real. */
+  clock?: () => Date;
   /** Talk to a real Slack workspace instead of the fake (Socket Mode in `npm run dev`). */
   realSlack?: {
     apiUrl: string;
@@ -93,8 +95,10 @@ export interface Playground {
   jobs: JobStore;
   /** The bot function, built by its Lambda entry's factory from its environment (as on a cold start). */
   handler: LambdaHttpHandler;
-  /** The expiry function, built the same way; `clock` runs the sweep at another time. */
+  /** The expiry function, built the same way; `clock` (default: the playground's) runs the sweep at another time. */
   expiry(clock?: () => Date): ExpiryHandler;
+  /** The playground's time (its clock option, else the real time). */
+  now(): Date;
   locationId: string;
   /** Each function's synthesized role as seeded in `localAws`, with clients signing as it. */
   roles: DeployedRoles;
@@ -110,6 +114,9 @@ export interface Playground {
 
 export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Playground> {
   const d = PLAYGROUND_DEFAULTS;
+  const now = opts.clock ?? (() => new Date());
+  // Passed only when set, so without it every factory keeps its own default (the real time).
+  const timed = opts.clock ? { clock: opts.clock } : {};
   const target = getTarget("cpgstaging");
   const dynamo = await startDynamo({ tableName: "cytoskel-playground" });
   // DynamoDB goes through the local AWS, which judges each call by the caller's role.
@@ -182,11 +189,11 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     },
     secretLink: {},
   });
-  linkHandle = createSecretLinkHandleFromEnv(envs.secretLink);
+  linkHandle = createSecretLinkHandleFromEnv(envs.secretLink, timed);
 
   // The provisioner Lambda, fed the stream records Lambda would deliver: every write the local AWS
   // forwards (any function's) becomes a record, and so does the admin's seeding (straight to the engine).
-  const provisioner = createProvisionerHandlerFromEnv(envs.provisioner, { log: silentLogger });
+  const provisioner = createProvisionerHandlerFromEnv(envs.provisioner, { log: silentLogger, ...timed });
   const stream = startLocalStream({
     client: dynamo.client,
     tableName: dynamo.tableName,
@@ -197,6 +204,7 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
 
   const logger = opts.logger ?? silentLogger;
   const handler = createBotHandlerFromEnv(envs.bot, {
+    ...timed,
     logger,
     receiverLogger: opts.quiet ? silentLogger : { info() {}, warn: console.warn, error: console.error },
   });
@@ -220,7 +228,8 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     jobs: new JobStore({ client: roles.doc("bot"), tableName: dynamo.tableName }),
     handler,
     expiry: (clock) =>
-      createExpiryHandlerFromEnv(envs.expiry, { log: silentLogger, ...(clock ? { clock } : {}) }),
+      createExpiryHandlerFromEnv(envs.expiry, { log: silentLogger, ...(clock ? { clock } : timed) }),
+    now,
     locationId,
     roles,
     functionEnv: (fn) => ({ ...envs[fn] }),

@@ -9,19 +9,23 @@
  * ADMIN_CHANNEL_ID) the same app runs in Socket Mode against a real workspace; AWS and DynamoDB stay local.
  */
 
-import { rmSync, writeFileSync } from "node:fs";
+import { rmSync, unwatchFile, watchFile, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SocketModeReceiver } from "@slack/bolt";
 import { javaMissingReason } from "../dev/dynamodb.ts";
 import type { SlackCall } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
+import { describeOffset, fileClock } from "../dev/playground-clock.ts";
+import { type Schedule, scheduleExpiry } from "../dev/schedule.ts";
 import { createBotApp } from "../src/bot/app.ts";
 import { loadBotConfig } from "../src/bot/config.ts";
+import type { ExpiryResult } from "../src/expiry/lambda.ts";
 import { SLACK_API_DEFAULT } from "../src/runtime/settings.ts";
 import { createStores } from "../src/store/index.ts";
 
-export const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");
+// CYTOSKEL_PLAYGROUND_STATE: another place (tests, or two playgrounds on one machine).
+export const STATE_FILE = process.env.CYTOSKEL_PLAYGROUND_STATE ?? join(tmpdir(), "cytoskel-playground.json");
 
 const env = process.env;
 const socketMode = Boolean(env.SLACK_APP_TOKEN && env.SLACK_BOT_TOKEN);
@@ -35,6 +39,18 @@ function summarize(call: SlackCall): string {
   const blocks = Array.isArray(a.blocks) ? blockText(a.blocks) : "";
   const body = [text, blocks && blocks !== text ? blocks : ""].filter(Boolean).join("\n");
   return `\n[slack] ${call.method}${where ? ` (${where})` : ""}${view}\n${indent(body)}`;
+}
+
+/** What a run of the scheduled job did, when it did anything. */
+function printJobRun(now: () => Date) {
+  return (r: ExpiryResult) => {
+    const did = r.expired + r.reminded + r.pendingExpired + r.announced + r.errors.length;
+    if (did === 0) return;
+    const errors = r.errors.length ? `, errors: ${r.errors.map((e) => `${e.id} ${e.error}`).join("; ")}` : "";
+    console.log(
+      `\n[expiry job @ ${now().toISOString()}] expired ${r.expired}, warned ${r.reminded}, pending expired ${r.pendingExpired}, re-announced ${r.announced}${errors}`,
+    );
+  };
 }
 
 function blockText(blocks: unknown[]): string {
@@ -92,6 +108,7 @@ if (socketMode) {
     receiver: new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN ?? "" }),
   });
   await app.start();
+  const schedule = scheduleExpiry(pg, { onRun: printJobRun(pg.now) });
   console.log(
     `cytoskel dev: Socket Mode against your Slack workspace; DynamoDB, AWS and secret links local (${pg.secretLinkUrl}).`,
   );
@@ -100,11 +117,23 @@ if (socketMode) {
     () =>
       void app
         .stop()
+        .then(() => schedule.stop())
         .then(() => pg.stop())
         .then(() => process.exit(0)),
   );
 } else {
+  // A state file left by a playground that died keeps its clock offset: start from the real time.
+  rmSync(STATE_FILE, { force: true });
+  let schedule: Schedule | undefined;
+  // `npm run slack -- clock +3d` rewrites the state file; the job then runs at once at the new time.
+  const clock = fileClock(STATE_FILE, {
+    onChange: (offset) => {
+      console.log(`\n[clock] playground time is now ${describeOffset(offset)}`);
+      void schedule?.now();
+    },
+  });
   const pg = await startPlayground({
+    clock: clock.now,
     botPort: port("BOT_PORT", PLAYGROUND_DEFAULTS.botPort),
     slackPort: port("SLACK_PORT", PLAYGROUND_DEFAULTS.slackPort),
     secretLinkPort: port("SECRET_LINK_PORT", PLAYGROUND_DEFAULTS.secretLinkPort),
@@ -119,8 +148,12 @@ if (socketMode) {
     adminChannelId: d.adminChannelId,
     teamId: d.teamId,
     pid: process.pid,
+    clockOffsetMs: 0,
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  schedule = scheduleExpiry(pg, { onRun: printJobRun(pg.now) });
+  // Notice a moved clock even while nothing else asks the time.
+  watchFile(STATE_FILE, { interval: 500 }, () => void clock.offsetMs());
   console.log(`cytoskel playground is up (everything local; nothing leaves 127.0.0.1)
 
   bot (Slack request URL)   ${pg.botUrl}
@@ -131,14 +164,18 @@ if (socketMode) {
   DynamoDB Local            ${pg.dynamo.endpoint}   table ${pg.dynamo.tableName}
   local AWS (IAM/STS/S3C)   ${pg.localAws.url}   account ${pg.localAws.accountId}, location ${pg.locationId}
                             judges every call by IAM policy; each function signs as its synthesized role
+  expiry / reminder job     every minute, at the playground's time (npm run slack -- clock +3d moves it)
 
 Try, in another shell:
   npm run slack -- --user U123 "/cytoskel request prefix cpg0042/* write for 30d new plates"
   npm run slack -- --user ${d.adminUserId} approve <request-id>
   npm run slack -- --user U123 "/cytoskel status"
   npm run slack -- --user ${d.adminUserId} "/cytoskel revoke <@U123>"
+  npm run slack -- clock +15d        # then watch the job expire what waited too long
 Ctrl-C stops everything.`);
   const stop = () => {
+    schedule?.stop();
+    unwatchFile(STATE_FILE);
     rmSync(STATE_FILE, { force: true });
     void pg.stop().then(() => process.exit(0));
   };

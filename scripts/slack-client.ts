@@ -7,6 +7,9 @@
  *   npm run slack -- --user UADMIN deny <request-id> [reason…]
  *   npm run slack -- --user UADMIN retry <request-id>
  *   npm run slack -- calls            # every Slack call the fake Slack API received, as JSON
+ *   npm run slack -- clock            # the playground's time
+ *   npm run slack -- clock +3d        # move it forward (+<N>d, +<N>h, +<N>m); the scheduled job runs at once
+ *   npm run slack -- clock reset      # back to the real time
  * Options: --url <bot URL> --slack <fake Slack URL> --secret <signing secret> --team <T…>
  * Defaults come from the running `npm run dev` (its state file), else the playground defaults.
  */
@@ -15,10 +18,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SlackCall, StoredMessage } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS } from "../dev/playground.ts";
+import {
+  applyClockCommand,
+  ClockCommandError,
+  describeOffset,
+  parseClockCommand,
+  readClockOffset,
+  writeClockOffset,
+} from "../dev/playground-clock.ts";
 import { blockActionBody, FORM, slashCommandBody, viewSubmissionBody } from "../dev/slack-requests.ts";
 import { signSlackRequest } from "../dev/slack-signing.ts";
 
-const STATE_FILE = join(tmpdir(), "cytoskel-playground.json");
+const STATE_FILE = process.env.CYTOSKEL_PLAYGROUND_STATE ?? join(tmpdir(), "cytoskel-playground.json");
 const state = existsSync(STATE_FILE)
   ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Record<string, string>)
   : {};
@@ -67,7 +78,11 @@ async function post(body: string): Promise<void> {
   const before = (await getJson<SlackCall[]>("/calls")).length;
   const res = await reach(botUrl, {
     method: "POST",
-    headers: { "content-type": FORM, ...signSlackRequest(secret, body) },
+    // Slack signs at the playground's time: its bot judges the signature's age by that clock.
+    headers: {
+      "content-type": FORM,
+      ...signSlackRequest(secret, body, Math.floor((Date.now() + readClockOffset(STATE_FILE)) / 1000)),
+    },
     body,
   });
   const text = await res.text();
@@ -81,7 +96,11 @@ async function post(body: string): Promise<void> {
     }
   }
   // Give the provisioner a moment, then show what the bot said in Slack meanwhile.
-  await new Promise((r) => setTimeout(r, 300));
+  await printCallsSince(before, 300);
+}
+
+async function printCallsSince(before: number, waitMs: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, waitMs));
   const calls = (await getJson<SlackCall[]>("/calls")).slice(before);
   for (const call of calls)
     console.log(
@@ -124,7 +143,24 @@ async function findButton(id: string, actionId: string): Promise<{ msg: StoredMe
 const [first, ...rest] = args;
 if (!first) usage();
 
-if (first === "calls") {
+if (first === "clock") {
+  try {
+    const cmd = parseClockCommand(rest[0]);
+    if (rest.length > 1)
+      throw new ClockCommandError(`clock takes one argument, got ${rest.length}: ${rest.join(" ")}`);
+    const before = readClockOffset(STATE_FILE);
+    const after = applyClockCommand(before, cmd);
+    const calls = cmd.kind === "show" ? 0 : (await getJson<SlackCall[]>("/calls")).length;
+    if (cmd.kind !== "show") writeClockOffset(STATE_FILE, after);
+    console.log(`playground time: ${new Date(Date.now() + after).toISOString()} (${describeOffset(after)})`);
+    // The dev process notices the change and runs the scheduled job: show what it said in Slack.
+    if (cmd.kind !== "show") await printCallsSince(calls, 2_000);
+  } catch (err) {
+    if (!(err instanceof ClockCommandError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+} else if (first === "calls") {
   console.log(JSON.stringify(await getJson<SlackCall[]>("/calls"), null, 2));
 } else if (first.startsWith("/")) {
   const [command, ...words] = first.split(/\s+/);

@@ -46,6 +46,8 @@ export interface CytoskelDeployConfig {
   readonly alarmEmail: string | undefined;
   /** ...or an existing SNS topic in the stack's region. Neither: the alarms exist without actions. */
   readonly alarmTopicArn: string | undefined;
+  /** Hours after which an undecided request is announced again in the admin channel (0 = never). */
+  readonly pendingReminderHours: number;
 }
 
 /** The context keys we read, in the order the README documents them. */
@@ -75,6 +77,7 @@ export const CONFIG_KEYS = [
   "expiryScheduleMinutes",
   "alarmEmail",
   "alarmTopicArn",
+  "pendingReminderHours",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -244,6 +247,7 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     expiryScheduleMinutes: int("expiryScheduleMinutes", 60, 5, 1440),
     alarmEmail,
     alarmTopicArn,
+    pendingReminderHours: int("pendingReminderHours", 24, 0, 24 * 365),
   };
 }
 

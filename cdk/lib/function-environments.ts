@@ -49,6 +49,7 @@ export function functionEnvironments(sources: EnvironmentSources): FunctionEnvir
     IAM_PATH: config.iamUserPath,
     SECRET_LINK_BASE_URL: sources.secretLinkBaseUrl,
     SECRET_LINK_TTL_HOURS: String(config.secretLinkTtlHours),
+    PENDING_REMINDER_HOURS: String(config.pendingReminderHours),
   };
   const bot: EnvOf<typeof BOT_ENV> = {
     ...common,

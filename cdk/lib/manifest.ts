@@ -16,7 +16,8 @@ export interface ManifestOptions {
  * - chat:write: admin-channel messages and their in-place updates, ephemeral receipts, and DMs (posting to a
  *   user ID lands in the app's DM, so im:write / conversations.open are not needed);
  * - usergroups:read: only with an admin user group (usergroups.users.list).
- * The App Home tab (app_home_opened + views.publish) and modals (views.open) need no scope.
+ * The App Home tab (app_home_opened + views.publish), modals (views.open) and the reminders' card links
+ * (chat.getPermalink: its reference lists no scope) need none.
  */
 export function botScopes(adminUserGroup: boolean): string[] {
   return ["commands", "chat:write", ...(adminUserGroup ? ["usergroups:read"] : [])];

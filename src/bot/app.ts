@@ -4,11 +4,16 @@
  * Nothing here calls IAM or S3 Control — provisioning runs from the table's stream after the state change.
  *
  * Ack budget (Slack allows 3 s including a cold start, and on Lambda the response leaves only after the
- * listener returns): each listener makes at most ONE store write operation and at most ONE Slack call.
+ * listener returns): each listener makes at most ONE store write operation and at most ONE Slack call,
+ * but for one small mark, below.
  *  - The requester's receipt / status / help / errors are the slash command's ack body (no Slack call).
  *  - request: store.create (duplicate → the open one is answered, nothing filed) + chat.postMessage of
- *    the admin card. The card's ts is not written now (that would be a second write): Slack sends the
- *    card's channel+ts back with every click, and the deciding transition stores it (its patch).
+ *    the admin card, then one UpdateItem recording where the card is (store.recordAdminCard; it leaves
+ *    updatedAt alone, so the copy the Approve button carries stays current). It is the exception to
+ *    "one write": without it a request nobody decides could never lose its card's buttons when it
+ *    expires, nor be linked from the expiry job's reminders. A decision records the clicked card too.
+ *  - extension (the expiry reminder's button): one conditional UpdateItem records the ask (requester,
+ *    ACTIVE, not asked yet) + chat.postMessage to the admin channel; a repeat gets one ephemeral.
  *  - approve / retry / deny-submit: store.transition (conditional: exactly one winner) + chat.update of
  *    the card. The self-approval check reads the requester from the button value, which only our own
  *    card can carry (Slack signs the click), so no read is needed first.

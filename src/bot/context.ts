@@ -18,7 +18,7 @@ export type BotStore = Pick<
   | "create"
   | "get"
   | "transition"
-  | "annotate"
+  | "recordAdminCard"
   | "listByRequester"
   | "listByStatus"
   | "listActiveByUser"

@@ -24,6 +24,8 @@ import type { HttpLambdaEvent, HttpLambdaResult, LambdaHttpHandler, ReceiverLogg
 export interface BotLogging {
   logger?: BotLogger;
   receiverLogger?: ReceiverLogger;
+  /** The time the bot sees, signature window included (the playground's movable clock); Lambda: real. */
+  clock?: () => Date;
 }
 
 export function createBotHandlerFromEnv(env: Env, logging: BotLogging = {}): LambdaHttpHandler {
@@ -38,7 +40,11 @@ export function createBotHandlerFromEnv(env: Env, logging: BotLogging = {}): Lam
       maxAgeSeconds: config.secretMaxAgeSeconds,
     });
     const doc = createDocumentClient(createDynamoDbClient(aws));
-    const { requests } = createStores({ client: doc, tableName: config.tableName });
+    const { requests } = createStores({
+      client: doc,
+      tableName: config.tableName,
+      ...(logging.clock ? { clock: logging.clock } : {}),
+    });
     // revoke / reissue are queued as job items; the provisioner does the IAM / Access Grants work.
     const jobs = new JobStore({ client: doc, tableName: config.tableName });
     const current = rebuiltOnChange(

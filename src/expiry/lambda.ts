@@ -1,7 +1,7 @@
 /**
  * Lambda entry of the scheduled expiry/reminder job (EventBridge schedule, e.g. hourly).
  * Same configuration as the provisioner (SERVICE_ENV in src/service/runtime.ts), including
- * REMINDER_DAYS and PENDING_EXPIRY_DAYS; `createExpiryHandlerFromEnv` is the one wiring the Lambda
+ * REMINDER_DAYS, PENDING_EXPIRY_DAYS and PENDING_REMINDER_HOURS; `createExpiryHandlerFromEnv` is the one wiring the Lambda
  * export, the tests and the playground share. Returns counts only; failures for single
  * people/requests are retried by the next run and posted to the admin channel once per kind
  * (src/service/sweep-failures.ts). The invocation fails when the sweep could not run through or a
@@ -20,6 +20,7 @@ export interface ExpiryResult {
   expired: number;
   reminded: number;
   pendingExpired: number;
+  announced: number;
   errors: ExpiryReport["errors"];
 }
 
@@ -49,6 +50,7 @@ export function createExpiryHandlerFromEnv(
       expired: report.expired.length,
       reminded: report.reminded.length,
       pendingExpired: report.pendingExpired.length,
+      announced: report.announced.length,
       errors: report.errors,
     };
   };

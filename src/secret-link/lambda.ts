@@ -37,12 +37,17 @@ export function toLambdaResult(res: HttpResponse): APIGatewayProxyStructuredResu
  * server both serve requests through it. Nothing runs until the first request; the bot token (for
  * the "opened" DM) is re-read after its max age and the handler rebuilt when it changed.
  */
-export function createSecretLinkHandleFromEnv(env: Env): Handle {
+export function createSecretLinkHandleFromEnv(env: Env, opts: { clock?: () => Date } = {}): Handle {
   const runtime = lazy(async () => {
     const config = loadSecretLinkConfig(env);
     const aws = { env, region: config.region };
     // Only the two stores it uses: the request store (and its rules) stay out of this bundle.
-    const table = { client: createDocumentClient(createDynamoDbClient(aws)), tableName: config.tableName };
+    const table = {
+      client: createDocumentClient(createDynamoDbClient(aws)),
+      tableName: config.tableName,
+      // The playground's movable clock; Lambda: the real time.
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    };
     const stores = { secrets: new SecretStore(table), audit: new AuditLog(table) };
     const fetchSecret = secretsManagerFetcher(createSecretsManagerClient(aws), {
       maxAgeSeconds: config.secretMaxAgeSeconds,
@@ -58,6 +63,7 @@ export function createSecretLinkHandleFromEnv(env: Env): Handle {
             audit: stores.audit,
           }),
           logger: jsonLogger,
+          ...(opts.clock ? { now: opts.clock } : {}),
         }),
     );
     await current(); // an unreadable token fails this (first) request, and the next one tries again

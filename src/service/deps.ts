@@ -48,6 +48,9 @@ export interface RequestStorePort {
   listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
   /** An approved change applied to the request it changes, in one transaction (src/service/change.ts). */
   applyChange(input: AppliedChange): Promise<{ held: AccessRequest; change: AccessRequest }>;
+  /** Conditional marks of the pending-request reminders (src/service/reminders.ts). */
+  claimAnnouncement(id: string, seen: string | undefined, at: string): Promise<boolean>;
+  releaseAnnouncement(id: string, mine: string, previous: string | undefined): Promise<boolean>;
 }
 
 /** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */

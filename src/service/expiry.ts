@@ -18,6 +18,7 @@ import type { AccessRequest } from "../store/types.ts";
 import { EXPIRY_ACTOR, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
 import { adminPendingExpiredMessage, expiryReminderDm, pendingExpiredDm } from "./messages.ts";
 import { targetSummary } from "./provision.ts";
+import { remindPending } from "./reminders.ts";
 import { personRequests, removeAccess } from "./revoke.ts";
 import { type SweepError, sweepError } from "./sweep-failures.ts";
 import { iamUserNameFor } from "./users.ts";
@@ -27,12 +28,16 @@ export interface ExpiryOptions {
   reminderDays: number;
   /** PENDING requests older than this many days expire. */
   pendingExpiryDays: number;
+  /** Re-announce undecided requests to the admin channel every this many hours; 0 or absent: off. */
+  pendingReminderHours?: number;
 }
 
 export interface ExpiryReport {
   expired: string[];
   reminded: string[];
   pendingExpired: string[];
+  /** Pending requests re-announced to the admin channel (src/service/reminders.ts). */
+  announced: string[];
   /** Per-person or per-request failures; the rest of the sweep went on. No secrets. */
   errors: SweepError[];
 }
@@ -40,14 +45,24 @@ export interface ExpiryReport {
 const DAY_MS = 86_400_000;
 
 export async function runExpiry(deps: ServiceDeps, opts: ExpiryOptions): Promise<ExpiryReport> {
-  const report: ExpiryReport = { expired: [], reminded: [], pendingExpired: [], errors: [] };
+  const report: ExpiryReport = { expired: [], reminded: [], pendingExpired: [], announced: [], errors: [] };
   await expireActive(deps, report);
   if (opts.reminderDays > 0) await remind(deps, opts.reminderDays, report);
-  await expirePending(deps, opts.pendingExpiryDays, report);
+  const stillPending = await expirePending(deps, opts.pendingExpiryDays, report);
+  if (opts.pendingReminderHours) {
+    // The same listing: reminders cost no query of their own.
+    const reminders = await remindPending(deps, stillPending, {
+      intervalHours: opts.pendingReminderHours,
+      pendingExpiryDays: opts.pendingExpiryDays,
+    });
+    report.announced.push(...reminders.announced);
+    report.errors.push(...reminders.errors);
+  }
   (deps.log ?? silentLogger).info("expiry.run", {
     expired: report.expired.length,
     reminded: report.reminded.length,
     pendingExpired: report.pendingExpired.length,
+    announced: report.announced.length,
     errors: report.errors.length,
   });
   return report;
@@ -132,17 +147,21 @@ async function remind(deps: ServiceDeps, reminderDays: number, report: ExpiryRep
   }
 }
 
+/** Expires the stale PENDING requests; returns the others (the reminders' input). */
 async function expirePending(
   deps: ServiceDeps,
   pendingExpiryDays: number,
   report: ExpiryReport,
-): Promise<void> {
+): Promise<AccessRequest[]> {
   const now = nowOf(deps);
   const cutoff = now.getTime() - pendingExpiryDays * DAY_MS;
   const pending = await collectAll((cursor) => deps.store.listPending(cursor ? { cursor } : {}));
-  const target = targetSummary(deps);
+  const rest: AccessRequest[] = [];
   for (const r of pending) {
-    if (Date.parse(r.createdAt) > cutoff) continue;
+    if (Date.parse(r.createdAt) > cutoff) {
+      rest.push(r);
+      continue;
+    }
     try {
       const expired = await deps.store.transition(r.id, {
         from: "PENDING",
@@ -151,17 +170,31 @@ async function expirePending(
         reason: `no decision within ${pendingExpiryDays} days`,
       });
       report.pendingExpired.push(r.id);
-      if (expired.adminMessage) {
-        await deps.notifier.updateAdminMessage(
-          expired.adminMessage,
-          adminPendingExpiredMessage(target, expired),
-        );
-      }
-      await deps.notifier.dmUser(r.requesterUserId, pendingExpiredDm(target, expired, pendingExpiryDays));
+      await tellPendingExpired(deps, expired, pendingExpiryDays, report);
     } catch (err) {
       // Decided or cancelled since the list was read: theirs stands.
       if (err instanceof TransitionConflictError) continue;
       report.errors.push(sweepError("pending", r.id, err));
     }
+  }
+  return rest;
+}
+
+/** The card loses its buttons and the requester hears why; each independently of the other. */
+async function tellPendingExpired(
+  deps: ServiceDeps,
+  expired: AccessRequest,
+  pendingExpiryDays: number,
+  report: ExpiryReport,
+): Promise<void> {
+  const target = targetSummary(deps);
+  const said = [
+    expired.adminMessage
+      ? deps.notifier.updateAdminMessage(expired.adminMessage, adminPendingExpiredMessage(target, expired))
+      : Promise.resolve(),
+    deps.notifier.dmUser(expired.requesterUserId, pendingExpiredDm(target, expired, pendingExpiryDays)),
+  ];
+  for (const result of await Promise.allSettled(said)) {
+    if (result.status === "rejected") report.errors.push(sweepError("pending", expired.id, result.reason));
   }
 }

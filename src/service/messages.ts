@@ -236,7 +236,7 @@ export function expiryReminderDm(
 
 /** To the requester when a request waited too long for a decision. */
 export function pendingExpiredDm(target: TargetSummary, req: RequestSummary, days: number): SlackMessage {
-  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision. Request it again if you still need it.`;
+  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` expired after ${days} days without a decision, so nothing was granted. If you still need it, file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${req.durationDays ? ` for ${req.durationDays}d` : ""}\``;
   return { text, blocks: [section(text)] };
 }
 

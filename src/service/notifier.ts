@@ -20,12 +20,14 @@ export interface Notifier {
   postAdminChannel(message: SlackMessage): Promise<MessageRef>;
   /** Ephemeral answer through a slash command's response_url (queued admin jobs report back here). */
   respond?(responseUrl: string, message: SlackMessage): Promise<void>;
+  /** A link to a posted message (chat.getPermalink; needs no scope). */
+  permalink?(ref: MessageRef): Promise<string>;
 }
 
 export class SlackNotifyError extends Error {
   override readonly name = "SlackNotifyError";
   constructor(
-    readonly operation: "dmUser" | "updateAdminMessage" | "postAdminChannel" | "respond",
+    readonly operation: "dmUser" | "updateAdminMessage" | "postAdminChannel" | "respond" | "permalink",
     readonly slackError: string | undefined,
     options?: { cause?: unknown },
   ) {
@@ -100,6 +102,16 @@ export function createSlackNotifier(client: webApi.WebClient, opts: { adminChann
         return { channel: res.channel ?? opts.adminChannelId, ts: res.ts ?? "" };
       } catch (err) {
         throw new SlackNotifyError("postAdminChannel", slackErrorCode(err), { cause: err });
+      }
+    },
+    async permalink(ref) {
+      try {
+        const res = await client.chat.getPermalink({ channel: ref.channel, message_ts: ref.ts });
+        if (!res.permalink) throw new SlackNotifyError("permalink", "no_permalink");
+        return res.permalink;
+      } catch (err) {
+        if (err instanceof SlackNotifyError) throw err;
+        throw new SlackNotifyError("permalink", slackErrorCode(err), { cause: err });
       }
     },
     async respond(responseUrl, message) {

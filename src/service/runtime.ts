@@ -37,6 +37,8 @@ export const SERVICE_ENV = defineEnv({
   PROVISION_BACKOFF_MS: "first backoff between those tries, default 1000",
   REMINDER_DAYS: `expiry reminder lead time, default ${DEFAULT_REMINDER_DAYS} (0 = no reminders)`,
   PENDING_EXPIRY_DAYS: "undecided requests expire after this, default 14",
+  PENDING_REMINDER_HOURS:
+    "re-announce undecided requests to the admin channel every N hours, default 24 (0 = off)",
 });
 
 export interface ServiceConfig extends Omit<CommonSettings, "target"> {
@@ -46,7 +48,7 @@ export interface ServiceConfig extends Omit<CommonSettings, "target"> {
   locationId: string;
   accountId?: string;
   provision: { maxAttempts: number; backoffMs: number };
-  expiry: { reminderDays: number; pendingExpiryDays: number };
+  expiry: { reminderDays: number; pendingExpiryDays: number; pendingReminderHours: number };
 }
 
 export function loadServiceConfig(env: Env = process.env): ServiceConfig {
@@ -76,6 +78,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
   const backoffMs = r.int("PROVISION_BACKOFF_MS", 1_000, { min: 0, max: 60_000 });
   const reminderDays = r.int("REMINDER_DAYS", DEFAULT_REMINDER_DAYS, { min: 0, max: 365 });
   const pendingExpiryDays = r.int("PENDING_EXPIRY_DAYS", 14, { min: 1, max: 365 });
+  const pendingReminderHours = r.int("PENDING_REMINDER_HOURS", 24, { min: 0, max: 24 * 365 });
   r.done();
 
   return {
@@ -86,7 +89,7 @@ export function loadServiceConfig(env: Env = process.env): ServiceConfig {
     locationId,
     ...(accountId ? { accountId } : {}),
     provision: { maxAttempts, backoffMs },
-    expiry: { reminderDays, pendingExpiryDays },
+    expiry: { reminderDays, pendingExpiryDays, pendingReminderHours },
   };
 }
 
@@ -104,6 +107,8 @@ export interface ServiceRuntime {
 /** Where the service's logs go (Lambda: Powertools' JSON lines; the playground quiets them). */
 export interface ServiceRuntimeOptions {
   log?: ServiceDeps["log"];
+  /** The time the code and its stores see (the playground's movable clock); Lambda: the real time. */
+  clock?: () => Date;
 }
 
 /** Clients, stores, notifier and locks from config; called once per cold start. */
@@ -114,7 +119,11 @@ export async function createServiceRuntime(
 ): Promise<ServiceRuntime> {
   const clients = createAwsClients({ env, region: config.target.region });
   const doc = createDocumentClient(clients.dynamodb);
-  const stores = createStores({ client: doc, tableName: config.tableName });
+  const stores = createStores({
+    client: doc,
+    tableName: config.tableName,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const fetchSecret = secretsManagerFetcher(clients.secretsManager, {
     maxAgeSeconds: config.secretMaxAgeSeconds,
   });
@@ -140,6 +149,7 @@ export async function createServiceRuntime(
     secretLinkBaseUrl: config.secretLink.baseUrl,
     secretLinkTtlSeconds: config.secretLink.ttlSeconds,
     log: opts.log ?? consoleLogger,
+    ...(opts.clock ? { now: opts.clock } : {}),
   };
   return {
     config,

@@ -69,6 +69,7 @@ import type {
   ProgressUpdate,
   RequestAnnotations,
   SecretRecord,
+  SlackMessageRef,
   TransitionInput,
 } from "./types.ts";
 import { PROGRESS_STEPS } from "./types.ts";
@@ -531,6 +532,75 @@ export class RequestStore {
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     };
+  }
+
+  // --- marks: single conditional UpdateItems that leave `updatedAt` alone, so the copy an Approve
+  // button carries stays current (approving stays one transaction). No audit event: no access changes.
+
+  /** Where the admin card was posted (the bot, right after posting it). false: already recorded
+   *  (a decision recorded the card it was clicked on) or no such request. */
+  recordAdminCard(id: string, card: SlackMessageRef): Promise<boolean> {
+    return this.#mark(id, "record admin card", {
+      UpdateExpression: "SET adminMessage = :card",
+      ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(adminMessage)",
+      ExpressionAttributeValues: { ":card": { channel: card.channel, ts: card.ts } },
+    }).then((r) => r.done);
+  }
+
+  /**
+   * Claims the re-announcement of a PENDING request: sets `announcedAt` to `at` only if it still is
+   * `seen` (absent: never announced) and the request is still PENDING. Two runs that read the same
+   * `seen` cannot both win, so each interval posts once.
+   */
+  claimAnnouncement(id: string, seen: string | undefined, at: string): Promise<boolean> {
+    return this.#mark(id, "claim announcement", {
+      UpdateExpression: "SET announcedAt = :at",
+      ConditionExpression: `#status = :pending AND ${seen === undefined ? "attribute_not_exists(announcedAt)" : "announcedAt = :seen"}`,
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":at": at, ":pending": "PENDING", ...(seen ? { ":seen": seen } : {}) },
+    }).then((r) => r.done);
+  }
+
+  /** Gives a claim back (the post failed), so the next run announces again; only if still ours. */
+  releaseAnnouncement(id: string, mine: string, previous: string | undefined): Promise<boolean> {
+    return this.#mark(id, "release announcement", {
+      UpdateExpression: previous === undefined ? "REMOVE announcedAt" : "SET announcedAt = :previous",
+      ConditionExpression: "announcedAt = :mine",
+      ExpressionAttributeValues: { ":mine": mine, ...(previous ? { ":previous": previous } : {}) },
+    }).then((r) => r.done);
+  }
+
+  /** One conditional UpdateItem: the item after it (ALL_NEW), or as it was when the condition failed. */
+  async #mark(
+    id: string,
+    operation: string,
+    input: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames?: Record<string, string>;
+      ExpressionAttributeValues: Item;
+    },
+  ): Promise<{ done: boolean; item: Item | undefined }> {
+    const sent = await retry(
+      () =>
+        this.#client.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: requestKey(id),
+            ...input,
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        ),
+      this.#conflictRetries((err) => (err as { name?: string }).name === "TransactionConflictException"),
+    );
+    if (sent.ok) return { done: true, item: sent.value.Attributes };
+    if (isConditionalCheckFailed(sent.error)) {
+      // The DocumentClient leaves the failed condition's item in wire form (AttributeValues).
+      const old = sent.error.Item as Parameters<typeof unmarshall>[0] | undefined;
+      return { done: false, item: old ? unmarshall(old) : undefined };
+    }
+    throw new StoreAccessError(operation, sent.error);
   }
 
   // --- internals -------------------------------------------------------------------------------

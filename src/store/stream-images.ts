@@ -117,6 +117,7 @@ function parseRequest(item: Item): RequestImage {
     failureNotifiedAt: f.optString("failureNotifiedAt"),
     adminMessage: f.optional("adminMessage", (v, name) => f.messageRef(v, name)),
     reminderSentAt: f.optString("reminderSentAt"),
+    announcedAt: f.optString("announcedAt"),
     activeUserId: f.optString("activeUserId"),
     changeOf: f.optString("changeOf"),
     changeFrom: f.optional("changeFrom", (v, name) => f.terms(v, name)),

@@ -68,6 +68,8 @@ export interface AccessRequest {
   failureNotifiedAt?: string;
   adminMessage?: SlackMessageRef;
   reminderSentAt?: string;
+  /** While PENDING: when the expiry job last re-announced it to the admin channel (src/service/reminders.ts). */
+  announcedAt?: string;
   /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
   activeUserId?: string;
   /** A change request (extension / upgrade, src/rules/change.ts): the ACTIVE request it changes. */

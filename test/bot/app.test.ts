@@ -92,6 +92,19 @@ describe("slash command: request", () => {
     expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
   });
 
+  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction", async () => {
+    const { id, card, value } = await fileRequest("UCARDREF");
+    const stored = await h.stores.requests.get(id);
+    expect(stored?.adminMessage).toEqual(card);
+    expect(stored?.updatedAt).toBe(stored?.createdAt);
+
+    const start = h.aws.state.requests.length;
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    const dynamo = h.aws.state.requests.slice(start).filter((r) => r.service === "dynamodb");
+    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual(["TransactWriteItems:200"]);
+    expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
+  });
+
   it("answers a duplicate with the open request instead of filing it again", async () => {
     const first = await fileRequest("UDUP");
     const n = h.slack.calls.length;
@@ -143,10 +156,8 @@ describe("slash command: status, cancel, help, pending", () => {
     expect((await h.slash("UNOBODY", "status")).json.text).toContain("no access requests");
   });
 
-  it("cancel withdraws one's own pending request and turns its admin card into the outcome; others' requests are not found", async () => {
-    const { id } = await fileRequest("UCANCEL");
-    const card = (await h.stores.requests.get(id))?.adminMessage;
-    expect(card?.channel).toBe(ADMIN_CHANNEL);
+  it("cancel withdraws one's own pending request and updates its card in place; others' requests are not found", async () => {
+    const { id, card } = await fileRequest("UCANCEL");
     const foreign = await h.slash("USOMEONE", `cancel ${id}`);
     expect(foreign.json.text).toContain("no request");
     expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
@@ -158,10 +169,13 @@ describe("slash command: status, cancel, help, pending", () => {
     const calls = callsSince(n);
     // The card filed with the request is updated in place (its Approve/Deny buttons gone), not a new post.
     expect(calls).toHaveLength(1);
+    // The card's place was recorded when it was posted, so its buttons go instead of a second post.
     expect(calls[0]?.method).toBe("chat.update");
-    expect(calls[0]?.args).toMatchObject({ channel: ADMIN_CHANNEL, ts: card?.ts });
+    expect(calls[0]?.args).toMatchObject({ channel: ADMIN_CHANNEL, ts: card.ts });
     expect(String(calls[0]?.args.text)).toContain(id);
-    expect(JSON.stringify(calls[0]?.args.blocks)).not.toContain("cytoskel_approve");
+    expect(JSON.stringify(h.slack.messages.get(`${card.channel}:${card.ts}`)?.blocks)).not.toContain(
+      "cytoskel_approve",
+    );
 
     const again = await h.slash("UCANCEL", `cancel ${id}`);
     expect(again.json.text).toMatch(/already cancelled/);
@@ -379,6 +393,26 @@ describe("extension (expiry reminder button)", () => {
     const mine = await h.stores.requests.listByRequester("UEXTEND");
     expect(mine.items.filter((r) => r.changeOf === id)).toHaveLength(1);
     expect((await h.stores.requests.get(id))?.status).toBe("ACTIVE");
+  });
+});
+
+describe("extension asked at once from two devices", () => {
+  it("three simultaneous Request extension clicks file one change request: one admin card", async () => {
+    const { id, card, value } = await fileRequest("UEXTEND3");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+      patch: { expiresAt: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+    });
+    const dm = { channel: "DUEXTEND3", ts: "1700000000.000300" };
+    const n = h.slack.calls.length;
+    await Promise.all([1, 2, 3].map(() => h.click("UEXTEND3", "cytoskel_extend", id, dm)));
+    const toAdmins = callsSince(n).filter(
+      (c) => c.method === "chat.postMessage" && c.args.channel === ADMIN_CHANNEL,
+    );
+    expect(toAdmins).toHaveLength(1);
   });
 });
 

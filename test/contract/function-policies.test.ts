@@ -176,6 +176,27 @@ beforeAll(async () => {
   await slash(ADMIN, `revoke <@${USER2}>`);
   await p.stream.drain();
   expect(iamUserOf(USER2)).toBeUndefined();
+  step("bot: a request waits for a decision (its card's place recorded)");
+  const waiting = await slash(USER3, "request prefix cpg0051/* read for 7d nobody decides");
+  const waitingId = /Request `([^`]+)` filed/.exec(waiting.json.text ?? "")?.[1] ?? "";
+  expect((await p.stores.requests.get(waitingId))?.adminMessage).toBeDefined();
+  step("expiry: the sweep re-announces the waiting request (claims it, links its card)");
+  const reminder = await p.expiry(() => new Date(Date.now() + 2 * 86_400_000))(
+    {},
+    lambdaContext("expiry", FUNCTION_SPECS.expiry.timeout.toMilliseconds()),
+  );
+  expect(reminder).toMatchObject({ announced: 1, errors: [] });
+  step("bot: the requester asks for an extension twice (one change request filed)");
+  const active = (await p.stores.requests.listActiveByUser(USER3)).items[0];
+  for (let i = 0; i < 2; i++)
+    await playgroundSlack(p).click(USER3, "cytoskel_extend", active?.id ?? "", {
+      channel: USER3,
+      ts: "1.000001",
+    });
+  const changes = (await p.stores.requests.listByRequester(USER3)).items.filter(
+    (r) => r.changeOf === active?.id,
+  );
+  expect(changes).toHaveLength(1);
   step("expiry: the sweep expires what ran out");
   // The expiry function as its Lambda entry builds it (cold start included), 40 days from now.
   const sweep = p.expiry(() => new Date(Date.now() + 40 * 86_400_000));

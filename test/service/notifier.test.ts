@@ -54,6 +54,19 @@ describe("Slack notifier", () => {
   });
 });
 
+describe("links to posted messages (chat.getPermalink)", () => {
+  it("gives the message's permalink, and Slack's message_not_found for one that does not exist", async () => {
+    const n = notifier();
+    const ref = await n.postAdminChannel({ text: "card" });
+    expect(await n.permalink?.(ref)).toBe(
+      `https://cytoskel-playground.slack.com/archives/${ref.channel}/p${ref.ts.replace(".", "")}`,
+    );
+    const missing = await n.permalink?.({ channel: ref.channel, ts: "1.000000" }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(SlackNotifyError);
+    expect(missing).toMatchObject({ operation: "permalink", slackError: "message_not_found" });
+  });
+});
+
 describe("answers through a slash command's response_url", () => {
   it("posts an ephemeral JSON answer to the hook", async () => {
     const url = slack.responseUrl();

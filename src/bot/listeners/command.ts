@@ -107,27 +107,37 @@ async function fileRequest(
     ...(cmd.reason ? { reason: cmd.reason } : {}),
   });
   if (!created) return answerHeld(ctx, cmd, request, client);
-  let posted: { channel?: string; ts?: string };
   try {
-    posted = await client.chat.postMessage({
+    const posted = await client.chat.postMessage({
       channel: config.admins.channelId,
       ...cardPayload(adminRequestCard(bucket, request)),
       unfurl_links: false,
       unfurl_media: false,
     });
+    await recordCard(ctx, request.id, posted);
   } catch (err) {
     ctx.log.error("admin_card_failed", { requestId: request.id, error: err });
     return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
   }
-  // Where the card is, so a decision from anywhere else (the App Home) updates it in place.
-  if (posted.channel && posted.ts) {
-    await ctx.store
-      .annotate(request.id, { adminMessage: { channel: posted.channel, ts: posted.ts } })
-      .catch((err: unknown) =>
-        ctx.log.warn("admin_card_not_recorded", { requestId: request.id, error: err }),
-      );
-  }
   return receiptText(bucket, request);
+}
+
+/**
+ * Where the card is, so the expiry job can link it in reminders and take its buttons away when the
+ * request expires undecided (no click ever told us). Its own UpdateItem leaves `updatedAt` alone, so
+ * the copy the Approve button carries stays current. Best effort: without it the reminder has no link.
+ */
+async function recordCard(
+  ctx: BotContext,
+  requestId: string,
+  posted: { channel?: string; ts?: string },
+): Promise<void> {
+  if (!posted.channel || !posted.ts) return;
+  try {
+    await ctx.store.recordAdminCard(requestId, { channel: posted.channel, ts: posted.ts });
+  } catch (err) {
+    ctx.log.warn("admin_card_not_recorded", { requestId, error: err });
+  }
 }
 
 /**
