@@ -186,13 +186,11 @@ beforeAll(async () => {
     lambdaContext("expiry", FUNCTION_SPECS.expiry.timeout.toMilliseconds()),
   );
   expect(reminder).toMatchObject({ announced: 1, errors: [] });
-  step("bot: the requester asks for an extension twice (one change request filed)");
-  const active = (await p.stores.requests.listActiveByUser(USER3)).items[0];
-  for (let i = 0; i < 2; i++)
-    await playgroundSlack(p).click(USER3, "cytoskel_extend", active?.id ?? "", {
-      channel: USER3,
-      ts: "1.000001",
-    });
+  step("bot: the requester asks twice for more time on a scope they hold (one change request filed)");
+  const active = (await p.stores.requests.listActiveByUser(USER3)).items.find(
+    (r) => r.subPrefix === "cpg0050/*",
+  );
+  for (let i = 0; i < 2; i++) await slash(USER3, "request prefix cpg0050/* read for 60d longer");
   const changes = (await p.stores.requests.listByRequester(USER3)).items.filter(
     (r) => r.changeOf === active?.id,
   );
