@@ -514,20 +514,10 @@ export class RequestStore {
   #updateOf(copy: AccessRequest, change: Change, condition: string, conditionValues: Item) {
     const names: Record<string, string> = { "#updatedAt": "updatedAt", "#status": "status" };
     const values: Item = { ":seen": copy.updatedAt, ...conditionValues };
-    const nameOf = (segment: string) => {
-      const placeholder = `#a${Object.keys(names).length}`;
-      names[placeholder] = segment;
-      return placeholder;
-    };
-    const sets = change.set.map(([path, value], i) => {
-      values[`:v${i}`] = value;
-      return `${path.map(nameOf).join(".")} = :v${i}`;
-    });
-    const removes = change.remove.map(nameOf);
     return {
       TableName: this.#table,
       Key: requestKey(copy.id),
-      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      UpdateExpression: updateExpressionOf(change, names, values),
       ConditionExpression: `attribute_exists(pk) AND #updatedAt = :seen AND ${condition}`,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
@@ -623,16 +613,6 @@ export class RequestStore {
       const change = plan(request, fresh);
       const names: Record<string, string> = { "#updatedAt": "updatedAt", ...change.condition?.names };
       const values: Item = { ":seen": request.updatedAt, ...change.condition?.values };
-      const nameOf = (segment: string) => {
-        const placeholder = `#a${Object.keys(names).length}`;
-        names[placeholder] = segment;
-        return placeholder;
-      };
-      const sets = change.set.map(([path, value], i) => {
-        values[`:v${i}`] = value;
-        return `${path.map(nameOf).join(".")} = :v${i}`;
-      });
-      const removes = change.remove.map(nameOf);
       const condition = ["attribute_exists(pk)", "#updatedAt = :seen", change.condition?.expression]
         .filter(Boolean)
         .join(" AND ");
@@ -644,7 +624,7 @@ export class RequestStore {
           Update: {
             TableName: this.#table,
             Key: requestKey(id),
-            UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+            UpdateExpression: updateExpressionOf(change, names, values),
             ConditionExpression: condition,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
@@ -833,4 +813,19 @@ function isTransactionConflict(err: unknown): boolean {
       reasons.some((r) => r.Code === "TransactionConflict") &&
       !reasons.some((r) => r.Code === "ConditionalCheckFailed"))
   );
+}
+
+/** A change's SET / REMOVE as an UpdateExpression; the placeholders it uses are added to `names` / `values`. */
+function updateExpressionOf(change: Change, names: Record<string, string>, values: Item): string {
+  const nameOf = (segment: string) => {
+    const placeholder = `#a${Object.keys(names).length}`;
+    names[placeholder] = segment;
+    return placeholder;
+  };
+  const sets = change.set.map(([path, value], i) => {
+    values[`:v${i}`] = value;
+    return `${path.map(nameOf).join(".")} = :v${i}`;
+  });
+  const removes = change.remove.map(nameOf);
+  return `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`;
 }
