@@ -15,6 +15,7 @@ import { notYetActiveText } from "../change-views.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
+import { helpOptionsOf } from "../help.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
 import {
   adminRequestCard,
@@ -28,14 +29,14 @@ import {
 export function register(app: App, ctx: BotContext): void {
   const { commandName } = ctx.config.slack;
   app.command(commandName, async ({ command, ack, client }) => {
-    const parsed = parseCommand(command.text ?? "", {
-      commandName,
-      defaultDurationDays: ctx.config.durations.defaultDays,
-      maxDurationDays: ctx.config.durations.maxDays,
-      bucket: ctx.bucket,
-    });
+    const parsed = parseCommand(command.text ?? "", { ...helpOptionsOf(ctx), bucket: ctx.bucket });
     if (!parsed.ok) {
-      await ack(ephemeral(`${parsed.error}\n${parsed.usage}`));
+      // The whole help follows a refusal that names no command; an admin's includes the admin commands.
+      const usage =
+        parsed.kind === undefined && (await ctx.isAdmin(command.user_id, client))
+          ? helpText({ ...helpOptionsOf(ctx), admin: true })
+          : parsed.usage;
+      await ack(ephemeral(`${parsed.error}\n${usage}`));
       return;
     }
     try {
@@ -64,10 +65,7 @@ async function run(
   const userId = command.user_id;
   switch (cmd.kind) {
     case "help":
-      return helpText({
-        admin: await ctx.isAdmin(userId, client),
-        commandName: ctx.config.slack.commandName,
-      });
+      return helpText({ ...helpOptionsOf(ctx), admin: await ctx.isAdmin(userId, client) });
     case "request":
       return fileRequest(ctx, cmd, command, client);
     case "status": {
