@@ -10,6 +10,7 @@ import type { SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import { readAudit } from "../audit.ts";
 import { cancelRequest } from "../cancel.ts";
+import { recordCard } from "../card-ref.ts";
 import { askForChange } from "../change-request.ts";
 import { notYetActiveText } from "../change-views.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
@@ -118,24 +119,6 @@ async function fileRequest(
     return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
   }
   return receiptText(bucket, request);
-}
-
-/**
- * Where the card is, so the expiry job can link it in reminders and take its buttons away when the
- * request expires undecided (no click ever told us). Its own UpdateItem leaves `updatedAt` alone, so
- * the copy the Approve button carries stays current. Best effort: without it the reminder has no link.
- */
-async function recordCard(
-  ctx: BotContext,
-  requestId: string,
-  posted: { channel?: string; ts?: string },
-): Promise<void> {
-  if (!posted.channel || !posted.ts) return;
-  try {
-    await ctx.store.recordAdminCard(requestId, { channel: posted.channel, ts: posted.ts });
-  } catch (err) {
-    ctx.log.warn("admin_card_not_recorded", { requestId, error: err });
-  }
 }
 
 /**
