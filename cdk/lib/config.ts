@@ -48,6 +48,8 @@ export interface CytoskelDeployConfig {
   readonly alarmTopicArn: string | undefined;
   /** Hours after which an undecided request is announced again in the admin channel (0 = never). */
   readonly pendingReminderHours: number;
+  /** The contributor guide's https address, linked from the bot's help (none: no link). */
+  readonly helpUrl: string | undefined;
 }
 
 /** The context keys we read, in the order the README documents them. */
@@ -78,6 +80,7 @@ export const CONFIG_KEYS = [
   "alarmEmail",
   "alarmTopicArn",
   "pendingReminderHours",
+  "helpUrl",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -248,6 +251,8 @@ export function readDeployConfig(get: (key: ConfigKey) => unknown): CytoskelDepl
     alarmEmail,
     alarmTopicArn,
     pendingReminderHours: int("pendingReminderHours", 24, 0, 24 * 365),
+    // The bot's HELP_URL check, so a bad address stops the synth rather than the bot.
+    helpUrl: matching("helpUrl", /^https:\/\/[^\s<>|]+$/, "an https URL without spaces, <, > or |"),
   };
 }
 

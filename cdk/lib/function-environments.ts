@@ -65,6 +65,7 @@ export function functionEnvironments(sources: EnvironmentSources): FunctionEnvir
     BUCKET: grants.bucketName,
     ...(config.slackBotId ? { SLACK_BOT_ID: config.slackBotId } : {}),
     ...(config.slackBotUserId ? { SLACK_BOT_USER_ID: config.slackBotUserId } : {}),
+    ...(config.helpUrl ? { HELP_URL: config.helpUrl } : {}),
   };
   const secretLink: EnvOf<typeof SECRET_LINK_ENV> = { ...common };
   return {

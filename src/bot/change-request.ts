@@ -9,6 +9,7 @@ import type { webApi } from "@slack/bolt";
 import { planChange } from "../rules/change.ts";
 import type { Permission } from "../rules/permission.ts";
 import type { AccessRequest } from "../store/types.ts";
+import { recordCard } from "./card-ref.ts";
 import { changeAlreadyAskedText, changeReceiptText, changeRequestCard } from "./change-views.ts";
 import type { BotContext } from "./context.ts";
 import { cardPayload } from "./payloads.ts";
@@ -52,12 +53,14 @@ export async function askForChange(
     return { outcome: "already-asked", request, text: changeAlreadyAskedText(ctx.bucket, request) };
   let text = changeReceiptText(ctx.bucket, request);
   try {
-    await client.chat.postMessage({
+    const posted = await client.chat.postMessage({
       channel: ctx.config.admins.channelId,
       ...cardPayload(changeRequestCard(ctx.bucket, request)),
       unfurl_links: false,
       unfurl_media: false,
     });
+    // As for a new request: cancel, pending expiry and a failure then update this card, not a new post.
+    await recordCard(ctx, request.id, posted);
   } catch (err) {
     ctx.log.error("admin_card_failed", { requestId: request.id, error: err });
     text += `\n:warning: I couldn't post it to the admin channel; admins still see it with \`${ctx.config.slack.commandName} pending\`.`;

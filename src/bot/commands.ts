@@ -33,7 +33,13 @@ export type CommandKind = Command["kind"];
 /** Whose or which scope's audit trail: a person, or every scope at or under a prefix. */
 export type AuditTarget = { kind: "user"; user: UserRef } | { kind: "prefix"; subPrefix: string };
 
-export type ParseResult = { ok: true; command: Command } | { ok: false; error: string; usage: string };
+/**
+ * A refusal: `usage` is the one command's usage line when `kind` names it, else the whole help as a
+ * non-admin sees it (the listener swaps in the admin help for admins; parsing knows nobody).
+ */
+export type ParseResult =
+  | { ok: true; command: Command }
+  | { ok: false; error: string; usage: string; kind?: CommandKind };
 
 export interface CommandSpec {
   kind: CommandKind;
@@ -82,11 +88,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-export interface ParseOptions {
+/** What the help text states besides the commands: the configured defaults and the guide. */
+export interface HelpOptions {
   /** Slash command name as registered, for usage lines. */
   commandName?: string;
   defaultDurationDays: number;
   maxDurationDays: number;
+  /** The contributor guide (`HELP_URL`); no link when unset. */
+  helpUrl?: string;
+}
+
+export interface ParseOptions extends HelpOptions {
   /** Target bucket, so `s3://<bucket>/cpg0042/` is accepted too. */
   bucket?: string;
 }
@@ -98,14 +110,33 @@ const REQUEST_ID = /^[A-Za-z0-9_-]{4,64}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|([^>]*))?>$/;
 
-export function helpText(opts: { admin: boolean; commandName?: string }): string {
+/** The help as separate parts (the App Home shows each in its own section, under Slack's 3,000 characters). */
+export function helpSections(opts: HelpOptions & { admin: boolean }): string[] {
   const cmd = opts.commandName ?? "/cytoskel";
   const line = (s: CommandSpec) => `• \`${cmd} ${s.usage}\` — ${s.summary}`;
   const user = COMMANDS.filter((s) => !s.admin).map(line);
-  const lines = [`*${cmd}* — access to the Cell Painting Gallery staging bucket`, ...user];
-  if (opts.admin) lines.push("", "*Admin commands*", ...COMMANDS.filter((s) => s.admin).map(line));
-  return lines.join("\n");
+  const sections = [
+    [`*${cmd}* — access to the Cell Painting Gallery staging bucket`, ...user].join("\n"),
+    [
+      `*Defaults:* ${DEFAULT_PERMISSION} (read and write) for ${days(opts.defaultDurationDays)}; ` +
+        `ask for \`read\` or \`write\` only, or \`for <N>d\` up to ${days(opts.maxDurationDays)}.`,
+      // Kept beside the defaults: "how do I get more time" is the question the help must answer.
+      `*More time or another permission:* ask again for a prefix you hold, e.g. \`${cmd} request prefix cpg0042/* for ${opts.maxDurationDays}d\`. ` +
+        "That files an extension request for the admins (your access stays as it is until they decide); " +
+        "the reminder before your access ends has a *Request extension* button that does the same.",
+      ...(opts.helpUrl ? [`*Contributor guide:* <${opts.helpUrl}|how to upload with your access>`] : []),
+    ].join("\n"),
+  ];
+  if (opts.admin)
+    sections.push(["*Admin commands*", ...COMMANDS.filter((s) => s.admin).map(line)].join("\n"));
+  return sections;
 }
+
+export function helpText(opts: HelpOptions & { admin: boolean }): string {
+  return helpSections(opts).join("\n\n");
+}
+
+const days = (n: number) => `${n} day${n === 1 ? "" : "s"}`;
 
 export function usageOf(kind: CommandKind, commandName = "/cytoskel"): string {
   const spec = COMMANDS.find((s) => s.kind === kind);
@@ -121,11 +152,10 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
   const name = opts.commandName ?? "/cytoskel";
   const tokens = text.trim().split(/\s+/).filter(Boolean);
   const [head, ...rest] = tokens;
-  const fail = (error: string, kind?: CommandKind): ParseResult => ({
-    ok: false,
-    error,
-    usage: kind ? usageOf(kind, name) : helpText({ admin: false, commandName: name }),
-  });
+  const fail = (error: string, kind?: CommandKind): ParseResult =>
+    kind
+      ? { ok: false, error, usage: usageOf(kind, name), kind }
+      : { ok: false, error, usage: helpText({ ...helpOptions(opts), admin: false }) };
   if (head === undefined) return fail("Tell me what to do.");
   const verb = head.toLowerCase();
   switch (verb) {
@@ -316,6 +346,17 @@ function parseUser(token: string | undefined): { ok: true; user: UserRef } | { o
 function unwrapLink(token: string): string {
   const m = /^<([^|>]+)(?:\|[^>]*)?>$/.exec(token);
   return unescapeSlack(m?.[1] ?? token);
+}
+
+/** The help's part of the parse options (`bucket` is the parser's alone). */
+export function helpOptions(opts: HelpOptions): HelpOptions {
+  const { commandName, defaultDurationDays, maxDurationDays, helpUrl } = opts;
+  return {
+    ...(commandName ? { commandName } : {}),
+    defaultDurationDays,
+    maxDurationDays,
+    ...(helpUrl ? { helpUrl } : {}),
+  };
 }
 
 function prefixOptions(opts: ParseOptions): { bucket?: string } {

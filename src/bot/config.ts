@@ -40,6 +40,7 @@ export const BOT_ENV = defineEnv({
   DEFAULT_DURATION_DAYS: "a grant's length when the request names none, default 30",
   MAX_DURATION_DAYS: "the longest grant one may request, default 90",
   REMINDER_DAYS: `the App Home lists grants ending within this many days, default ${DEFAULT_REMINDER_DAYS} (as the expiry job's)`,
+  HELP_URL: "the contributor guide's https address, linked from help; no link when unset",
   AWS_PROFILE: "a named AWS profile (local runs)",
 });
 
@@ -68,6 +69,8 @@ export interface BotConfig {
   durations: { defaultDays: number; maxDays: number };
   /** Grants ending within this many days are "ending soon" in the App Home. */
   reminderDays: number;
+  /** The contributor guide, linked from help; unset: no link. */
+  helpUrl?: string;
   aws: { region: string; profile?: string };
   secretMaxAgeSeconds: number;
 }
@@ -107,6 +110,9 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
   const defaultDays = r.int("DEFAULT_DURATION_DAYS", 30, { min: 1, max: 3650 });
   if (defaultDays > maxDays) r.problems.push("DEFAULT_DURATION_DAYS must not exceed MAX_DURATION_DAYS");
   const reminderDays = r.int("REMINDER_DAYS", DEFAULT_REMINDER_DAYS, { min: 0, max: 365 });
+  const helpUrl = r.optional("HELP_URL");
+  // Shown as a Slack link `<url|label>`: a `|`, `<`, `>` or space would break it, and http would be a downgrade.
+  r.check("HELP_URL", helpUrl, /^https:\/\/[^\s<>|]+$/, "an https URL without spaces, <, > or |");
   const profile = r.optional("AWS_PROFILE");
   r.done();
 
@@ -132,6 +138,7 @@ export function loadBotConfig(env: Env = process.env): BotConfig {
     target: common.target,
     durations: { defaultDays, maxDays },
     reminderDays,
+    ...(helpUrl ? { helpUrl } : {}),
     aws: { region: common.target.region, ...(profile ? { profile } : {}) },
     secretMaxAgeSeconds: common.secretMaxAgeSeconds,
   };

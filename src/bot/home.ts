@@ -34,6 +34,8 @@ export interface HomeInput {
   bucket: string;
   commandName: string;
   reminderDays: number;
+  /** The help as the viewer gets it from `help` (`helpSections`: an admin's includes the admin commands). */
+  help: string[];
   mine: { active: HomeList; open: HomeList };
   /** Only for admins. */
   admin?: { pending: HomeList; ending: HomeList; failed: HomeList };
@@ -115,5 +117,7 @@ export function homeView(input: HomeInput): types.HomeView {
       ),
     );
   }
+  // Help last, so the lists stay on top and their caps keep the help within the block limit.
+  blocks.push({ type: "divider" }, header("Help"), ...input.help.map((text) => section(text)));
   return { type: "home", blocks: blocks.slice(0, HOME_MAX_BLOCKS) };
 }

@@ -9,7 +9,7 @@
  *   2. the DM saying what changed;
  *   3. ONE transaction (store.applyChange): the held request takes the new permission / end / grant,
  *      the change request APPROVED → APPLIED with the DM recorded;
- *   4. the change's admin card (best effort).
+ *   4. the change's admin card, and the held request's own card with its new terms (best effort).
  *
  * A retry after a crash anywhere converges: before step 3 nothing about the change is recorded, and
  * steps 1–2 are rediscovered (the new grant is found covering; the old one is gone or deleted again,
@@ -19,7 +19,7 @@
  */
 import { createGrant, deleteGrant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
 import { NoSuchGrantError } from "../aws/errors.ts";
-import { changeBetween } from "../rules/change.ts";
+import { changeBetween, describeChange } from "../rules/change.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { AccessRequest, ProgressData } from "../store/types.ts";
 import { adminChangeAppliedMessage, changedDm } from "./change-messages.ts";
@@ -31,6 +31,7 @@ import {
   type ServiceDeps,
   silentLogger,
 } from "./deps.ts";
+import { adminActiveChangedMessage } from "./messages.ts";
 import type { MessageRef } from "./notifier.ts";
 import { keepStayingGranted, personRequests } from "./revoke.ts";
 
@@ -107,6 +108,20 @@ export async function applyApprovedChange(deps: ServiceDeps, change: AccessReque
       );
     } catch (err) {
       log.warn("change.admin_update_failed", { requestId: change.id, error: err });
+    }
+  }
+  if (written.held.adminMessage) {
+    // The held card showed the old terms ("ends on …"); it must not outlive the change.
+    try {
+      await deps.notifier.updateAdminMessage(
+        written.held.adminMessage,
+        adminActiveChangedMessage(target, written.held, {
+          what: describeChange(applied),
+          at: nowOf(deps).toISOString(),
+        }),
+      );
+    } catch (err) {
+      log.warn("change.held_card_update_failed", { requestId: held.id, error: err });
     }
   }
   log.info("change.applied", { requestId: change.id, heldRequestId: held.id, grantReplaced });

@@ -147,6 +147,26 @@ export function adminActiveMessage(
   };
 }
 
+/**
+ * The held request's own card once a change to it was applied: its terms as they now are, so the card
+ * never shows the old end or permission (the change has its own card).
+ */
+export function adminActiveChangedMessage(
+  target: TargetSummary,
+  held: RequestSummary,
+  change: { what: string; at: string },
+): SlackMessage {
+  const text = `Changed on ${day(change.at)} — access is active for <@${held.requesterUserId}> on ${s3Scope(target, held.subPrefix)}.`;
+  return {
+    text,
+    blocks: [
+      section(`:white_check_mark: *Active* — ${requestLine(target, held)}`),
+      // No change ID: the change's own card names it, and cards are found by the IDs they name.
+      context(`Changed on ${day(change.at)} by an approved change: ${change.what}. ${expiryLine(held)}`),
+    ],
+  };
+}
+
 /** Admin card when provisioning gave up: the reason and a Retry button. */
 export function adminFailedMessage(target: TargetSummary, req: RequestSummary, reason: string): SlackMessage {
   return {

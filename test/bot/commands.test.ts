@@ -121,16 +121,51 @@ describe("parseCommand: other commands", () => {
   });
 });
 
+const HELP = { defaultDurationDays: 30, maxDurationDays: 90 };
+
 describe("helpText", () => {
   it("is generated from the command table; admin commands only for admins", () => {
-    const user = helpText({ admin: false });
-    const admin = helpText({ admin: true });
+    const user = helpText({ ...HELP, admin: false });
+    const admin = helpText({ ...HELP, admin: true });
     for (const spec of COMMANDS) {
       const line = `\`/cytoskel ${spec.usage}\``;
       expect(admin).toContain(line);
       expect(user.includes(line)).toBe(!spec.admin);
     }
     expect(admin).toContain("Admin commands");
+  });
+
+  it("states the configured defaults and maximum, and how to extend held access", () => {
+    const text = helpText({ defaultDurationDays: 14, maxDurationDays: 60, admin: false });
+    expect(text).toContain("*Defaults:* READWRITE (read and write) for 14 days");
+    expect(text).toContain("up to 60 days");
+    expect(text).toContain("ask again for a prefix you hold");
+    expect(text).toContain("files an extension request");
+    expect(text).toContain("*Request extension* button");
+  });
+
+  it("links the contributor guide only when its address is configured", () => {
+    const url = "https://example.org/docs/access-cpg-staging";
+    expect(helpText({ ...HELP, helpUrl: url, admin: false })).toContain(
+      `*Contributor guide:* <${url}|how to upload with your access>`,
+    );
+    expect(helpText({ ...HELP, admin: false })).not.toMatch(/Contributor guide|<https?:/);
+  });
+
+  it("follows a refusal that names no command with the non-admin help, a command's refusal with its usage", () => {
+    const general = parseCommand("frobnicate", { ...HELP, helpUrl: "https://example.org/guide" });
+    expect(general).toMatchObject({ ok: false, error: "I don't know `frobnicate`." });
+    if (general.ok) return;
+    expect(general.kind).toBeUndefined();
+    expect(general.usage).toContain("*Defaults:*");
+    expect(general.usage).toContain("https://example.org/guide");
+    expect(general.usage).not.toContain("Admin commands");
+    const specific = parseCommand("cancel", HELP);
+    expect(specific).toMatchObject({
+      ok: false,
+      kind: "cancel",
+      usage: "Usage: `/cytoskel cancel <request-id>`",
+    });
   });
 });
 

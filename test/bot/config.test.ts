@@ -40,6 +40,21 @@ describe("loadBotConfig", () => {
     });
   });
 
+  it("takes HELP_URL as the guide's https address and refuses one that would break a Slack link", () => {
+    expect(loadBotConfig(minimal).helpUrl).toBeUndefined();
+    const url = "https://github.com/example/cytoskel/blob/main/docs/access-cpg-staging.md";
+    expect(loadBotConfig({ ...minimal, HELP_URL: url }).helpUrl).toBe(url);
+    for (const bad of [
+      "http://example.org/guide",
+      "https://example.org/a|b",
+      "https://example.org/<x>",
+      "guide",
+    ])
+      expect(problemsOf({ ...minimal, HELP_URL: bad })).toEqual([
+        "HELP_URL must be an https URL without spaces, <, > or |",
+      ]);
+  });
+
   it("names every missing setting at once", () => {
     const problems = problemsOf({});
     for (const name of [

@@ -42,7 +42,12 @@ const buttons = (view: types.HomeView) =>
   });
 
 describe("homeView", () => {
-  const base = { bucket: "staging-cellpainting-gallery", commandName: "/cytoskel", reminderDays: 3 };
+  const base = {
+    bucket: "staging-cellpainting-gallery",
+    commandName: "/cytoskel",
+    reminderDays: 3,
+    help: ["help text"],
+  };
 
   it("shows a person their grants with 'Ask for more time' and their pending requests with Cancel, and no admin lists", () => {
     const view = homeView({

@@ -33,6 +33,14 @@ describe("deploy config from CDK context", () => {
     });
   });
 
+  it("takes helpUrl as an https address and stops the synth on one the bot would refuse", () => {
+    expect(read({}).helpUrl).toBeUndefined();
+    expect(read({ helpUrl: "https://example.org/guide" }).helpUrl).toBe("https://example.org/guide");
+    expect(errorOf({ helpUrl: "http://example.org/guide" }).message).toBe(
+      'Invalid CDK context setting "helpUrl": expected an https URL without spaces, <, > or |',
+    );
+  });
+
   it("accepts -c strings and cdk.json typed values alike", () => {
     const fromCli = read({ createBucket: "true", adminUserIds: "U0AAA1, U0BBB2", maxGrantDays: "120" });
     const fromJson = read({ createBucket: true, adminUserIds: ["U0AAA1", "U0BBB2"], maxGrantDays: 120 });

@@ -55,6 +55,7 @@ const CONTEXT = {
   adminChannelId: "C0ADMIN01",
   slackBotId: "B0BOT0001",
   slackBotUserId: "U0BOT0001",
+  helpUrl: "https://example.org/cytoskel/docs/access-cpg-staging.md",
 };
 const BUCKET = TARGETS.cpgstaging.bucket;
 const INSTANCE_ARN = "arn:<AWS::Partition>:s3:us-east-1:<AWS::AccountId>:access-grants/default";
@@ -746,6 +747,10 @@ describe("bot stack", () => {
       expect(Object.keys(env("Bot")), key).not.toContain(key);
     }
     expect(env("Bot").ADMIN_USER_IDS).toBe(CONTEXT.adminUserIds);
+    // The guide is the bot's alone (help); the other functions never link it.
+    expect(env("Bot").HELP_URL).toBe(CONTEXT.helpUrl);
+    for (const name of ["Provisioner", "SecretLink", "Expiry"] as const)
+      expect(Object.keys(env(name)), name).not.toContain("HELP_URL");
     expect(Object.keys(env("SecretLink"))).toEqual(
       expect.arrayContaining(["TABLE_NAME", "SLACK_BOT_TOKEN_ARN"]),
     );

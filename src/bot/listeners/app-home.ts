@@ -6,7 +6,9 @@
 
 import type { App, BlockAction, webApi } from "@slack/bolt";
 import { isOpen } from "../../rules/lifecycle.ts";
+import { helpSections } from "../commands.ts";
 import type { BotContext } from "../context.ts";
+import { helpOptionsOf } from "../help.ts";
 import { HOME_LIST_LIMIT, type HomeList, homeView } from "../home.ts";
 
 export function register(app: App, ctx: BotContext): void {
@@ -47,6 +49,7 @@ export async function publishHome(ctx: BotContext, client: webApi.WebClient, use
         bucket: ctx.bucket,
         commandName: ctx.config.slack.commandName,
         reminderDays: ctx.config.reminderDays,
+        help: helpSections({ ...helpOptionsOf(ctx), admin }),
         mine: { active: asList(active), open: { items: open, more: mine.cursor !== undefined } },
         ...(queue
           ? { admin: { pending: asList(queue[0]), ending: asList(queue[1]), failed: asList(queue[2]) } }

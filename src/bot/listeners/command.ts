@@ -10,11 +10,13 @@ import type { SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import { readAudit } from "../audit.ts";
 import { cancelRequest } from "../cancel.ts";
+import { recordCard } from "../card-ref.ts";
 import { askForChange } from "../change-request.ts";
 import { notYetActiveText } from "../change-views.ts";
 import { type Command, helpText, parseCommand } from "../commands.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
+import { helpOptionsOf } from "../help.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
 import {
   adminRequestCard,
@@ -28,14 +30,14 @@ import {
 export function register(app: App, ctx: BotContext): void {
   const { commandName } = ctx.config.slack;
   app.command(commandName, async ({ command, ack, client }) => {
-    const parsed = parseCommand(command.text ?? "", {
-      commandName,
-      defaultDurationDays: ctx.config.durations.defaultDays,
-      maxDurationDays: ctx.config.durations.maxDays,
-      bucket: ctx.bucket,
-    });
+    const parsed = parseCommand(command.text ?? "", { ...helpOptionsOf(ctx), bucket: ctx.bucket });
     if (!parsed.ok) {
-      await ack(ephemeral(`${parsed.error}\n${parsed.usage}`));
+      // The whole help follows a refusal that names no command; an admin's includes the admin commands.
+      const usage =
+        parsed.kind === undefined && (await ctx.isAdmin(command.user_id, client))
+          ? helpText({ ...helpOptionsOf(ctx), admin: true })
+          : parsed.usage;
+      await ack(ephemeral(`${parsed.error}\n${usage}`));
       return;
     }
     try {
@@ -64,10 +66,7 @@ async function run(
   const userId = command.user_id;
   switch (cmd.kind) {
     case "help":
-      return helpText({
-        admin: await ctx.isAdmin(userId, client),
-        commandName: ctx.config.slack.commandName,
-      });
+      return helpText({ ...helpOptionsOf(ctx), admin: await ctx.isAdmin(userId, client) });
     case "request":
       return fileRequest(ctx, cmd, command, client);
     case "status": {
@@ -120,24 +119,6 @@ async function fileRequest(
     return `${receiptText(bucket, request)}\n:warning: I couldn't post it to the admin channel; admins still see it with \`${config.slack.commandName} pending\`.`;
   }
   return receiptText(bucket, request);
-}
-
-/**
- * Where the card is, so the expiry job can link it in reminders and take its buttons away when the
- * request expires undecided (no click ever told us). Its own UpdateItem leaves `updatedAt` alone, so
- * the copy the Approve button carries stays current. Best effort: without it the reminder has no link.
- */
-async function recordCard(
-  ctx: BotContext,
-  requestId: string,
-  posted: { channel?: string; ts?: string },
-): Promise<void> {
-  if (!posted.channel || !posted.ts) return;
-  try {
-    await ctx.store.recordAdminCard(requestId, { channel: posted.channel, ts: posted.ts });
-  } catch (err) {
-    ctx.log.warn("admin_card_not_recorded", { requestId, error: err });
-  }
 }
 
 /**
