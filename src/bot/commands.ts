@@ -26,7 +26,8 @@ export type Command =
   | { kind: "revoke"; user: UserRef; subPrefix?: string; reason?: string }
   | { kind: "audit"; target: AuditTarget }
   | { kind: "pending" }
-  | { kind: "reissue"; user: UserRef };
+  | { kind: "reissue"; user: UserRef }
+  | { kind: "close"; subPrefix: string; reason?: string };
 
 export type CommandKind = Command["kind"];
 
@@ -84,6 +85,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     kind: "reissue",
     usage: "reissue @user",
     summary: "replace a person's keys and send them a new one-time link (their old keys stop working)",
+    admin: true,
+  },
+  {
+    kind: "close",
+    usage: "close prefix <prefix> [reason…]",
+    summary:
+      "close a dataset: revoke every grant at or under the prefix (`cpg0042/` covers `cpg0042/a/…`, never `cpg00421/`), tell each person, and post who had access. Never the whole bucket",
     admin: true,
   },
 ];
@@ -180,6 +188,8 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
       return parseRevoke(rest, opts, fail);
     case "audit":
       return parseAudit(rest, opts, fail);
+    case "close":
+      return parseClose(rest, opts, fail);
     case "reissue": {
       const [who, ...extra] = rest;
       const user = parseUser(who);
@@ -268,6 +278,34 @@ function parseRevoke(
   }
   if (reason.text) command.reason = reason.text;
   return { ok: true, command };
+}
+
+/** What `close` says to the whole bucket: it would close everything. */
+export const CLOSE_WHOLE_BUCKET_REFUSAL =
+  "Closing the whole bucket (`*`) is refused: it would close every dataset at once. Name one dataset's prefix, e.g. `close prefix cpg0042/`; everything at or under it is closed.";
+
+/**
+ * `close prefix <prefix> [reason…]`: the word after `prefix` is the prefix (never the bucket root),
+ * the rest is the reason. Destructive, so the keyword `prefix` is required and a bad prefix is refused.
+ */
+function parseClose(
+  tokens: string[],
+  opts: ParseOptions,
+  fail: (error: string, kind?: CommandKind) => ParseResult,
+): ParseResult {
+  const [keyword, raw, ...words] = tokens;
+  if (keyword?.toLowerCase() !== "prefix")
+    return fail("Write `close prefix <prefix>`, e.g. `close prefix cpg0042/`.", "close");
+  if (raw === undefined) return fail(`Which prefix? ${CLOSE_WHOLE_BUCKET_REFUSAL}`, "close");
+  const p = parsePrefix(unwrapLink(raw), { ...prefixOptions(opts), allowRoot: true });
+  if (!p.ok) return fail(`That prefix isn't valid: ${p.reason}`, "close");
+  if (p.subPrefix === "*") return fail(CLOSE_WHOLE_BUCKET_REFUSAL, "close");
+  const reason = parseReason(words);
+  if (!reason.ok) return fail(reason.error, "close");
+  return {
+    ok: true,
+    command: { kind: "close", subPrefix: p.subPrefix, ...(reason.text ? { reason: reason.text } : {}) },
+  };
 }
 
 /** `audit @user` or `audit prefix <prefix>` (any prefix below the bucket root). */

@@ -292,6 +292,11 @@ export function revokeQueuedText(
   return `Revoking access for <@${userId}>${what}… I'll confirm here and in the admin channel (job \`${jobId}\`).`;
 }
 
+/** Ack of `close prefix`. */
+export function closeQueuedText(bucket: string, subPrefix: string, jobId: string): string {
+  return `Closing \`s3://${bucket}/${subPrefix}\`: every grant at or under it is revoked and each person told; I'll post who had access in the admin channel and confirm here (job \`${jobId}\`).`;
+}
+
 /** Ack of `reissue`. */
 export function reissueQueuedText(userId: string, jobId: string): string {
   return `Re-issuing keys for <@${userId}>… they get a new one-time link by DM; I'll confirm here and in the admin channel (job \`${jobId}\`).`;

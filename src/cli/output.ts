@@ -2,6 +2,8 @@
 // Listings (`list user`, `list grant`) are written page by page instead (src/cli/listing.ts).
 // Human lines keep the original tool's wording so existing runbooks still match.
 
+import type { PrefixClosedResult } from "./commands/close.ts";
+import { closedLines } from "./commands/close-output.ts";
 import type { CredentialsResult } from "./commands/credentials.ts";
 import type { GrantCreatedResult, GrantDeletedResult, GrantItem } from "./commands/grants.ts";
 import type { LocationsResult } from "./commands/locations.ts";
@@ -15,7 +17,8 @@ export type CommandResult =
   | GrantCreatedResult
   | GrantDeletedResult
   | UpResult
-  | CredentialsResult;
+  | CredentialsResult
+  | PrefixClosedResult;
 
 export interface Rendered {
   stdout: string;
@@ -62,6 +65,8 @@ function humanLines(result: Exclude<CommandResult, CredentialsResult>): string[]
       return [`Deleted grant with ID: ${result.grantId}`];
     case "up":
       return [`Deployed ${result.target}: ${result.command.join(" ")}`];
+    case "prefix-closed":
+      return closedLines(result).stdout;
   }
 }
 
@@ -78,6 +83,8 @@ function humanNotes(result: Exclude<CommandResult, CredentialsResult>): string[]
               `(${result.groupOtherPolicies.join(", ")}); its members' keys are worth more than they should be.`,
           ]
         : [];
+    case "prefix-closed":
+      return closedLines(result).stderr;
     default:
       return [];
   }

@@ -231,6 +231,39 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
           });
         }),
       );
+
+    target
+      .command("close")
+      .description("close a dataset: revoke every grant at or under a prefix")
+      .command("prefix")
+      .description(
+        "revoke every grant at or under <prefix> (cpg0042/ covers cpg0042/a/…, never cpg00421/) through the bot's revoke path: " +
+          "requests end REVOKED with the reason, keys and IAM users go when no grant is left, hand-made grants there are deleted, " +
+          "and who had access is printed. People are DMed and the admin channel told only when SLACK_BOT_TOKEN and " +
+          "CYTOSKEL_ADMIN_CHANNEL_ID are set; otherwise nobody is told (the output says so). Never the whole bucket",
+      )
+      .argument("<prefix>", "e.g. cpg0042/ (not * or the bucket)")
+      .option("--reason <text>", "why: recorded on each ended request's audit event and told to the person")
+      .option(
+        "--admin <slack-user-id>",
+        `your Slack user ID, recorded as who closed it (default: "cytoskel-cli")`,
+      )
+      .option(
+        "--table <name>",
+        "the requests table: the CytoskelBot stack's TableName output (default: $CYTOSKEL_TABLE_NAME)",
+      )
+      .action(
+        admin(targetName, async (ctx, command) => {
+          const opts = command.opts<{ reason?: string; admin?: string; table?: string }>();
+          return (await import("./commands/close.ts")).closePrefixCommand(ctx, {
+            prefix: command.args[0] as string,
+            ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+            ...(opts.admin !== undefined ? { admin: opts.admin } : {}),
+            ...(opts.table !== undefined ? { table: opts.table } : {}),
+            env,
+          });
+        }),
+      );
   }
 
   program

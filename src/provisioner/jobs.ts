@@ -1,5 +1,5 @@
 /**
- * Admin jobs from the stream: the bot queues `/cytoskel revoke` and `/cytoskel reissue` as one job item
+ * Admin jobs from the stream: the bot queues `/cytoskel revoke`, `reissue` and `close prefix` as one job item
  * (src/store/jobs.ts) and answers Slack at once; the INSERT record of that item lands here.
  *
  * - The job is claimed with one conditional update (QUEUED → RUNNING, leased until this invocation would
@@ -16,6 +16,7 @@
  */
 
 import type { DynamoDBRecord } from "aws-lambda";
+import { closePrefix } from "../service/close.ts";
 import { type ServiceDeps, silentLogger } from "../service/deps.ts";
 import { describeFailure } from "../service/errors.ts";
 import {
@@ -121,6 +122,15 @@ export async function runJobWithRetries(
 
 /** The work itself; returns the line for the admin who asked. */
 async function runJob(deps: ServiceDeps, job: RunnableJob): Promise<string> {
+  if (job.kind === "close") {
+    // Each person's revoke takes their lock; a failure is in the admin post (closing again finishes it).
+    const result = await closePrefix(deps, {
+      prefix: job.subPrefix ?? "",
+      actor: job.actor,
+      ...(job.reason ? { reason: job.reason } : {}),
+    });
+    return result.text;
+  }
   if (job.kind === "revoke") {
     const result = await revokeAccess(deps, {
       userId: job.targetUserId,

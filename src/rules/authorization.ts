@@ -12,7 +12,8 @@ export type GuardedAction =
   | "pending"
   | "reissue"
   | "cancel"
-  | "audit";
+  | "audit"
+  | "close";
 
 export type Refusal = "NOT_ADMIN" | "SELF_APPROVAL" | "NOT_REQUESTER";
 
@@ -62,6 +63,7 @@ export function authorize(facts: AuthorizationFacts): Verdict {
     case "pending":
     case "reissue":
     case "audit":
+    case "close":
       return actorIsAdmin ? ALLOWED : { allowed: false, refusal: "NOT_ADMIN" };
   }
 }
@@ -69,6 +71,7 @@ export function authorize(facts: AuthorizationFacts): Verdict {
 const ADMIN_ACTION_WORDS: Partial<Record<GuardedAction, string>> = {
   pending: "list pending requests",
   audit: "read the audit trail",
+  close: "close a prefix",
 };
 
 /** User-facing explanation of a refusal (the single place these words live). */

@@ -9,7 +9,7 @@ import type { S3ControlClient } from "@aws-sdk/client-s3-control";
 import type { CreateGrantInput } from "../aws/access-grants.ts";
 import type { Target } from "../config/targets.ts";
 import type { Logger } from "../log.ts";
-import type { Actor } from "../rules/lifecycle.ts";
+import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
 import type { SecretLinkWriter } from "../secret-link/issue.ts";
 import type { Job } from "../store/jobs.ts";
 import type {
@@ -46,6 +46,8 @@ export interface RequestStorePort {
   listActiveByUser(userId: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listActiveExpiringBefore(iso: string, page?: PageOptions): Promise<Page<AccessRequest>>;
   listPending(page?: PageOptions): Promise<Page<AccessRequest>>;
+  /** Requests in one state (closing a prefix lists the ACTIVE ones: src/service/close.ts). */
+  listByStatus(status: RequestStatus, page?: PageOptions): Promise<Page<AccessRequest>>;
   /** An approved change applied to the request it changes, in one transaction (src/service/change.ts). */
   applyChange(input: AppliedChange): Promise<{ held: AccessRequest; change: AccessRequest }>;
   /** Conditional marks of the pending-request reminders (src/service/reminders.ts). */

@@ -325,7 +325,7 @@ export function reissuedAdminPost(s: {
 export function adminJobFailedMessage(
   job: {
     id: string;
-    kind: "revoke" | "reissue";
+    kind: "revoke" | "reissue" | "close";
     targetUserId: string;
     subPrefix?: string;
     actor: { id: string };
@@ -333,9 +333,11 @@ export function adminJobFailedMessage(
   reason: string,
 ): SlackMessage {
   const what =
-    job.kind === "revoke"
-      ? `revoke of <@${job.targetUserId}>${job.subPrefix ? ` for \`${job.subPrefix}\`` : ""}`
-      : `re-issue of the keys of <@${job.targetUserId}>`;
+    job.kind === "close"
+      ? `close of \`${job.subPrefix ?? "?"}\``
+      : job.kind === "revoke"
+        ? `revoke of <@${job.targetUserId}>${job.subPrefix ? ` for \`${job.subPrefix}\`` : ""}`
+        : `re-issue of the keys of <@${job.targetUserId}>`;
   const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${reason}`;
   return {
     text,

@@ -1,4 +1,4 @@
-// Admin jobs (revoke, re-issue) queued by the bot and run by the provisioner from the table's stream.
+// Admin jobs (revoke, re-issue, close a prefix) queued by the bot and run by the provisioner from the table's stream.
 // The bot answers Slack within its 3 s with ONE conditional put; the INSERT of the job item is the queue
 // (like an approval's transition), so nothing is lost between "asked" and "done".
 //
@@ -26,7 +26,7 @@ import type { Actor } from "../rules/lifecycle.ts";
 import { isConditionalCheckFailed, StoreAccessError, StoreError } from "./errors.ts";
 import { TABLE_SCHEMA } from "./table.ts";
 
-export type JobKind = "revoke" | "reissue";
+export type JobKind = "revoke" | "reissue" | "close";
 export type JobState = "QUEUED" | "RUNNING" | "DONE" | "FAILED";
 
 export const JOB_PK_PREFIX = "JOB#";
@@ -41,12 +41,13 @@ export interface JobReplyTo {
 
 export interface NewJobInput {
   kind: JobKind;
+  /** The person (revoke, re-issue); for close, which targets no one person, the admin who asked. */
   targetUserId: string;
   /** The team of the admin who asked; the target's own team is looked up from their requests. */
   teamId?: string;
-  /** revoke only: the normalised sub-prefix, e.g. "cpg0042/*". */
+  /** revoke: the normalised sub-prefix, e.g. "cpg0042/*"; close: the prefix being closed. */
   subPrefix?: string;
-  /** revoke only: the admin's reason (recorded on each ended request's audit event, told to the person). */
+  /** revoke and close: the admin's reason (recorded on each ended request's audit event, told to the person). */
   reason?: string;
   actor: Actor;
   replyTo?: JobReplyTo;

@@ -44,7 +44,7 @@ export type StreamImage =
 
 const REQUEST_PK_PREFIX = "REQ#";
 const REQUEST_SK = "META";
-const JOB_KINDS: readonly Job["kind"][] = ["revoke", "reissue"];
+const JOB_KINDS: readonly Job["kind"][] = ["revoke", "reissue", "close"];
 const JOB_STATES: readonly Job["jobState"][] = ["QUEUED", "RUNNING", "DONE", "FAILED"];
 
 type Item = Record<string, unknown>;

@@ -274,3 +274,39 @@ describe("parseCommand: audit", () => {
     });
   });
 });
+
+describe("parseCommand: close prefix", () => {
+  it("normalises the prefix and keeps the rest as the reason, unescaped", () => {
+    expect(parse("close prefix cpg0042 published &amp; public")).toEqual({
+      ok: true,
+      command: { kind: "close", subPrefix: "cpg0042/*", reason: "published & public" },
+    });
+    expect(parse("close prefix s3://staging-cellpainting-gallery/cpg0042/a/")).toEqual({
+      ok: true,
+      command: { kind: "close", subPrefix: "cpg0042/a/*" },
+    });
+  });
+
+  it("refuses the whole bucket, saying what is allowed", () => {
+    for (const text of ["close prefix *", "close prefix s3://staging-cellpainting-gallery", "close prefix"]) {
+      const r = parse(text);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toContain("Closing the whole bucket (`*`) is refused");
+        expect(r.usage).toBe("Usage: `/cytoskel close prefix <prefix> [reason…]`");
+      }
+    }
+  });
+
+  it("requires the keyword `prefix` and a valid prefix", () => {
+    const noKeyword = parse("close cpg0042");
+    expect(noKeyword.ok).toBe(false);
+    const bad = parse("close prefix cpg0042*");
+    expect(bad.ok || bad.error).toMatch(/isn't valid/);
+  });
+
+  it("is listed only among the admin commands", () => {
+    expect(helpText({ admin: false })).not.toContain("close prefix");
+    expect(helpText({ admin: true })).toContain("close prefix <prefix> [reason…]");
+  });
+});

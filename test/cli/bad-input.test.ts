@@ -55,7 +55,7 @@ afterAll(async () => {
 const usageCases = (): Array<[args: string[], message: string]> => [
   [
     ["cpgstaging", "frobnicate"],
-    'unknown command "frobnicate" for "cytoskel cpgstaging"; allowed: up, list, create, delete, audit',
+    'unknown command "frobnicate" for "cytoskel cpgstaging"; allowed: up, list, create, delete, audit, close',
   ],
   [
     ["cpgstagin", "list", "user"],

@@ -3,7 +3,7 @@
 // naming the action and the resource, with nothing changed. The walkthrough (walkthrough.test.ts)
 // shows the other side: everything the CLI needs is allowed, and nothing more is granted.
 
-import { GetItemCommand, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
   AddUserToGroupCommand,
   AttachGroupPolicyCommand,
@@ -246,7 +246,7 @@ describe("the operator policy refuses what the admin CLI never needs", () => {
 });
 
 describe("the operator policy reads nothing of the bot's table but the audit indexes", () => {
-  it("refuses Scan, GetItem and Query of the table or a request index; allows Query of an audit index", async () => {
+  it("refuses Scan, secrets and jobs, and Query of the table or the expiry index; allows Query of the audit indexes and of what close reads", async () => {
     const db = createDynamoDbClient({
       env: account.local.envFor(account.operator.credentials),
       maxAttempts: 1,
@@ -269,7 +269,22 @@ describe("the operator policy reads nothing of the bot's table but the audit ind
         tableArn,
       ],
       ["a Query of the table", () => db.send(query()), tableArn],
-      ["a Query of a request index", () => db.send(query("byRequester")), `${tableArn}/index/byRequester`],
+      [
+        "a Query of the expiry index",
+        () => db.send(query("byStatusExpiry")),
+        `${tableArn}/index/byStatusExpiry`,
+      ],
+      [
+        "writing a secret's item (close writes only requests, their audit events and locks)",
+        () =>
+          db.send(new PutItemCommand({ TableName, Item: { pk: { S: "SECRET#x" }, sk: { S: "SECRET" } } })),
+        tableArn,
+      ],
+      [
+        "a job's item",
+        () => db.send(new GetItemCommand({ TableName, Key: { pk: { S: "JOB#x" }, sk: { S: "JOB" } } })),
+        tableArn,
+      ],
     ];
     try {
       for (const [what, call, resource] of refused) {
@@ -282,6 +297,12 @@ describe("the operator policy reads nothing of the bot's table but the audit ind
       }
       const allowed = await db.send(query("auditByUser"));
       expect(allowed.Items).toEqual([]);
+      // close prefix: a person's requests (byRequester) and one request item.
+      expect((await db.send(query("byRequester"))).Items).toEqual([]);
+      const req = await db.send(
+        new GetItemCommand({ TableName, Key: { pk: { S: "REQ#x" }, sk: { S: "META" } } }),
+      );
+      expect(req.Item).toBeUndefined();
     } finally {
       db.destroy();
     }

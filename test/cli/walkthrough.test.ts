@@ -5,9 +5,11 @@
 // calls the walkthrough made: each was allowed, and every action the policy grants was needed.
 
 import {
+  AddUserToGroupCommand,
   AttachUserPolicyCommand,
   CreateLoginProfileCommand,
   CreatePolicyCommand,
+  CreateUserCommand,
   DeleteGroupPolicyCommand,
   PutGroupPolicyCommand,
   PutUserPolicyCommand,
@@ -16,7 +18,11 @@ import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalDynamo, startDynamo } from "../../dev/dynamodb.ts";
 import type { LocalAws } from "../../dev/local-aws/index.ts";
+import { createGrant } from "../../src/aws/access-grants.ts";
+import { createS3ControlClient } from "../../src/aws/clients.ts";
 import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
+import { GrantScope } from "../../src/rules/grant-scope.ts";
+import { createStores } from "../../src/store/index.ts";
 import {
   type CliAccount,
   childEnv,
@@ -322,6 +328,113 @@ describe("exit codes through the real entry point", () => {
   });
 });
 
+describe("close prefix: a dataset closed from the CLI with the operator's keys", () => {
+  const CLOSER = "UCLOSE01";
+  const closerUser = `slack-T0CYTOSKEL-${CLOSER}`;
+  let requestId = "";
+  let handGrantId = "";
+  let closerGrantId = "";
+
+  beforeAll(async () => {
+    // Seeded as an administrator / the bot would have left it: an ACTIVE request with its user and grant,
+    // a grant by hand to a role, and a sibling prefix's grant that must survive.
+    const rootIam = account.rootIam;
+    await rootIam.send(new CreateUserCommand({ UserName: closerUser, Path: "/cytoskel/" }));
+    await rootIam.send(
+      new AddUserToGroupCommand({ UserName: closerUser, GroupName: "staging_cpg_uploaders" }),
+    );
+    const s3control = createS3ControlClient({ env: local.env, maxAttempts: 1 });
+    const grant = (prefix: string, granteeArn: string) =>
+      createGrant(s3control, {
+        accountId: local.accountId,
+        location: { id: locationId, scope: BUCKET_SCOPE },
+        scope: GrantScope.of("staging-cellpainting-gallery", prefix),
+        permission: "READWRITE",
+        granteeArn,
+      });
+    const closerArn = `arn:aws:iam::${local.accountId}:user/cytoskel/${closerUser}`;
+    closerGrantId = (await grant("cpg0099/*", closerArn)).id;
+    handGrantId = (await grant("cpg0099/manual/*", `arn:aws:iam::${local.accountId}:role/hand-made`)).id;
+    await grant("cpg00991/*", `arn:aws:iam::${local.accountId}:role/hand-made`);
+    s3control.destroy();
+    const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
+    const { request } = await stores.requests.create({
+      requesterUserId: CLOSER,
+      requesterTeamId: "T0CYTOSKEL",
+      subPrefix: "cpg0099/*",
+      permission: "READWRITE",
+      durationDays: 30,
+    });
+    await stores.requests.transition(request.id, {
+      from: "PENDING",
+      to: "APPROVED",
+      actor: { kind: "admin", id: "UADMIN" },
+    });
+    await stores.requests.transition(request.id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+    });
+    requestId = request.id;
+  });
+
+  it("revokes through the revoke path, deletes the hand-made grant, prints who had access and says nobody was told", async () => {
+    const withTable = { ...env, CYTOSKEL_TABLE_NAME: dynamo.tableName };
+    const run = await runChild(
+      ["cpgstaging", "close", "prefix", "cpg0099/", "--reason", "published", "--admin", "UOPERATOR"],
+      withTable,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")).toEqual([
+      "Closed s3://staging-cellpainting-gallery/cpg0099/*",
+      `Person: ${CLOSER}, Had: cpg0099/*, Revoked: cpg0099/*, Requests ended: ${requestId}, Grants deleted: ${closerGrantId}, IAM user deleted`,
+      `Grant ID: ${handGrantId}, Grantee: arn:aws:iam::${local.accountId}:role/hand-made, Scope: cpg0099/manual/*, Permission: READWRITE, deleted`,
+      "",
+    ]);
+    expect(run.stderr).toContain(
+      `Nobody was told in Slack (set SLACK_BOT_TOKEN and CYTOSKEL_ADMIN_CHANNEL_ID`,
+    );
+    expect(run.stderr).toContain(`tell ${CLOSER} yourself`);
+    const stores = createStores({ client: dynamo.doc, tableName: dynamo.tableName });
+    expect((await stores.requests.get(requestId))?.status).toBe("REVOKED");
+    const events = (await stores.audit.listForRequest(requestId)).items;
+    expect(
+      events.some((e) => e.to === "REVOKED" && e.reason === "published" && e.actor.id === "UOPERATOR"),
+    ).toBe(true);
+    const left = [...(local.state.accessGrants.get("us-east-1")?.grants.values() ?? [])].map((g) => g.scope);
+    expect(left.filter((p) => p.includes("cpg0099"))).toEqual([`${BUCKET_SCOPE}cpg00991/*`]);
+    expect(local.state.iam.users.get(closerUser.toLowerCase())).toBeUndefined();
+  });
+
+  it("a second run (--json) finds nothing left and changes nothing", async () => {
+    const withTable = { ...env, CYTOSKEL_TABLE_NAME: dynamo.tableName };
+    const before = snapshot(local);
+    const run = await runChild(["--json", "cpgstaging", "close", "prefix", "cpg0099/*"], withTable);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      bucket: "staging-cellpainting-gallery",
+      prefix: "cpg0099/*",
+      people: [],
+      otherGrants: [],
+      failures: [],
+      posted: false,
+      slackNotified: false,
+    });
+    expect(snapshot(local)).toEqual(before);
+  });
+
+  it("the whole bucket is a usage error (exit 2) and nothing is sent", async () => {
+    const before = local.state.requests.length;
+    const run = await runChild(["cpgstaging", "close", "prefix", "*"], {
+      ...env,
+      CYTOSKEL_TABLE_NAME: dynamo.tableName,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("never the whole bucket");
+    expect(local.state.requests.length).toBe(before);
+  });
+});
+
 // Runs after the blocks above (a file's tests run in order), so the stand-in's authorization log holds
 // every call the walkthrough made.
 describe("docs/operator-policy.json against the walkthrough's calls", () => {
@@ -339,6 +452,8 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
     const policy = "arn:aws:iam::123456789012:policy/cytoskel/staging_cpg_uploaders-synthesized-1";
     const warned = "arn:aws:iam::123456789012:user/cytoskel/warned_user";
     const audit = `arn:aws:dynamodb:us-east-1:123456789012:table/${dynamo.tableName}/index`;
+    const table = `arn:aws:dynamodb:us-east-1:123456789012:table/${dynamo.tableName}`;
+    const closed = "arn:aws:iam::123456789012:user/cytoskel/slack-T0CYTOSKEL-UCLOSE01";
     expect([...new Set(calls.map((c) => `${c.action} ${shown(c.resource)}`))].sort()).toEqual(
       [
         // list location / list grant / create grant / delete user
@@ -370,6 +485,26 @@ describe("docs/operator-policy.json against the walkthrough's calls", () => {
         // audit
         `dynamodb:Query ${audit}/auditByUser`,
         `dynamodb:Query ${audit}/auditByDataset`,
+        // close prefix: the requests it ends, the person's lock and audit events; then the revoke path
+        // tears down the closed person's user (the group and grant actions are listed above)
+        `dynamodb:Query ${audit}/byStatus`,
+        `dynamodb:Query ${audit}/byRequester`,
+        `dynamodb:GetItem ${table}`,
+        `dynamodb:PutItem ${table}`,
+        `dynamodb:UpdateItem ${table}`,
+        `dynamodb:DeleteItem ${table}`,
+        ...[
+          "GetUser",
+          "ListGroupsForUser",
+          "ListAccessKeys",
+          "ListUserPolicies",
+          "ListAttachedUserPolicies",
+          "ListMFADevices",
+          "ListSigningCertificates",
+          "ListSSHPublicKeys",
+          "DeleteLoginProfile",
+          "DeleteUser",
+        ].map((action) => `iam:${action} ${closed}`),
         // delete user
         `iam:ListGroupsForUser ${user}`,
         `iam:ListAccessKeys ${user}`,

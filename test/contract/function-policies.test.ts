@@ -176,6 +176,14 @@ beforeAll(async () => {
   await slash(ADMIN, `revoke <@${USER2}>`);
   await p.stream.drain();
   expect(iamUserOf(USER2)).toBeUndefined();
+  step(
+    "bot: admin closes a prefix; provisioner revokes everyone at or under it (instance-wide grant listing)",
+  );
+  await fileAndApprove("request prefix cpg0060/a/* read for 30d to be closed", USER2);
+  expect(iamUserOf(USER2)).toBeDefined();
+  await slash(ADMIN, "close prefix cpg0060/ dataset published");
+  await p.stream.drain();
+  expect(iamUserOf(USER2)).toBeUndefined();
   step("bot: a request waits for a decision (its card's place recorded)");
   const waiting = await slash(USER3, "request prefix cpg0051/* read for 7d nobody decides");
   const waitingId = /Request `([^`]+)` filed/.exec(waiting.json.text ?? "")?.[1] ?? "";

@@ -439,3 +439,91 @@ describe("the requester hears about a denial", () => {
     expect(dmsTo(user)).toHaveLength(0);
   });
 });
+
+describe("close prefix runs from the stream, not in the Slack listener", () => {
+  it("an admin's close is one DynamoDB write; the provisioner revokes everyone at or under the prefix, spares the sibling, and posts who had access", async () => {
+    const alice = freshUser();
+    const bob = freshUser();
+    const aBroad = await activeAccess(alice, "cpg0090/*");
+    const aNarrow = await activeAccess(alice, "cpg0090/a/*");
+    const bSibling = await activeAccess(bob, "cpg00901/*");
+
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    botCalls.length = 0;
+    const slackBefore = slack.calls.length;
+    const awsCalls = () => localAws.state.requests.filter((r) => r.service !== "dynamodb").length;
+    const awsBefore = awsCalls();
+    const judgedBefore = localAws.state.authorizations.length;
+    const url = slack.responseUrl();
+    const reply = await slash(ADMIN, "close prefix cpg0090/ published &lt;today&gt;", url);
+    const counted = {
+      dynamo: [...botCalls],
+      slack: slack.calls.length - slackBefore,
+      aws: awsCalls() - awsBefore,
+    };
+    open();
+
+    expect(reply.json.response_type).toBe("ephemeral");
+    expect(reply.json.text).toContain("Closing `s3://staging-cellpainting-gallery/cpg0090/*`");
+    expect(counted).toEqual({ dynamo: ["PutItemCommand"], slack: 0, aws: 0 });
+    const jobId = jobIdIn(reply.json.text);
+    expect(await jobs.get(jobId)).toMatchObject({
+      kind: "close",
+      subPrefix: "cpg0090/*",
+      reason: "published <today>",
+    });
+
+    await stream.drain();
+    expect(localAws.state.authorizations.slice(judgedBefore).filter((a) => !a.allowed)).toEqual([]);
+    expect((await stores.requests.get(aBroad.id))?.status).toBe("REVOKED");
+    expect((await stores.requests.get(aNarrow.id))?.status).toBe("REVOKED");
+    expect((await stores.requests.get(bSibling.id))?.status).toBe("ACTIVE");
+    expect(iamUserOf(alice)).toBeUndefined();
+    expect(
+      grantsNow()
+        .filter((g) => g.granteeIdentifier.endsWith(`-${bob}`))
+        .map((g) => g.subPrefix),
+    ).toEqual(["cpg00901/*"]);
+    expect(String(dmsTo(alice).at(-1)?.args.text)).toMatch(/revoked by <@UJOBADMIN>/);
+    const summary = adminPosts().filter((c) => String(c.args.text).includes("closed"));
+    expect(summary).toHaveLength(1);
+    const posted = JSON.stringify(summary[0]?.args);
+    expect(posted).toContain(`<@${alice}>`);
+    expect(posted).not.toContain(bob);
+    expect(posted).toContain("published &lt;today&gt;");
+    expect(answersAt(url)).toHaveLength(1);
+    expect(await jobs.get(jobId)).toMatchObject({ jobState: "DONE", attempts: 1 });
+
+    // A redelivered record runs nothing again: no DM, no second post.
+    const calls = slack.calls.length;
+    const again = await handleProvisionerEvent(deps, { Records: [jobInsert(jobId) as DynamoDBRecord] });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(slack.calls.length).toBe(calls);
+  });
+
+  it("a non-admin's close is refused and queues nothing", async () => {
+    botCalls.length = 0;
+    const reply = await slash("UMALLORY", "close prefix cpg0090/");
+    expect(reply.json.text).toBe("Only cytoskel admins can close a prefix — nothing was changed.");
+    expect(botCalls.filter((c) => WRITES.has(c))).toEqual([]);
+  });
+
+  it("closing the whole bucket is refused, saying what is allowed, and queues nothing", async () => {
+    for (const text of [
+      "close prefix *",
+      "close prefix s3://staging-cellpainting-gallery/",
+      "close prefix",
+    ]) {
+      botCalls.length = 0;
+      const reply = await slash(ADMIN, text);
+      expect(reply.json.text).toContain("Closing the whole bucket (`*`) is refused");
+      expect(reply.json.text).toContain("close prefix cpg0042/");
+      expect(botCalls).toEqual([]);
+    }
+    const noKeyword = await slash(ADMIN, "close cpg0090/");
+    expect(noKeyword.json.text).toContain("Write `close prefix <prefix>`");
+  });
+});

@@ -20,6 +20,7 @@ import { helpOptionsOf } from "../help.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
 import {
   adminRequestCard,
+  closeQueuedText,
   pendingText,
   receiptText,
   reissueQueuedText,
@@ -84,6 +85,8 @@ async function run(
     case "revoke":
     case "reissue":
       return queueJob(ctx, cmd, command, client);
+    case "close":
+      return queueClose(ctx, cmd, command, client);
     case "audit":
       return readAudit(ctx, userId, client, cmd.target);
   }
@@ -175,4 +178,35 @@ async function queueJob(
   return cmd.kind === "revoke"
     ? revokeQueuedText(ctx.bucket, cmd.user.id, cmd.subPrefix, job.id)
     : reissueQueuedText(cmd.user.id, job.id);
+}
+
+/**
+ * Admin `close prefix`: one conditional put of a close job (no person is targeted, so the job names the
+ * admin who asked); the provisioner revokes everything at or under the prefix from the stream.
+ */
+async function queueClose(
+  ctx: BotContext,
+  cmd: Extract<Command, { kind: "close" }>,
+  command: SlashCommand,
+  client: webApi.WebClient,
+): Promise<string> {
+  const userId = command.user_id;
+  const verdict = await ctx.authorize("close", userId, client);
+  if (!verdict.allowed) return refusalText(verdict.refusal, "close");
+  if (!ctx.jobs)
+    return "Closing a prefix isn't wired into this deployment; use `cytoskel cpgstaging close prefix`.";
+  const job = await ctx.jobs.enqueue({
+    kind: "close",
+    targetUserId: userId,
+    teamId: command.team_id,
+    subPrefix: cmd.subPrefix,
+    ...(cmd.reason ? { reason: cmd.reason } : {}),
+    actor: { kind: "admin", id: userId },
+    replyTo: {
+      ...(command.response_url ? { responseUrl: command.response_url } : {}),
+      ...(command.channel_id ? { channelId: command.channel_id } : {}),
+    },
+  });
+  ctx.log.info("job_queued", { jobId: job.id, kind: job.kind, by: userId });
+  return closeQueuedText(ctx.bucket, cmd.subPrefix, job.id);
 }
