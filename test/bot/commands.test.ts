@@ -306,7 +306,7 @@ describe("parseCommand: close prefix", () => {
   });
 
   it("is listed only among the admin commands", () => {
-    expect(helpText({ admin: false })).not.toContain("close prefix");
-    expect(helpText({ admin: true })).toContain("close prefix <prefix> [reason…]");
+    expect(helpText({ ...HELP, admin: false })).not.toContain("close prefix");
+    expect(helpText({ ...HELP, admin: true })).toContain("close prefix <prefix> [reason…]");
   });
 });
