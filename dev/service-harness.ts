@@ -13,6 +13,7 @@ import { createIamClient, createS3ControlClient, destroyAwsClients } from "../sr
 import type { EnvOf } from "../src/config/env.ts";
 import { getTarget } from "../src/config/targets.ts";
 import { type ServiceDeps, type ServiceHooks, silentLogger } from "../src/service/deps.ts";
+import { provisionRequest } from "../src/service/provision.ts";
 import { createServiceRuntime, loadServiceConfig, type SERVICE_ENV } from "../src/service/runtime.ts";
 import { createDynamoUserLocks } from "../src/service/user-lock.ts";
 import { iamUserNameFor } from "../src/service/users.ts";
@@ -48,6 +49,11 @@ export interface Harness {
   deps(overrides?: Partial<ServiceDeps>, as?: ServiceRole): ServiceDeps;
   /** File a request as `userId` and approve it as the admin. */
   approved(userId: string, input?: Partial<NewRequestInput>): Promise<AccessRequest>;
+  /**
+   * File, approve and provision a request (with `deps`, default the provisioner's); throws unless the
+   * provisioning activated it. Returns the approved copy, as `approved` does.
+   */
+  active(userId: string, input?: Partial<NewRequestInput>, deps?: ServiceDeps): Promise<AccessRequest>;
   /** chat.postMessage calls addressed to the user's DM. */
   dmsTo(userId: string): SlackCall[];
   /** The stand-in's record of this Slack user's IAM user. */
@@ -125,7 +131,7 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
   const userState = (userId: string) =>
     aws.state.iam.users.get(iamUserNameFor(TEAM_ID, userId).toLowerCase());
 
-  return {
+  const harness: Harness = {
     aws,
     roles,
     botTokenArn,
@@ -150,6 +156,13 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
         to: "APPROVED",
         actor: { kind: "admin", id: ADMIN_ID },
       });
+    },
+    async active(userId, input = {}, provisionDeps) {
+      const request = await harness.approved(userId, input);
+      const result = await provisionRequest(provisionDeps ?? deps(), request.id);
+      if (result.outcome !== "activated")
+        throw new Error(`provisioning request ${request.id} ended "${result.outcome}", not "activated"`);
+      return request;
     },
     dmsTo(userId) {
       return slack.callsTo("chat.postMessage").filter((c) => c.args.channel === userId);
@@ -177,6 +190,7 @@ export async function startHarness(opts: { hooks?: ServiceHooks } = {}): Promise
       await Promise.all([aws.stop(), dynamo.stop(), slack.stop()]);
     },
   };
+  return harness;
 }
 
 /** IAM calls the stand-in answered since `start` (an index into its request log), as "Operation:status". */

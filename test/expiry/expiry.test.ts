@@ -16,7 +16,6 @@ import { deleteUserCompletely } from "../../src/aws/iam-users.ts";
 import { createExpiryHandlerFromEnv } from "../../src/expiry/lambda.ts";
 import { runExpiry } from "../../src/service/expiry.ts";
 import { EXTEND_ACTION_ID } from "../../src/service/messages.ts";
-import { provisionRequest } from "../../src/service/provision.ts";
 import { iamUserNameFor } from "../../src/service/users.ts";
 import { denyGetUserLikeAwsOnMissingUser, expectGetUserFaultUnused } from "../service/missing-user.ts";
 
@@ -33,16 +32,12 @@ const OPTS = { reminderDays: 3, pendingExpiryDays: 14 };
 /** A clock `days` from now (the store stamps real times; the sweep compares against this). */
 const at = (days: number) => () => new Date(Date.now() + days * DAY);
 
-async function activeFor(
+const activeFor = (
   userId: string,
   subPrefix: string,
   durationDays: number,
   permission: "READ" | "READWRITE" = "READWRITE",
-) {
-  const req = await h.approved(userId, { subPrefix, durationDays, permission });
-  expect((await provisionRequest(h.deps(), req.id)).outcome).toBe("activated");
-  return req;
-}
+) => h.active(userId, { subPrefix, durationDays, permission });
 
 const statusOf = async (id: string) => (await h.stores.requests.get(id))?.status;
 

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_CHANNEL, type Harness, newUserId, startHarness } from "../../dev/service-harness.ts";
 import type { ServiceDeps } from "../../src/service/deps.ts";
 import { SlackNotifyError } from "../../src/service/notifier.ts";
-import { provisionRequest } from "../../src/service/provision.ts";
 import { runScheduledSweep } from "../../src/service/scheduled.ts";
 import {
   reportSweepFailures,
@@ -28,11 +27,8 @@ const DAY = 86_400_000;
 const OPTS = { reminderDays: 3, pendingExpiryDays: 14 };
 const at = (days: number) => () => new Date(Date.now() + days * DAY);
 
-async function activeFor(userId: string, subPrefix: string, durationDays: number) {
-  const req = await h.approved(userId, { subPrefix, durationDays });
-  expect((await provisionRequest(h.deps(), req.id)).outcome).toBe("activated");
-  return req;
-}
+const activeFor = (userId: string, subPrefix: string, durationDays: number) =>
+  h.active(userId, { subPrefix, durationDays });
 
 /** The expiry role's failure store, with every call it makes named. */
 function countedStore(): { store: SweepFailureStorePort; calls: string[] } {

@@ -13,7 +13,6 @@ import type { Actor } from "../../src/rules/lifecycle.ts";
 import { InvalidPrefixError } from "../../src/rules/prefix.ts";
 import { closePrefix } from "../../src/service/close.ts";
 import { grantLocation } from "../../src/service/deps.ts";
-import { provisionRequest } from "../../src/service/provision.ts";
 import { revokeAccess } from "../../src/service/revoke.ts";
 
 // The service code runs as the provisioner's synthesized role: the stand-in answers AccessDenied to any
@@ -30,11 +29,8 @@ const admin: Actor = { kind: "admin", id: ADMIN_ID };
 const NOW = new Date("2026-12-01T12:00:00.000Z");
 const deps = () => h.deps({ now: () => NOW });
 
-async function activeFor(userId: string, subPrefix: string) {
-  const req = await h.approved(userId, { subPrefix, permission: "READWRITE" });
-  expect((await provisionRequest(deps(), req.id)).outcome).toBe("activated");
-  return req;
-}
+const activeFor = (userId: string, subPrefix: string) =>
+  h.active(userId, { subPrefix, permission: "READWRITE" }, deps());
 const statusOf = async (id: string) => (await h.stores.requests.get(id))?.status;
 const adminPosts = () => h.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === ADMIN_CHANNEL);
 /** Calls the stand-in judged against the caller's role and refused since `start`. */

@@ -25,16 +25,11 @@ afterAll(async () => {
 
 const admin: Actor = { kind: "admin", id: ADMIN_ID };
 
-async function activeFor(
+const activeFor = (
   userId: string,
   subPrefix: string,
   permission: "READ" | "WRITE" | "READWRITE" = "READWRITE",
-) {
-  const req = await h.approved(userId, { subPrefix, permission });
-  const res = await provisionRequest(h.deps(), req.id);
-  expect(res.outcome).toBe("activated");
-  return req;
-}
+) => h.active(userId, { subPrefix, permission });
 
 const adminPosts = () => h.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === ADMIN_CHANNEL);
 const statusOf = async (id: string) => (await h.stores.requests.get(id))?.status;
