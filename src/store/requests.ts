@@ -699,25 +699,12 @@ export class RequestStore {
       ExpressionAttributeValues: Item;
     },
   ): Promise<AccessRequest> {
-    const sent = await retry(
-      () =>
-        this.#client.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: requestKey(id),
-            ...input,
-            ConditionExpression: "attribute_exists(pk)",
-            ReturnValues: "ALL_NEW",
-          }),
-        ),
-      this.#conflictRetries((err) => (err as { name?: string }).name === "TransactionConflictException"),
-    );
-    if (!sent.ok) {
-      if (isConditionalCheckFailed(sent.error)) throw new NoSuchRequestError(id);
-      throw new StoreAccessError(operation, sent.error);
-    }
-    if (!sent.value.Attributes) throw new NoSuchRequestError(id);
-    return toRequest(sent.value.Attributes);
+    const { done, item } = await this.#mark(id, operation, {
+      ...input,
+      ConditionExpression: "attribute_exists(pk)",
+    });
+    if (!done || !item) throw new NoSuchRequestError(id);
+    return toRequest(item);
   }
 
   #query(
