@@ -36,33 +36,49 @@ export function slashCommandBody(
   }).toString();
 }
 
-/**
- * A button click on the App Home tab: Slack sends the view (container type "view") and no channel,
- * message or response_url (docs.slack.dev "block_actions payload": fields differ by source surface).
- */
-export function homeActionBody(opts: Who & { actionId: string; value: string; viewId?: string }): string {
+/** One clicked element, as Slack sends it in `actions`. */
+function clicked(actionId: string, value: string, blockId: string, select = false) {
+  const at = { action_id: actionId, block_id: blockId, action_ts: `${Date.now() / 1000}` };
+  return select
+    ? {
+        type: "static_select",
+        ...at,
+        selected_option: { text: { type: "plain_text", text: "chosen" }, value },
+      }
+    : { type: "button", ...at, value };
+}
+
+/** A block_actions body: the fields every surface sends, the surface's own, and the one action. */
+function blockActions(opts: Who, surface: Record<string, unknown>, action: object): string {
   const teamId = opts.teamId ?? "T0CYTOSKEL";
-  const viewId = opts.viewId ?? "VHOME0001";
   const payload = {
     type: "block_actions",
     user: { id: opts.userId, username: opts.userName ?? opts.userId.toLowerCase(), team_id: teamId },
     api_app_id: "ACYTOSKEL",
     token: "deprecated-verification-token",
-    container: { type: "view", view_id: viewId },
     trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
     team: { id: teamId, domain: "cytoskel" },
-    view: { id: viewId, type: "home", team_id: teamId, blocks: [], private_metadata: "", callback_id: "" },
-    actions: [
-      {
-        type: "button",
-        action_id: opts.actionId,
-        block_id: "home",
-        value: opts.value,
-        action_ts: `${Date.now() / 1000}`,
-      },
-    ],
+    ...surface,
+    actions: [action],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/**
+ * A button click on the App Home tab: Slack sends the view (container type "view") and no channel,
+ * message or response_url (docs.slack.dev "block_actions payload": fields differ by source surface).
+ */
+export function homeActionBody(opts: Who & { actionId: string; value: string; viewId?: string }): string {
+  const viewId = opts.viewId ?? "VHOME0001";
+  const teamId = opts.teamId ?? "T0CYTOSKEL";
+  return blockActions(
+    opts,
+    {
+      container: { type: "view", view_id: viewId },
+      view: { id: viewId, type: "home", team_id: teamId, blocks: [], private_metadata: "", callback_id: "" },
+    },
+    clicked(opts.actionId, opts.value, "home"),
+  );
 }
 
 export function blockActionBody(
@@ -76,42 +92,21 @@ export function blockActionBody(
     select?: boolean;
   },
 ): string {
-  const teamId = opts.teamId ?? "T0CYTOSKEL";
-  const payload = {
-    type: "block_actions",
-    user: { id: opts.userId, username: opts.userName ?? opts.userId.toLowerCase(), team_id: teamId },
-    api_app_id: "ACYTOSKEL",
-    token: "deprecated-verification-token",
-    container: {
-      type: "message",
-      message_ts: opts.messageTs,
-      channel_id: opts.channelId,
-      is_ephemeral: false,
+  return blockActions(
+    opts,
+    {
+      container: {
+        type: "message",
+        message_ts: opts.messageTs,
+        channel_id: opts.channelId,
+        is_ephemeral: false,
+      },
+      channel: { id: opts.channelId, name: "cytoskel-admins" },
+      message: { type: "message", ts: opts.messageTs, text: "" },
+      response_url: opts.responseUrl,
     },
-    trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
-    team: { id: teamId, domain: "cytoskel" },
-    channel: { id: opts.channelId, name: "cytoskel-admins" },
-    message: { type: "message", ts: opts.messageTs, text: "" },
-    response_url: opts.responseUrl,
-    actions: [
-      opts.select
-        ? {
-            type: "static_select",
-            action_id: opts.actionId,
-            block_id: "decision",
-            selected_option: { text: { type: "plain_text", text: "chosen" }, value: opts.value },
-            action_ts: `${Date.now() / 1000}`,
-          }
-        : {
-            type: "button",
-            action_id: opts.actionId,
-            block_id: "decision",
-            value: opts.value,
-            action_ts: `${Date.now() / 1000}`,
-          },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    clicked(opts.actionId, opts.value, "decision", opts.select),
+  );
 }
 
 export function viewSubmissionBody(
