@@ -133,6 +133,11 @@ export function documentStatements(r: Resource | undefined, key: string): Statem
  */
 export function matchesFilter(pattern: Json, event: Json): boolean {
   return Object.entries(pattern).every(([key, rule]) => {
+    // EventBridge's exists matching: [{ "exists": false }] matches only an absent key.
+    const existence = Array.isArray(rule)
+      ? rule.find((r) => r && typeof r === "object" && "exists" in r)
+      : undefined;
+    if (existence) return key in event === (existence as { exists: boolean }).exists;
     if (!(key in event)) return false;
     const value = event[key];
     if (Array.isArray(rule)) {

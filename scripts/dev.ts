@@ -44,11 +44,19 @@ function summarize(call: SlackCall): string {
 /** What a run of the scheduled job did, when it did anything. */
 function printJobRun(now: () => Date) {
   return (r: ExpiryResult) => {
-    const did = r.expired + r.reminded + r.pendingExpired + r.announced + r.errors.length;
+    const did =
+      r.expired +
+      r.reminded +
+      r.pendingExpired +
+      r.announced +
+      r.redriven +
+      r.cardsPosted +
+      r.failedExpired +
+      r.errors.length;
     if (did === 0) return;
     const errors = r.errors.length ? `, errors: ${r.errors.map((e) => `${e.id} ${e.error}`).join("; ")}` : "";
     console.log(
-      `\n[expiry job @ ${now().toISOString()}] expired ${r.expired}, warned ${r.reminded}, pending expired ${r.pendingExpired}, re-announced ${r.announced}${errors}`,
+      `\n[expiry job @ ${now().toISOString()}] expired ${r.expired}, warned ${r.reminded}, pending expired ${r.pendingExpired}, re-announced ${r.announced}, driven again ${r.redriven}, cards posted ${r.cardsPosted}, failed closed ${r.failedExpired}${errors}`,
     );
   };
 }

@@ -9,6 +9,7 @@
  */
 
 import type { Context, ScheduledEvent } from "aws-lambda";
+import { adminCardFor } from "../bot/admin-card.ts";
 import type { Env } from "../config/env.ts";
 import { logLambdaContext } from "../log.ts";
 import type { ServiceDeps } from "../service/deps.ts";
@@ -21,6 +22,10 @@ export interface ExpiryResult {
   reminded: number;
   pendingExpired: number;
   announced: number;
+  /** The reconciler's (src/service/reconcile.ts): requests and jobs driven again, cards posted, FAILED closed. */
+  redriven: number;
+  cardsPosted: number;
+  failedExpired: number;
   errors: ExpiryReport["errors"];
 }
 
@@ -41,7 +46,7 @@ export function createExpiryHandlerFromEnv(
     const invocationDeps = await deps({ remainingTimeMs: context.getRemainingTimeInMillis() });
     const { report, failures } = await runScheduledSweep(
       opts.clock ? { ...invocationDeps, now: opts.clock } : invocationDeps,
-      config.expiry,
+      { ...config.expiry, adminCard: adminCardFor(config.target.bucket) },
     );
     if (failures.unsent.length > 0) {
       throw new Error(`expiry job failures not posted to Slack: ${failures.unsent.join(", ")}`);
@@ -51,6 +56,9 @@ export function createExpiryHandlerFromEnv(
       reminded: report.reminded.length,
       pendingExpired: report.pendingExpired.length,
       announced: report.announced.length,
+      redriven: report.reconciled.redriven.length + report.reconciled.jobsRedriven.length,
+      cardsPosted: report.reconciled.cardsPosted.length,
+      failedExpired: report.reconciled.failedExpired.length,
       errors: report.errors,
     };
   };

@@ -6,7 +6,9 @@
  *  - a request whose NEW image is APPROVED and OLD image was not (first approval, or an admin's Retry
  *    from FAILED) is provisioned;
  *  - the INSERT of an admin job (revoke / re-issue, queued by the bot) runs it once (./jobs.ts);
- *  - PENDING → DENIED DMs the requester, with the admin's reason.
+ *  - PENDING → DENIED DMs the requester, with the admin's reason;
+ *  - the reconciler's redrive (a changed `redriveAt`) of a request still APPROVED or a job not finished
+ *    is acted on like the first record, which was lost (src/service/reconcile.ts).
  * Images are decoded through one schema (src/store/stream-images.ts), never cast.
  *
  * Each request gets in-process retries (./retry.ts; the budget across the SDK, this and Lambda is
@@ -46,7 +48,7 @@ import {
 import type { AccessRequest, RequestAnnotations } from "../store/types.ts";
 import { queuesJob, runJobWithRetries } from "./jobs.ts";
 import { hasTimeForAttempt, type RetryPolicy, retriedByWebClient, withRetries } from "./retry.ts";
-import { DENY_NOTICE_TRANSITION, isProvisionTrigger } from "./trigger-states.ts";
+import { DENY_NOTICE_TRANSITION, isProvisionTrigger, isRedrive } from "./trigger-states.ts";
 
 export type { RetryPolicy } from "./retry.ts";
 
@@ -71,11 +73,16 @@ export function recordAction(record: DynamoDBRecord): RecordAction {
   }
   const event = record.eventName;
   if (next?.kind === "job") {
-    return queuesJob(event, next.job) ? { action: "job", job: next.job } : { action: "none" };
+    const before = prev?.kind === "job" ? prev.job : undefined;
+    return queuesJob(event, next.job, before) ? { action: "job", job: next.job } : { action: "none" };
   }
   if (next?.kind !== "request" || (event !== "INSERT" && event !== "MODIFY")) return { action: "none" };
-  const before = prev?.kind === "request" ? prev.request.status : undefined;
+  const old = prev?.kind === "request" ? prev.request : undefined;
+  const before = old?.status;
   if (isProvisionTrigger(next.request.status) && !isProvisionTrigger(before))
+    return { action: "provision", requestId: next.request.id };
+  // The reconciler drove a request stuck in APPROVED once more (its first record was lost).
+  if (event === "MODIFY" && isProvisionTrigger(next.request.status) && isRedrive(next.request, old))
     return { action: "provision", requestId: next.request.id };
   const { from, to } = DENY_NOTICE_TRANSITION;
   if (event === "MODIFY" && next.request.status === to && before === from)

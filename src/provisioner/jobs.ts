@@ -30,21 +30,29 @@ import { revokeAccess } from "../service/revoke.ts";
 import { LockBusyError } from "../service/user-lock.ts";
 import { decodeStreamImage, type JobImage, requireFields } from "../store/stream-images.ts";
 import { type RetryPolicy, withRetries } from "./retry.ts";
-import { QUEUED_JOB_STATE } from "./trigger-states.ts";
+import { isRedrive, QUEUED_JOB_STATE, REDRIVEN_JOB_STATES } from "./trigger-states.ts";
 
 /** A job image with what running it needs. */
 export type RunnableJob = JobImage & Required<Pick<JobImage, "actor">>;
 
-/** Whether a job image queues work: only the INSERT of a QUEUED job (claims and finishes are MODIFYs). */
-export function queuesJob(eventName: DynamoDBRecord["eventName"], job: JobImage): boolean {
-  return eventName === "INSERT" && job.jobState === QUEUED_JOB_STATE;
+/** Whether a job image queues work: the INSERT of a QUEUED job (claims and finishes are MODIFYs), or
+ *  the reconciler's redrive of one not finished (`prev`: the record's old image). */
+export function queuesJob(eventName: DynamoDBRecord["eventName"], job: JobImage, prev?: JobImage): boolean {
+  if (eventName === "INSERT") return job.jobState === QUEUED_JOB_STATE;
+  return (
+    eventName === "MODIFY" &&
+    (REDRIVEN_JOB_STATES as readonly string[]).includes(job.jobState) &&
+    isRedrive(job, prev)
+  );
 }
 
 /** The job a record queues, or undefined (also for a malformed image, which the handler reports). */
 export function queuedJob(record: DynamoDBRecord): JobImage | undefined {
   try {
     const next = decodeStreamImage(record.dynamodb?.NewImage);
-    return next?.kind === "job" && queuesJob(record.eventName, next.job) ? next.job : undefined;
+    const prev = decodeStreamImage(record.dynamodb?.OldImage);
+    const before = prev?.kind === "job" ? prev.job : undefined;
+    return next?.kind === "job" && queuesJob(record.eventName, next.job, before) ? next.job : undefined;
   } catch {
     return undefined;
   }

@@ -21,3 +21,20 @@ export const QUEUED_JOB_STATE = "QUEUED" satisfies JobState;
 export function isProvisionTrigger(status: unknown): boolean {
   return (PROVISION_TRIGGER_STATUSES as readonly unknown[]).includes(status);
 }
+
+/**
+ * The attribute the reconciler sets (src/service/reconcile.ts) to drive a stuck item once more: a request
+ * still APPROVED, or a job still QUEUED / RUNNING, whose `redriveAt` changed is acted on as if its first
+ * record came again (the same idempotent path). Records that carry it unchanged are ignored.
+ */
+export const REDRIVE_ATTRIBUTE = "redriveAt";
+
+/** The job states a redrive runs (a RUNNING job only gets claimed when its lease lapsed). */
+export const REDRIVEN_JOB_STATES = ["QUEUED", "RUNNING"] as const satisfies readonly JobState[];
+
+export function isRedrive(
+  next: { redriveAt?: string } | undefined,
+  prev: { redriveAt?: string } | undefined,
+): boolean {
+  return next?.redriveAt !== undefined && next.redriveAt !== prev?.redriveAt;
+}

@@ -6,6 +6,8 @@
 //   APPROVED → FAILED (after retries) → APPROVED (an admin retries)
 // Two additions DESIGN.md is silent on, so a revoke can stop work that is in flight or half done:
 //   APPROVED → REVOKED and FAILED → REVOKED (admin).
+// And so a failure has an end (src/service/reconcile.ts): FAILED → EXPIRED (system), when no admin
+// retried it within the pending window; its partial resources are taken apart first.
 // A change request (an extension or upgrade of access held, src/rules/change.ts) never becomes ACTIVE
 // itself: the provisioner applies it to the held request and closes it, APPROVED → APPLIED (system).
 
@@ -53,6 +55,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   { from: "APPROVED", to: "REVOKED", actors: ["admin"], records: ["closure"] },
   { from: "FAILED", to: "APPROVED", actors: ["admin"], records: ["decision"] },
   { from: "FAILED", to: "REVOKED", actors: ["admin"], records: ["closure"] },
+  { from: "FAILED", to: "EXPIRED", actors: ["system"], records: ["closure"] },
   { from: "ACTIVE", to: "REVOKED", actors: ["admin"], records: ["closure"] },
   { from: "ACTIVE", to: "EXPIRED", actors: ["system"], records: ["closure"] },
   { from: "APPROVED", to: "APPLIED", actors: ["system"], records: ["closure"] },

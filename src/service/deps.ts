@@ -53,6 +53,11 @@ export interface RequestStorePort {
   /** Conditional marks of the pending-request reminders (src/service/reminders.ts). */
   claimAnnouncement(id: string, seen: string | undefined, at: string): Promise<boolean>;
   releaseAnnouncement(id: string, mine: string, previous: string | undefined): Promise<boolean>;
+  /** The reconciler's marks (src/service/reconcile.ts): drive a stuck APPROVED request again; claim
+   *  posting a card that was never recorded, and record it. */
+  markRedrive(id: string, seen: Pick<AccessRequest, "updatedAt" | "redriveAt">, at: string): Promise<boolean>;
+  claimCardPost(id: string, seen: string | undefined, at: string): Promise<boolean>;
+  recordAdminCard(id: string, card: { channel: string; ts: string }): Promise<boolean>;
 }
 
 /** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */
@@ -62,6 +67,13 @@ export interface JobStorePort {
     opts: { leaseMs: number },
   ): Promise<{ claimed: true; job: Job } | { claimed: false; job: Job | undefined }>;
   release(id: string): Promise<unknown>;
+  /** Jobs not finished, and driving one whose record was lost again (src/service/reconcile.ts). */
+  listOpen(page?: PageOptions): Promise<Page<Job>>;
+  markRedrive(
+    id: string,
+    seen: Pick<Job, "jobState" | "updatedAt" | "redriveAt">,
+    at: string,
+  ): Promise<boolean>;
   finish(
     id: string,
     outcome: { jobState: "DONE"; resultText: string } | { jobState: "FAILED"; failureReason: string },

@@ -1,6 +1,7 @@
 /**
  * The scheduled sweep (flow 7): end ACTIVE grants past their expiresAt (EXPIRED), remind requesters
- * N days before, and expire PENDING requests nobody decided. Idempotent: a run that crashed halfway is
+ * N days before, expire PENDING requests nobody decided, then drive on whatever is stuck
+ * (./reconcile.ts). Idempotent: a run that crashed halfway is
  * finished by the next one. Every time is compared in code against the injected clock.
  *
  * Expiring one request removes only the grants it brought: a grant another ACTIVE request still uses
@@ -18,6 +19,7 @@ import type { AccessRequest } from "../store/types.ts";
 import { EXPIRY_ACTOR, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
 import { adminPendingExpiredMessage, expiryReminderDm, pendingExpiredDm } from "./messages.ts";
 import { targetSummary } from "./provision.ts";
+import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import { remindPending } from "./reminders.ts";
 import { personRequests, removeAccess } from "./revoke.ts";
 import { type SweepError, sweepError } from "./sweep-failures.ts";
@@ -30,6 +32,9 @@ export interface ExpiryOptions {
   pendingExpiryDays: number;
   /** Re-announce undecided requests to the admin channel every this many hours; 0 or absent: off. */
   pendingReminderHours?: number;
+  /** The reconciler's (src/service/reconcile.ts): how long "stuck" is, and the pending admin card. */
+  stuckAfterMinutes?: number;
+  adminCard?: ReconcileOptions["adminCard"];
 }
 
 export interface ExpiryReport {
@@ -38,6 +43,8 @@ export interface ExpiryReport {
   pendingExpired: string[];
   /** Pending requests re-announced to the admin channel (src/service/reminders.ts). */
   announced: string[];
+  /** What the reconciler drove on (src/service/reconcile.ts). */
+  reconciled: Omit<ReconcileReport, "errors">;
   /** Per-person or per-request failures; the rest of the sweep went on. No secrets. */
   errors: SweepError[];
 }
@@ -45,7 +52,14 @@ export interface ExpiryReport {
 const DAY_MS = 86_400_000;
 
 export async function runExpiry(deps: ServiceDeps, opts: ExpiryOptions): Promise<ExpiryReport> {
-  const report: ExpiryReport = { expired: [], reminded: [], pendingExpired: [], announced: [], errors: [] };
+  const report: ExpiryReport = {
+    expired: [],
+    reminded: [],
+    pendingExpired: [],
+    announced: [],
+    reconciled: { redriven: [], jobsRedriven: [], cardsPosted: [], failedExpired: [] },
+    errors: [],
+  };
   await expireActive(deps, report);
   if (opts.reminderDays > 0) await remind(deps, opts.reminderDays, report);
   const stillPending = await expirePending(deps, opts.pendingExpiryDays, report);
@@ -58,11 +72,22 @@ export async function runExpiry(deps: ServiceDeps, opts: ExpiryOptions): Promise
     report.announced.push(...reminders.announced);
     report.errors.push(...reminders.errors);
   }
+  // Nothing stuck: after the pending ones expired (a stale one is not re-carded) and were announced.
+  const { errors, ...reconciled } = await reconcile(deps, stillPending, {
+    failedExpiryDays: opts.pendingExpiryDays,
+    ...(opts.stuckAfterMinutes !== undefined ? { stuckAfterMinutes: opts.stuckAfterMinutes } : {}),
+    ...(opts.adminCard ? { adminCard: opts.adminCard } : {}),
+  });
+  report.reconciled = reconciled;
+  report.errors.push(...errors);
   (deps.log ?? silentLogger).info("expiry.run", {
     expired: report.expired.length,
     reminded: report.reminded.length,
     pendingExpired: report.pendingExpired.length,
     announced: report.announced.length,
+    redriven: reconciled.redriven.length + reconciled.jobsRedriven.length,
+    cardsPosted: reconciled.cardsPosted.length,
+    failedExpired: reconciled.failedExpired.length,
     errors: report.errors.length,
   });
   return report;

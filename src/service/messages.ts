@@ -260,6 +260,12 @@ export function pendingExpiredDm(target: TargetSummary, req: RequestSummary, day
   return { text, blocks: [section(text)] };
 }
 
+/** To the requester when their FAILED request was not retried in time and was closed (src/service/reconcile.ts). */
+export function failedExpiredDm(target: TargetSummary, req: RequestSummary, days: number): SlackMessage {
+  const text = `Your request \`${req.id}\` for \`${s3Scope(target, req.subPrefix)}\` could not be completed and no admin retried it within ${days} days, so it is closed; nothing was granted and nothing of it was left behind. If you still need it, file it again: \`/cytoskel request prefix ${req.subPrefix} ${req.permission.toLowerCase()}${req.durationDays ? ` for ${req.durationDays}d` : ""}\``;
+  return { text, blocks: [section(text)] };
+}
+
 /** Admin card of a request that expired while pending: buttons gone. */
 export function adminPendingExpiredMessage(target: TargetSummary, req: RequestSummary): SlackMessage {
   return {

@@ -297,6 +297,29 @@ export async function deliveredKeyIds(
 const NEVER_PROVISIONED = new Set(["PENDING", "DENIED", "CANCELLED"]);
 
 /**
+ * Deletes every key of the person's user that no recorded DM carried — made by a crashed or failed
+ * attempt whose secret is lost (or never reached its owner): unusable. Returns the delivered one, if
+ * any. Shared by provisioning and the reconciler's FAILED clean-up (src/service/reconcile.ts).
+ */
+export async function dropUndeliveredKeys(
+  deps: ServiceDeps,
+  user: Pick<IamUser, "userName">,
+  userId: string,
+  fresh: readonly AccessRequest[],
+  requestId: string,
+): Promise<{ accessKeyId: string } | undefined> {
+  const log = deps.log ?? silentLogger;
+  const keys = await listAccessKeys(deps.iam, user.userName);
+  const delivered = keys.length > 0 ? await deliveredKeyIds(deps, userId, fresh) : new Set();
+  for (const k of keys) {
+    if (delivered.has(k.accessKeyId)) continue;
+    await deleteAccessKey(deps.iam, { userName: user.userName, accessKeyId: k.accessKeyId });
+    log.info("provision.undelivered_key_deleted", { requestId, accessKeyId: k.accessKeyId });
+  }
+  return keys.find((k) => delivered.has(k.accessKeyId));
+}
+
+/**
  * The key the person will use: one they hold (a delivered key), or a fresh one. Every other key of the
  * user is deleted first. A user with no key at all (a first provisioning) holds none, so the person's
  * requests are not read then.
@@ -306,16 +329,7 @@ async function ensureDeliverableKey(
   req: AccessRequest,
   user: IamUser,
 ): Promise<{ accessKeyId: string; fresh?: NewAccessKey }> {
-  const log = deps.log ?? silentLogger;
-  const keys = await listAccessKeys(deps.iam, user.userName);
-  const delivered = keys.length > 0 ? await deliveredKeyIds(deps, req.requesterUserId, [req]) : new Set();
-  const held = keys.find((k) => delivered.has(k.accessKeyId));
-  for (const k of keys) {
-    if (delivered.has(k.accessKeyId)) continue;
-    // Made by a crashed attempt whose secret is lost (or never reached its owner): unusable, delete.
-    await deleteAccessKey(deps.iam, { userName: user.userName, accessKeyId: k.accessKeyId });
-    log.info("provision.undelivered_key_deleted", { requestId: req.id, accessKeyId: k.accessKeyId });
-  }
+  const held = await dropUndeliveredKeys(deps, user, req.requesterUserId, [req], req.id);
   if (held) return { accessKeyId: held.accessKeyId };
   const key = await createAccessKey(deps.iam, user.userName);
   return { accessKeyId: key.accessKeyId, fresh: key };

@@ -16,7 +16,7 @@ import { nowOf, type ServiceDeps, silentLogger } from "./deps.ts";
 import { describeFailure, failureKind } from "./errors.ts";
 
 /** Parts of the sweep (src/service/expiry.ts); `sweep` is the run as a whole (a listing failed). */
-export type SweepPhase = "expire" | "remind" | "pending" | "announce" | "sweep";
+export type SweepPhase = "expire" | "remind" | "pending" | "announce" | "reconcile" | "sweep";
 
 /** One failure of a run, as the report keeps it: no secrets; `reason` is the admins' wording. */
 export interface SweepError {
@@ -97,6 +97,7 @@ const WHAT: Record<SweepPhase, string> = {
   remind: "send expiry reminders",
   pending: "expire requests nobody decided",
   announce: "remind admins of requests waiting for a decision",
+  reconcile: "drive stuck requests and jobs on (or close failed requests nobody retried)",
   sweep: "finish its run",
 };
 const SHOWN = 5;

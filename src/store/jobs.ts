@@ -3,6 +3,8 @@
 // (like an approval's transition), so nothing is lost between "asked" and "done".
 //
 //   job   pk=JOB#<id>   sk=JOB   (TTL attribute `ttl`: done jobs age out)
+//   `openJob` = "OPEN" while QUEUED or RUNNING (removed when finished) feeds the sparse openJobs index,
+//   so the reconciler (src/service/reconcile.ts) finds jobs whose stream record was lost without a scan.
 //
 // Attribute names avoid every GSI key of requests (`status`, `createdAt`, `expiresAt`, `requesterUserId`,
 // `activeUserId`, `subjectUserId`, `at`, `auditDataset`), so jobs never show up in an index: `jobState`,
@@ -24,7 +26,9 @@ import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Actor } from "../rules/lifecycle.ts";
 import { isConditionalCheckFailed, StoreAccessError, StoreError } from "./errors.ts";
-import { TABLE_SCHEMA } from "./table.ts";
+import { queryPage } from "./paging.ts";
+import { INDEX, TABLE_SCHEMA } from "./table.ts";
+import type { Page, PageOptions } from "./types.ts";
 
 export type JobKind = "revoke" | "reissue" | "close";
 export type JobState = "QUEUED" | "RUNNING" | "DONE" | "FAILED";
@@ -60,6 +64,8 @@ export interface Job extends NewJobInput {
   updatedAt: string;
   attempts: number;
   leaseUntil?: number;
+  /** When the reconciler last drove it again (src/service/reconcile.ts): its stream record re-runs it. */
+  redriveAt?: string;
   /** One line for the admin (no secrets). */
   resultText?: string;
   failureReason?: string;
@@ -83,6 +89,9 @@ export interface JobStoreOptions {
 }
 
 const TTL = TABLE_SCHEMA.timeToLiveAttribute;
+/** The attribute (and its one value) that puts a job in the openJobs index while it is not finished. */
+export const OPEN_JOB_ATTRIBUTE = "openJob";
+const OPEN = "OPEN";
 const DEFAULT_RETENTION_SECONDS = 14 * 24 * 3600;
 
 export class JobStore {
@@ -119,6 +128,7 @@ export class JobStore {
           Item: {
             ...jobKey(job.id),
             ...stripUndefined(job),
+            [OPEN_JOB_ATTRIBUTE]: OPEN,
             [TTL]: Math.floor(now.getTime() / 1000) + this.#retention,
           },
           ConditionExpression: "attribute_not_exists(pk)",
@@ -191,13 +201,65 @@ export class JobStore {
     outcome: { jobState: "DONE"; resultText: string } | { jobState: "FAILED"; failureReason: string },
   ): Promise<boolean> {
     const at = this.#clock().toISOString();
-    return this.#update(id, "RUNNING", { ...outcome, finishedAt: at }, "job finish");
+    return this.#update(id, "RUNNING", { ...outcome, finishedAt: at }, "job finish", [OPEN_JOB_ATTRIBUTE]);
   }
 
-  async #update(id: string, expected: JobState, set: Record<string, unknown>, op: string): Promise<boolean> {
+  /** Jobs not finished (QUEUED or RUNNING), oldest first: the reconciler's one Query per page. */
+  listOpen(page: PageOptions = {}): Promise<Page<Job>> {
+    return queryPage(
+      { client: this.#client, tableName: this.#table },
+      "list open jobs",
+      page,
+      {
+        IndexName: INDEX.openJobs,
+        KeyConditionExpression: "#open = :open",
+        ExpressionAttributeNames: { "#open": OPEN_JOB_ATTRIBUTE },
+        ExpressionAttributeValues: { ":open": OPEN },
+      },
+      toJob,
+    );
+  }
+
+  /**
+   * Drives a job whose stream record was lost once more: sets `redriveAt` (the provisioner runs a job
+   * whose redriveAt changed) only if the job is unchanged since the caller read it.
+   */
+  async markRedrive(id: string, seen: Pick<Job, "jobState" | "updatedAt" | "redriveAt">, at: string) {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: jobKey(id),
+          UpdateExpression: "SET redriveAt = :at",
+          ConditionExpression: `jobState = :state AND updatedAt = :seen AND ${seen.redriveAt === undefined ? "attribute_not_exists(redriveAt)" : "redriveAt = :prev"}`,
+          ExpressionAttributeValues: {
+            ":at": at,
+            ":state": seen.jobState,
+            ":seen": seen.updatedAt,
+            ...(seen.redriveAt ? { ":prev": seen.redriveAt } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw new StoreAccessError("job redrive", err);
+    }
+  }
+
+  async #update(
+    id: string,
+    expected: JobState,
+    set: Record<string, unknown>,
+    op: string,
+    remove: readonly string[] = [],
+  ): Promise<boolean> {
     const fields = { ...set, updatedAt: this.#clock().toISOString() };
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ":expected": expected };
+    remove.forEach((name, i) => {
+      names[`#r${i}`] = name;
+    });
     const parts = Object.entries(fields).map(([k, v], i) => {
       names[`#f${i}`] = k;
       values[`:v${i}`] = v;
@@ -208,7 +270,7 @@ export class JobStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: jobKey(id),
-          UpdateExpression: `SET ${parts.join(", ")}`,
+          UpdateExpression: `SET ${parts.join(", ")}${remove.length ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(", ")}` : ""}`,
           ConditionExpression: "jobState = :expected",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -223,7 +285,7 @@ export class JobStore {
 }
 
 function toJob(item: Record<string, unknown>): Job {
-  const { pk: _pk, sk: _sk, [TTL]: _ttl, ...rest } = item;
+  const { pk: _pk, sk: _sk, [TTL]: _ttl, [OPEN_JOB_ATTRIBUTE]: _open, ...rest } = item;
   return rest as unknown as Job;
 }
 

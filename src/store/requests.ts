@@ -560,6 +560,42 @@ export class RequestStore {
     }).then((r) => r.done);
   }
 
+  /**
+   * The reconciler drives a request stuck in APPROVED once more (src/service/reconcile.ts): `redriveAt`
+   * is set, and its stream record is what the provisioner acts on. Only if nothing was written since the
+   * caller read it (status, `updatedAt` and the last redrive as seen), so of two runs at once one wins.
+   */
+  markRedrive(
+    id: string,
+    seen: Pick<AccessRequest, "updatedAt" | "redriveAt">,
+    at: string,
+  ): Promise<boolean> {
+    return this.#mark(id, "mark redrive", {
+      UpdateExpression: "SET redriveAt = :at",
+      ConditionExpression: `#status = :approved AND updatedAt = :seen AND ${seen.redriveAt === undefined ? "attribute_not_exists(redriveAt)" : "redriveAt = :prev"}`,
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: {
+        ":at": at,
+        ":approved": "APPROVED",
+        ":seen": seen.updatedAt,
+        ...(seen.redriveAt ? { ":prev": seen.redriveAt } : {}),
+      },
+    }).then((r) => r.done);
+  }
+
+  /**
+   * Claims posting the admin card of a PENDING request whose card was never recorded (the reconciler):
+   * sets `cardClaimedAt` only if no card is recorded and the last claim is still `seen` (absent: none).
+   */
+  claimCardPost(id: string, seen: string | undefined, at: string): Promise<boolean> {
+    return this.#mark(id, "claim card post", {
+      UpdateExpression: "SET cardClaimedAt = :at",
+      ConditionExpression: `#status = :pending AND attribute_not_exists(adminMessage) AND ${seen === undefined ? "attribute_not_exists(cardClaimedAt)" : "cardClaimedAt = :seen"}`,
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":at": at, ":pending": "PENDING", ...(seen ? { ":seen": seen } : {}) },
+    }).then((r) => r.done);
+  }
+
   /** One conditional UpdateItem: the item after it (ALL_NEW), or as it was when the condition failed. */
   async #mark(
     id: string,

@@ -119,6 +119,8 @@ function parseRequest(item: Item): RequestImage {
     reminderSentAt: f.optString("reminderSentAt"),
     announcedAt: f.optString("announcedAt"),
     activeUserId: f.optString("activeUserId"),
+    redriveAt: f.optString("redriveAt"),
+    cardClaimedAt: f.optString("cardClaimedAt"),
     changeOf: f.optString("changeOf"),
     changeFrom: f.optional("changeFrom", (v, name) => f.terms(v, name)),
     changeTo: f.optional("changeTo", (v, name) => f.terms(v, name)),
@@ -153,6 +155,7 @@ function parseJob(item: Item): JobImage {
     resultText: f.optString("resultText"),
     failureReason: f.optString("failureReason"),
     finishedAt: f.optString("finishedAt"),
+    redriveAt: f.optString("redriveAt"),
   };
   return { ...job, ...definedOnly(fields) };
 }

@@ -13,6 +13,7 @@
 //   byRequester     requesterUserId / createdAt   a person's requests
 //   activeByUser    activeUserId / createdAt  set only while ACTIVE: a person's active grants
 //   auditByUser     subjectUserId / at        audit events about a person
+//   openJobs        openJob / requestedAt     admin jobs not finished (QUEUED, RUNNING): the reconciler's list
 //   auditByDataset  auditDataset / at         audit events about a scope, by its first segment ("cpg0042");
 //                                             a deeper prefix filters on `scope` within that partition
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
@@ -38,6 +39,7 @@ export const INDEX = {
   activeByUser: "activeByUser",
   auditByUser: "auditByUser",
   auditByDataset: "auditByDataset",
+  openJobs: "openJobs",
 } as const;
 
 /** The indexes that read the audit trail (granted apart from the request indexes: only readers of the
@@ -82,6 +84,12 @@ export const TABLE_SCHEMA = {
       indexName: INDEX.auditByDataset,
       partitionKey: { name: "auditDataset", type: "S" },
       sortKey: { name: "at", type: "S" },
+      projectionType: "ALL",
+    },
+    {
+      indexName: INDEX.openJobs,
+      partitionKey: { name: "openJob", type: "S" },
+      sortKey: { name: "requestedAt", type: "S" },
       projectionType: "ALL",
     },
   ],

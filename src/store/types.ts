@@ -70,6 +70,10 @@ export interface AccessRequest {
   reminderSentAt?: string;
   /** While PENDING: when the expiry job last re-announced it to the admin channel (src/service/reminders.ts). */
   announcedAt?: string;
+  /** While APPROVED: when the reconciler last drove it again (its stream record re-triggers provisioning). */
+  redriveAt?: string;
+  /** While PENDING without a recorded card: when the reconciler claimed posting it. */
+  cardClaimedAt?: string;
   /** Set only while ACTIVE (feeds the activeByUser index); equals requesterUserId. */
   activeUserId?: string;
   /** A change request (extension / upgrade, src/rules/change.ts): the ACTIVE request it changes. */

@@ -6,7 +6,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import { beforeAll, describe, expect, it } from "vitest";
 import { synthesizedTemplates } from "../../dev/synthesized-policies.ts";
 import { type Json, matchesFilter, only } from "../../dev/template-helpers.ts";
-import { approvedRequestId, deniedRequest } from "../../src/provisioner/handler.ts";
+import { approvedRequestId, deniedRequest, recordAction } from "../../src/provisioner/handler.ts";
 import {
   DENY_NOTICE_TRANSITION,
   PROVISION_TRIGGER_STATUSES,
@@ -70,6 +70,75 @@ describe("the provisioner's stream filter", () => {
       const filtered = patterns.some((p) => matchesFilter(p, r as unknown as Json));
       const handled = approvedRequestId(r) !== undefined || deniedRequest(r) !== undefined;
       expect(filtered, what).toBe(handled);
+    }
+  });
+
+  it("lets through the reconciler's redrive of an APPROVED request or an unfinished job, which the handler acts on", () => {
+    const job = (jobState: string, extra: Json = {}) => ({
+      pk: "JOB#j1",
+      sk: "JOB",
+      id: "j1",
+      kind: "revoke",
+      targetUserId: "U1",
+      jobState,
+      ...extra,
+    });
+    const acted = (r: DynamoDBRecord) => recordAction(r).action !== "none";
+    const filtered = (r: DynamoDBRecord) => patterns.some((p) => matchesFilter(p, r as unknown as Json));
+    const cases: Array<[string, DynamoDBRecord, boolean]> = [
+      [
+        "APPROVED, first redrive",
+        record("MODIFY", { ...request("APPROVED"), redriveAt: "t1" }, request("APPROVED")),
+        true,
+      ],
+      [
+        "APPROVED, second redrive",
+        record(
+          "MODIFY",
+          { ...request("APPROVED"), redriveAt: "t2" },
+          { ...request("APPROVED"), redriveAt: "t1" },
+        ),
+        true,
+      ],
+      ["QUEUED job redriven", record("MODIFY", job("QUEUED", { redriveAt: "t1" }), job("QUEUED")), true],
+      [
+        "RUNNING job redriven (lease lapsed)",
+        record("MODIFY", job("RUNNING", { redriveAt: "t1" }), job("RUNNING")),
+        true,
+      ],
+      // Later writes of a redriven item pass the filter (it cannot compare images); the handler ignores them.
+      [
+        "progress write after a redrive",
+        record(
+          "MODIFY",
+          { ...request("APPROVED"), redriveAt: "t1", attempts: 1 },
+          { ...request("APPROVED"), redriveAt: "t1" },
+        ),
+        false,
+      ],
+      [
+        "ACTIVE after a redrive",
+        record(
+          "MODIFY",
+          { ...request("ACTIVE"), redriveAt: "t1" },
+          { ...request("APPROVED"), redriveAt: "t1" },
+        ),
+        false,
+      ],
+      [
+        "job claimed after a redrive",
+        record("MODIFY", job("RUNNING", { redriveAt: "t1" }), job("QUEUED", { redriveAt: "t1" })),
+        false,
+      ],
+      [
+        "DONE job",
+        record("MODIFY", job("DONE", { redriveAt: "t2" }), job("RUNNING", { redriveAt: "t1" })),
+        false,
+      ],
+    ];
+    for (const [what, r, handled] of cases) {
+      expect(acted(r), what).toBe(handled);
+      if (handled) expect(filtered(r), what).toBe(true);
     }
   });
 });

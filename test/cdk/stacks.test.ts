@@ -43,6 +43,7 @@ import {
   DENY_NOTICE_TRANSITION,
   PROVISION_TRIGGER_STATUSES,
   QUEUED_JOB_STATE,
+  REDRIVE_ATTRIBUTE,
 } from "../../src/provisioner/trigger-states.ts";
 import { loadSecretLinkConfig, SECRET_LINK_ENV } from "../../src/secret-link/config.ts";
 import { loadServiceConfig, SERVICE_ENV } from "../../src/service/runtime.ts";
@@ -607,6 +608,7 @@ describe("bot stack", () => {
         },
       },
       { eventName: ["INSERT"], dynamodb: { NewImage: { jobState: { S: [QUEUED_JOB_STATE] } } } },
+      { eventName: ["MODIFY"], dynamodb: { NewImage: { [REDRIVE_ATTRIBUTE]: { S: [{ exists: true }] } } } },
     ]);
     expect(queue.properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
   });

@@ -12,7 +12,7 @@ import {
 } from "../../src/rules/lifecycle.ts";
 
 describe("request lifecycle", () => {
-  it("contains exactly the moves of DESIGN.md plus admin revoke of in-flight or failed requests and a change applied", () => {
+  it("contains exactly the moves of DESIGN.md plus admin revoke of in-flight or failed requests, a change applied and a failure nobody retried expiring", () => {
     const moves = TRANSITIONS.map((t) => `${t.from}->${t.to}`).sort();
     expect(moves).toEqual(
       [
@@ -28,6 +28,7 @@ describe("request lifecycle", () => {
         "APPROVED->REVOKED",
         "FAILED->REVOKED",
         "APPROVED->APPLIED",
+        "FAILED->EXPIRED",
       ].sort(),
     );
   });

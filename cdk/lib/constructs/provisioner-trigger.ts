@@ -11,6 +11,7 @@ import {
   DENY_NOTICE_TRANSITION,
   PROVISION_TRIGGER_STATUSES,
   QUEUED_JOB_STATE,
+  REDRIVE_ATTRIBUTE,
 } from "../../../src/provisioner/trigger-states.ts";
 import { keepStackLevelLogicalIds } from "../logical-ids.ts";
 
@@ -27,7 +28,7 @@ export interface ProvisionerTriggerProps {
 /**
  * Only transitions INTO a trigger state, PENDING -> DENIED, and new admin jobs: progress writes
  * (APPROVED -> APPROVED), job claims, and every other item (audit, locks, secrets) never invoke the
- * provisioner. Filters are OR'ed (Lambda allows 5 per mapping by default).
+ * provisioner. Filters are OR'ed (Lambda allows 5 per mapping by default: these are 5).
  */
 export function provisionerStreamFilters(): Array<Record<string, unknown>> {
   const triggers = lambda.FilterRule.or(...PROVISION_TRIGGER_STATUSES);
@@ -54,6 +55,12 @@ export function provisionerStreamFilters(): Array<Record<string, unknown>> {
     lambda.FilterCriteria.filter({
       eventName: lambda.FilterRule.isEqual("INSERT"),
       dynamodb: { NewImage: { jobState: { S: lambda.FilterRule.isEqual(QUEUED_JOB_STATE) } } },
+    }),
+    // The reconciler's redrive of a stuck request or job. A filter cannot compare the two images, so the
+    // later writes of a redriven item pass too; the handler acts only on a changed redriveAt (isRedrive).
+    lambda.FilterCriteria.filter({
+      eventName: lambda.FilterRule.isEqual("MODIFY"),
+      dynamodb: { NewImage: { [REDRIVE_ATTRIBUTE]: { S: lambda.FilterRule.exists() } } },
     }),
   ];
 }
