@@ -23,7 +23,7 @@ import { createStores, type Stores } from "../store/index.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
 import type { AdminContext } from "./context.ts";
-import { UsageError } from "./errors.ts";
+import { CliFailure, describeError, UsageError } from "./errors.ts";
 
 /** Where the table name comes from when --table is not given. */
 export const TABLE_ENV = "CYTOSKEL_TABLE_NAME";
@@ -167,7 +167,11 @@ export async function recordGrant(
     if (!created)
       return {
         ...outcome,
-        note: `Not recorded: request ${request.id} (${request.status}) already holds ${grant.scope.prefix} for ${person.userId}; decide or revoke it first.`,
+        note:
+          `Not recorded: request ${request.id} (${request.status}) already holds ${grant.scope.prefix} for ${person.userId}` +
+          (request.status === "ACTIVE"
+            ? ` on grant ${request.progress.grant?.grantId ?? "(none recorded)"}; delete grant ${grant.id} if it is not needed.`
+            : "; decide or revoke it first."),
       };
     return {
       ...outcome,
@@ -175,6 +179,22 @@ export async function recordGrant(
       note: `Recorded as request ${request.id} for ${person.userId}, ACTIVE until ${request.expiresAt}.`,
     };
   });
+}
+
+/**
+ * `write` (the books' part of a command whose AWS part is done) with its failure said as such: what AWS
+ * now holds, and that running the command again (or `sync --fix`) finishes the books.
+ */
+export async function afterAws<T>(done: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    throw new CliFailure(
+      `${done}, but could not update the books (${describeError(err).message}); nothing else changed: ` +
+        'run the same command again, or "sync --fix", to finish',
+      { cause: err },
+    );
+  }
 }
 
 /** ACTIVE requests whose recorded grant is `grantId` (the byStatus index, then a consistent read each). */
@@ -236,13 +256,15 @@ export async function withPersonRecordsEnded<T>(
     };
   return books.locks.withLock(personLockName(person.userId), async () => {
     const value = await run();
-    const holding = (await personRequests({ store: books.stores.requests }, person.userId)).filter((r) =>
-      HOLDS_ACCESS.includes(r.status),
-    );
-    const moved = await endRequests(books.stores.requests, holding, {
-      status: "REVOKED",
-      actor: books.actor,
-      reason: books.reason ?? "deleted from the CLI",
+    const moved = await afterAws(`deleted IAM user ${userName}`, async () => {
+      const holding = (await personRequests({ store: books.stores.requests }, person.userId)).filter((r) =>
+        HOLDS_ACCESS.includes(r.status),
+      );
+      return endRequests(books.stores.requests, holding, {
+        status: "REVOKED",
+        actor: books.actor,
+        reason: books.reason ?? "deleted from the CLI",
+      });
     });
     const endedRequestIds = moved.map((r) => r.id);
     return {

@@ -13,6 +13,7 @@ import { parsePermission } from "../../rules/permission.ts";
 import { normalizePrefix } from "../../rules/prefix.ts";
 import {
   activeRecordsOfGrant,
+  afterAws,
   BOOKS_NOT_UPDATED,
   type BooksArgs,
   type BooksOutcome,
@@ -162,7 +163,9 @@ export async function createGrantCommand(
     kind: "grant-created",
     grant: toGrantItem(grant),
     books: books
-      ? await recordGrant(books, grant, { iamPath: ctx.target.iamPath, days, source: "cli" })
+      ? await afterAws(`created grant ${grant.id}`, () =>
+          recordGrant(books, grant, { iamPath: ctx.target.iamPath, days, source: "cli" }),
+        )
       : BOOKS_NOT_UPDATED,
   };
 }
@@ -185,10 +188,8 @@ export async function deleteGrantCommand(
     gone = err;
   });
   if (!books) return { kind: "grant-deleted", grantId, books: BOOKS_NOT_UPDATED };
-  const endedRequestIds = await endRecords(
-    books,
-    await activeRecordsOfGrant(books, grantId),
-    "deleted from the CLI",
+  const endedRequestIds = await afterAws(`deleted grant ${grantId}`, async () =>
+    endRecords(books, await activeRecordsOfGrant(books, grantId), "deleted from the CLI"),
   );
   if (gone && endedRequestIds.length === 0) throw gone;
   return {
