@@ -118,6 +118,12 @@ export function openBooks(ctx: AdminContext, args: BooksArgs): Books | undefined
   };
 }
 
+/** The books of a command that cannot run without them (close, sync): a usage error when no table is named. */
+export function requireBooks(ctx: AdminContext, args: BooksArgs): Books {
+  requireTableName(args);
+  return openBooks(ctx, args) as Books;
+}
+
 /** The Slack person behind a bot-made IAM user's ARN (name `slack-<TEAM>-<USER>` under `iamPath`). */
 export function botPersonOf(
   granteeArn: string,
@@ -197,12 +203,14 @@ export async function afterAws<T>(done: string, write: () => Promise<T>): Promis
   }
 }
 
-/** ACTIVE requests whose recorded grant is `grantId` (the byStatus index, then a consistent read each). */
+/** Every ACTIVE request (the byStatus index, every page). */
+export function activeRecords(books: Books): Promise<AccessRequest[]> {
+  return collectAll((cursor) => books.stores.requests.listByStatus("ACTIVE", cursor ? { cursor } : {}));
+}
+
+/** ACTIVE requests whose recorded grant is `grantId` (each is read again under its lock before it ends). */
 export async function activeRecordsOfGrant(books: Books, grantId: string): Promise<AccessRequest[]> {
-  const active = await collectAll((cursor) =>
-    books.stores.requests.listByStatus("ACTIVE", cursor ? { cursor } : {}),
-  );
-  return active.filter((r) => r.progress.grant?.grantId === grantId);
+  return (await activeRecords(books)).filter((r) => r.progress.grant?.grantId === grantId);
 }
 
 /**

@@ -12,7 +12,7 @@ import { createSlackClient } from "../../runtime/slack-client.ts";
 import { type CloseResult, closablePrefix, closePrefix } from "../../service/close.ts";
 import type { Notifier } from "../../service/notifier.ts";
 import { createSlackNotifier } from "../../service/notifier.ts";
-import { type Books, cliActor, openBooks, requireTableName } from "../books.ts";
+import { cliActor, requireBooks, requireTableName } from "../books.ts";
 import type { AdminContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { ADMIN_CHANNEL_ENV, SLACK_TOKEN_ENV } from "./close-output.ts";
@@ -57,7 +57,7 @@ export async function closePrefixCommand(ctx: AdminContext, args: CloseArgs): Pr
       `${(err as Error).message.replace(/^refused prefix/, "can't close")}; name one dataset's prefix, e.g. cpg0042/ (never the whole bucket)`,
     );
   }
-  const { stores, locks, actor } = openBooks(ctx, args) as Books;
+  const { stores, locks, actor } = requireBooks(ctx, args);
   const accountId = await ctx.accountId();
   const token = args.env[SLACK_TOKEN_ENV];
   const channel = args.env[ADMIN_CHANNEL_ENV];

@@ -10,16 +10,15 @@
 // code: 0 no drift (or all of it fixed), EXIT_DRIFT (3) drift found without --fix, 1 a fix failed.
 import { type Grant, listGrants } from "../../aws/access-grants.ts";
 import { describeFailure } from "../../service/errors.ts";
-import { collectAll } from "../../store/paging.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import {
+  activeRecords,
   type BooksArgs,
   botPersonOf,
   endRecords,
   grantDays,
-  openBooks,
   recordGrant,
-  requireTableName,
+  requireBooks,
 } from "../books.ts";
 import { type AdminContext, scopeInBucket } from "../context.ts";
 import { EXIT_FAILURE } from "../errors.ts";
@@ -96,17 +95,14 @@ export async function syncCommand(
   ctx: AdminContext,
   args: { fix?: boolean; books: BooksArgs },
 ): Promise<SyncResult> {
-  const table = requireTableName(args.books);
+  const books = requireBooks(ctx, args.books);
+  const table = books.tableName;
   const days = grantDays(undefined, args.books.env);
-  const books = openBooks(ctx, args.books);
-  if (!books) throw new Error(`no table ${table}`);
   const { bucket, iamPath } = ctx.target;
   const accountId = await ctx.accountId();
   // Records first: a grant made after this read (a provisioning in flight) shows as a grant without a
   // record, which recordGrant re-checks under the lock, never as a record whose grant is gone.
-  const active = await collectAll((cursor) =>
-    books.stores.requests.listByStatus("ACTIVE", cursor ? { cursor } : {}),
-  );
+  const active = await activeRecords(books);
   const grants = (await listGrants(ctx.clients.s3control, { accountId })).filter((g) =>
     scopeInBucket(g.scope.uri, bucket),
   );
