@@ -321,6 +321,30 @@ describe("sync reports drift and --fix repairs it", () => {
     expect(again.stderr).toBe(`No drift between ${table} and the grants on s3://${BUCKET}/.\n`);
   });
 
+  it("a second grant for a scope already recorded is a fix that fails (exit 1) naming the grant to delete; deleting it ends the drift", async () => {
+    const arn = await botUser("USYNC2");
+    const held = await createGrantJson(
+      arn,
+      account.locationId,
+      "cpg0080/*",
+      "--permission",
+      "read",
+      "--table",
+      table,
+    );
+    const extra = await handGrant("cpg0080/*", arn);
+    const fix = await cli("sync", "--fix", "--table", table);
+    expect(fix.code).toBe(1);
+    expect(fix.stderr).toContain(
+      `Failed: Grant ${extra.id}: Not recorded: request ${held.books.recordedRequestIds[0]} (ACTIVE) already holds cpg0080/* for USYNC2 on grant ${held.grant.id}; delete grant ${extra.id} if it is not needed.`,
+    );
+    const removed = await cli("delete", "grant", extra.id, "--table", table);
+    expect(removed).toMatchObject({ code: 0, stderr: "Ended 0 request(s) recorded on it.\n" });
+    const after = await cli("sync", "--table", table);
+    expect(after.code).toBe(0);
+    expect((await stores.requests.get(held.books.recordedRequestIds[0] ?? ""))?.status).toBe("ACTIVE");
+  });
+
   it("needs the table: a usage error naming --table, nothing sent", async () => {
     const from = account.local.state.authorizations.length;
     const run = await cli("sync");
