@@ -7,6 +7,8 @@ import { closedLines } from "./commands/close-output.ts";
 import type { CredentialsResult } from "./commands/credentials.ts";
 import type { GrantCreatedResult, GrantDeletedResult, GrantItem } from "./commands/grants.ts";
 import type { LocationsResult } from "./commands/locations.ts";
+import type { SyncResult } from "./commands/sync.ts";
+import { syncLines } from "./commands/sync-output.ts";
 import type { UpResult } from "./commands/up.ts";
 import type { UserCreatedResult, UserDeletedResult } from "./commands/users.ts";
 
@@ -18,7 +20,8 @@ export type CommandResult =
   | GrantDeletedResult
   | UpResult
   | CredentialsResult
-  | PrefixClosedResult;
+  | PrefixClosedResult
+  | SyncResult;
 
 export interface Rendered {
   stdout: string;
@@ -67,6 +70,8 @@ function humanLines(result: Exclude<CommandResult, CredentialsResult>): string[]
       return [`Deployed ${result.target}: ${result.command.join(" ")}`];
     case "prefix-closed":
       return closedLines(result).stdout;
+    case "sync":
+      return syncLines(result).stdout;
   }
 }
 
@@ -85,6 +90,12 @@ function humanNotes(result: Exclude<CommandResult, CredentialsResult>): string[]
         : [];
     case "prefix-closed":
       return closedLines(result).stderr;
+    case "sync":
+      return syncLines(result).stderr;
+    case "grant-created":
+    case "grant-deleted":
+    case "user-deleted":
+      return result.books.note ? [result.books.note] : [];
     default:
       return [];
   }

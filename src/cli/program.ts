@@ -68,7 +68,10 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     if (env.AWS_REGION) return parseRegion(env.AWS_REGION, "AWS_REGION");
     return targetRegion;
   };
+  // A command that ran but found something wrong (sync's drift) says so with its result's exit code.
+  let resultCode = 0;
   const emit = async (result: CommandResult | Listing<unknown>, json: boolean) => {
+    if ("exitCode" in result) resultCode = result.exitCode;
     if (result.kind === "listing") {
       await writeListing(result, json, deps.io);
       return;
@@ -76,6 +79,16 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     const out = render(result, json);
     if (out.stdout) deps.io.stdout(out.stdout);
     if (out.stderr) deps.io.stderr(out.stderr);
+  };
+
+  const booksArgs = (command: Command) => {
+    const o = command.opts<{ table?: string; admin?: string; reason?: string }>();
+    return {
+      ...(o.table !== undefined ? { table: o.table } : {}),
+      ...(o.admin !== undefined ? { admin: o.admin } : {}),
+      ...(o.reason !== undefined ? { reason: o.reason } : {}),
+      env,
+    };
   };
 
   const admin =
@@ -168,46 +181,74 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       .argument("<prefix>", "prefix in the bucket, e.g. cpg0042/*")
       .option("--permission <permission>", "READ, WRITE or READWRITE", "READWRITE")
       .option("--allow-root", "allow granting the whole bucket (*)")
-      .action(
-        admin(targetName, async (ctx, command) => {
-          const [userArn, locationId, prefix] = command.args as [string, string, string];
-          const opts = command.opts<{ permission: string; allowRoot?: boolean }>();
-          const { createGrantCommand } = await import("./commands/grants.ts");
-          return createGrantCommand(ctx, {
-            userArn,
-            locationId,
-            prefix,
-            permission: opts.permission,
-            allowRoot: opts.allowRoot ?? false,
-          });
-        }),
+      .option(
+        "--days <n>",
+        "with the books: how long the bot-made user's request lasts before expiry ends it (default: $DEFAULT_DURATION_DAYS or 30, at most $MAX_DURATION_DAYS or 90)",
       );
+    booksOptions(create.commands.at(-1) as Command).action(
+      admin(targetName, async (ctx, command) => {
+        const [userArn, locationId, prefix] = command.args as [string, string, string];
+        const opts = command.opts<{ permission: string; allowRoot?: boolean; days?: string }>();
+        const { createGrantCommand } = await import("./commands/grants.ts");
+        return createGrantCommand(ctx, {
+          userArn,
+          locationId,
+          prefix,
+          permission: opts.permission,
+          allowRoot: opts.allowRoot ?? false,
+          ...(opts.days !== undefined ? { days: opts.days } : {}),
+          books: booksArgs(command),
+        });
+      }),
+    );
 
     const del = target.command("delete").description("delete a grant or a user");
     del
       .command("grant")
       .description("delete an access grant")
-      .argument("<id>", 'grant ID (from "list grant")')
-      .action(
-        admin(targetName, async (ctx, command) =>
-          (await import("./commands/grants.ts")).deleteGrantCommand(ctx, {
-            grantId: command.args[0] as string,
-          }),
-        ),
-      );
+      .argument("<id>", 'grant ID (from "list grant")');
+    booksOptions(del.commands.at(-1) as Command).action(
+      admin(targetName, async (ctx, command) =>
+        (await import("./commands/grants.ts")).deleteGrantCommand(ctx, {
+          grantId: command.args[0] as string,
+          books: booksArgs(command),
+        }),
+      ),
+    );
     del
       .command("user")
       .description("delete a user with its grants, keys and group memberships")
       .argument("<name>", "IAM user name")
-      .option("--any-path", `also users outside ${t.iamPath} (e.g. made by the original tool)`)
-      .action(
-        admin(targetName, async (ctx, command) =>
-          (await import("./commands/users.ts")).deleteUserCommand(ctx, {
-            name: command.args[0] as string,
-            anyPath: command.opts().anyPath ?? false,
-          }),
-        ),
+      .option("--any-path", `also users outside ${t.iamPath} (e.g. made by the original tool)`);
+    booksOptions(del.commands.at(-1) as Command).action(
+      admin(targetName, async (ctx, command) =>
+        (await import("./commands/users.ts")).deleteUserCommand(ctx, {
+          name: command.args[0] as string,
+          anyPath: command.opts().anyPath ?? false,
+          books: booksArgs(command),
+        }),
+      ),
+    );
+
+    const sync = target
+      .command("sync")
+      .description(
+        "report drift between the requests table and Access Grants: ACTIVE requests whose grant is gone, grants of " +
+          "bot-made users no request records, and hand-made grants (listed, never touched). Exit 0: no drift; " +
+          "3: drift found (without --fix); 1: a fix failed",
+      )
+      .option(
+        "--fix",
+        "end requests whose grant is gone (REVOKED) and record grants without a request as ACTIVE for the default duration, audited",
       );
+    booksOptions(sync).action(
+      admin(targetName, async (ctx, command) =>
+        (await import("./commands/sync.ts")).syncCommand(ctx, {
+          fix: command.opts().fix ?? false,
+          books: booksArgs(command),
+        }),
+      ),
+    );
 
     target
       .command("audit")
@@ -346,7 +387,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   const debug = argv.includes("--debug");
   try {
     await program.parseAsync([...argv], { from: "user" });
-    return 0;
+    return resultCode;
   } catch (err) {
     if (err instanceof HelpShown) return err.exitCode;
     const report = describeError(err, hints);
@@ -356,6 +397,17 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
   } finally {
     for (const clients of made) deps.destroyClients?.(clients);
   }
+}
+
+/** --table, --admin, --reason: where and as whom a command writes the books (src/cli/books.ts). */
+function booksOptions(command: Command): Command {
+  return command
+    .option(
+      "--table <name>",
+      "the requests table: the CytoskelBot stack's TableName output (default: $CYTOSKEL_TABLE_NAME); without it the books are not updated",
+    )
+    .option("--admin <slack-user-id>", `your Slack user ID, recorded as who did it (default: "cytoskel-cli")`)
+    .option("--reason <text>", "why: recorded on the audit events");
 }
 
 function allCommands(root: Command): Command[] {

@@ -53,7 +53,7 @@ export interface AccessRemoval {
 }
 
 /** Requests that hold or are on their way to access (what a revoke ends). */
-const HOLDS_ACCESS: readonly RequestStatus[] = ["APPROVED", "ACTIVE", "FAILED"];
+export const HOLDS_ACCESS: readonly RequestStatus[] = ["APPROVED", "ACTIVE", "FAILED"];
 
 export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promise<AccessRemoval> {
   return deps.locks.withLock(personLockName(input.userId), async () => {
@@ -122,7 +122,10 @@ function noop(message: string, grants: Grant[]): AccessRemoval {
 }
 
 /** A person's requests, each read consistently (the index behind the list lags). */
-export async function personRequests(deps: ServiceDeps, userId: string): Promise<AccessRequest[]> {
+export async function personRequests(
+  deps: Pick<ServiceDeps, "store">,
+  userId: string,
+): Promise<AccessRequest[]> {
   const listed = await collectAll((cursor) => deps.store.listByRequester(userId, cursor ? { cursor } : {}));
   const fresh = await Promise.all(listed.map((r) => deps.store.get(r.id)));
   return fresh.filter((r): r is AccessRequest => r !== undefined);
@@ -194,24 +197,12 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   }
 
   const now = nowOf(deps).toISOString();
-  const endedRequestIds: string[] = [];
-  const ended: AccessRequest[] = [];
-  for (const r of plan.requests) {
-    if (!plan.endingIds.has(r.id)) continue;
-    try {
-      const moved = await deps.store.transition(r.id, {
-        from: r.status,
-        to: plan.status,
-        actor: plan.actor,
-        ...(plan.reason ? { reason: plan.reason } : {}),
-      });
-      endedRequestIds.push(r.id);
-      ended.push(moved);
-    } catch (err) {
-      // Moved by someone else since we read it (e.g. it expired while an admin revoked): theirs stands.
-      if (!(err instanceof TransitionConflictError)) throw err;
-    }
-  }
+  const ended = await endRequests(
+    deps.store,
+    plan.requests.filter((r) => plan.endingIds.has(r.id)),
+    plan,
+  );
+  const endedRequestIds = ended.map((r) => r.id);
 
   const revokedPrefixes = unique([
     ...plan.doomedGrants.map((g) => g.scope.prefix),
@@ -275,6 +266,35 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     userDeleted,
     notified,
   };
+}
+
+/**
+ * Moves each request to `status` (one audited transition each, from the state it was read in) and
+ * returns the ones moved. One moved by someone else since it was read (e.g. it expired while an admin
+ * revoked) is skipped: theirs stands. Also the admin CLI's way of ending the records of access it took
+ * away (src/cli/books.ts).
+ */
+export async function endRequests(
+  store: Pick<ServiceDeps["store"], "transition">,
+  requests: readonly AccessRequest[],
+  how: { status: "REVOKED" | "EXPIRED"; actor: Actor; reason?: string },
+): Promise<AccessRequest[]> {
+  const ended: AccessRequest[] = [];
+  for (const r of requests) {
+    try {
+      ended.push(
+        await store.transition(r.id, {
+          from: r.status,
+          to: how.status,
+          actor: how.actor,
+          ...(how.reason ? { reason: how.reason } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof TransitionConflictError)) throw err;
+    }
+  }
+  return ended;
 }
 
 /**

@@ -40,7 +40,13 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { type Actor, assertTransition, isOpen, type RequestStatus } from "../rules/lifecycle.ts";
+import {
+  type Actor,
+  assertTransition,
+  computeExpiresAt,
+  isOpen,
+  type RequestStatus,
+} from "../rules/lifecycle.ts";
 import { markRetried, retry } from "../runtime/retry.ts";
 import { AuditLog } from "./audit.ts";
 import {
@@ -57,6 +63,7 @@ import { secretPut } from "./secrets.ts";
 import { INDEX } from "./table.ts";
 import type {
   AccessRequest,
+  AdoptedGrant,
   AppliedChange,
   CreateResult,
   LastTransition,
@@ -153,6 +160,7 @@ export class RequestStore {
       updatedAt: now,
       progress: {},
       attempts: 0,
+      ...(input.adopted ? adoptedFields(input.adopted, input.requesterUserId, now) : {}),
     };
     // A change request's duplicate check is the held scope's one open change (its own lock item).
     const lockKey = (input.change ? changeLockKey : openLockKey)(
@@ -164,15 +172,22 @@ export class RequestStore {
       at: now,
       requestId: request.id,
       subjectUserId: request.requesterUserId,
-      actor: { kind: "requester", id: request.requesterUserId },
+      actor: input.adopted?.actor ?? { kind: "requester", id: request.requesterUserId },
       action: "request.created",
-      to: "PENDING",
+      to: request.status,
       scope: request.subPrefix,
       ...(request.reason ? { reason: request.reason } : {}),
       details: {
         subPrefix: request.subPrefix,
         permission: request.permission,
         ...(input.change ? { changeOf: input.change.of } : {}),
+        ...(input.adopted
+          ? {
+              source: input.adopted.source,
+              grantId: input.adopted.grant.grantId,
+              expiresAt: request.expiresAt ?? "",
+            }
+          : {}),
       },
     });
 
@@ -780,6 +795,19 @@ function applyChange(request: AccessRequest, change: Change): AccessRequest {
   }
   for (const field of change.remove) delete next[field];
   return next as unknown as AccessRequest;
+}
+
+/** An adopted request is born ACTIVE with what activation and provisioning would have recorded. */
+function adoptedFields(adopted: AdoptedGrant, userId: string, now: string): Partial<AccessRequest> {
+  return {
+    status: "ACTIVE",
+    decidedBy: adopted.actor.id,
+    decidedAt: now,
+    activatedAt: now,
+    activeUserId: userId,
+    expiresAt: computeExpiresAt(new Date(now), adopted.days),
+    progress: { grant: { ...adopted.grant, at: now } },
+  };
 }
 
 function toRequest(item: Item): AccessRequest {

@@ -102,6 +102,20 @@ export interface NewRequestInput {
   reason?: string;
   /** Files a change request for a held scope: its duplicate check is the scope's one open change. */
   change?: ChangeOfHeld;
+  /** Records access that already exists (a grant made or found by the admin CLI): the request is written
+   *  ACTIVE at once, never PENDING or APPROVED, so the provisioner never acts on it. */
+  adopted?: AdoptedGrant;
+}
+
+/** What an adopted request records instead of going through approval and provisioning. */
+export interface AdoptedGrant {
+  /** Who recorded it (the operator, kind admin). */
+  actor: Actor;
+  grant: ProgressData["grant"];
+  /** It ends (expiresAt) this many days after it is recorded, by the store's clock. */
+  days: number;
+  /** Where it came from, in the audit event's details, e.g. "cli" or "sync". */
+  source: string;
 }
 
 export interface CreateResult {

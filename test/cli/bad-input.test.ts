@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalAws, seedAccessGrantsLocation } from "../../dev/local-aws/index.ts";
 import type { UpPlan } from "../../src/cli/commands/up.ts";
 import {
+  BOOKS_NOTE,
   type CliAccount,
   type Keys,
   ROOT_KEYS,
@@ -55,7 +56,7 @@ afterAll(async () => {
 const usageCases = (): Array<[args: string[], message: string]> => [
   [
     ["cpgstaging", "frobnicate"],
-    'unknown command "frobnicate" for "cytoskel cpgstaging"; allowed: up, list, create, delete, audit, close',
+    'unknown command "frobnicate" for "cytoskel cpgstaging"; allowed: up, list, create, delete, sync, audit, close',
   ],
   [
     ["cpgstagin", "list", "user"],
@@ -383,7 +384,11 @@ describe("credentials output formats", () => {
         credentials: ROOT_KEYS,
       },
     );
-    expect(deleted).toEqual({ code: 0, stdout: "User with username: legacy_user is deleted\n", stderr: "" });
+    expect(deleted).toEqual({
+      code: 0,
+      stdout: "User with username: legacy_user is deleted\n",
+      stderr: BOOKS_NOTE,
+    });
     expect(local.state.iam.users.has("legacy_user")).toBe(false);
   });
 

@@ -113,6 +113,10 @@ export async function startCliAccount(opts: { dynamo?: LocalDynamo } = {}): Prom
   };
 }
 
+/** What a command that writes the books prints without --table / CYTOSKEL_TABLE_NAME (one stderr line). */
+export const BOOKS_NOTE =
+  'Books not updated (no --table or CYTOSKEL_TABLE_NAME): status, the App Home and the audit do not show this; "sync" finds it later.\n';
+
 export const ROOT_KEYS: Keys = LOCAL_ADMIN_CREDENTIALS;
 
 export interface CliRun {

@@ -17,6 +17,7 @@ import {
 import {
   type Actor,
   type ActorKind,
+  computeExpiresAt,
   IllegalTransitionError,
   REQUEST_STATUSES,
   type RequestStatus,
@@ -215,6 +216,45 @@ export function defineStoreSuite(name: EngineName): void {
           subjectUserId: req.requesterUserId,
           reason: req.reason,
         });
+      });
+
+      it("records an adopted grant ACTIVE at once (never APPROVED, so no provisioning), with the grant, its end and who recorded it", async () => {
+        const req = input({ durationDays: 10 });
+        const grant = {
+          grantId: "g-adopted",
+          grantArn: "arn:aws:s3:us-east-1:1:access-grants/default/grant/g",
+        };
+        const { request, created } = await stores.requests.create({
+          ...req,
+          adopted: { actor: ADMIN, grant, days: 10, source: "cli" },
+        });
+        expect(created).toBe(true);
+        expect(request).toMatchObject({
+          status: "ACTIVE",
+          activeUserId: req.requesterUserId,
+          decidedBy: ADMIN.id,
+          progress: { grant: { ...grant, at: request.createdAt } },
+          expiresAt: computeExpiresAt(new Date(request.createdAt), 10),
+        });
+        expect(await stores.requests.get(request.id)).toEqual(request);
+        const active = (await stores.requests.listActiveByUser(req.requesterUserId)).items;
+        expect(active.map((r) => r.id)).toEqual([request.id]);
+        const audit = (await stores.audit.listForRequest(request.id)).items;
+        expect(audit).toEqual([
+          expect.objectContaining({
+            action: "request.created",
+            to: "ACTIVE",
+            actor: ADMIN,
+            details: expect.objectContaining({
+              source: "cli",
+              grantId: "g-adopted",
+              expiresAt: request.expiresAt,
+            }),
+          }),
+        ]);
+        // The scope is held: a request for it is answered with the adopted one.
+        const again = await stores.requests.create({ ...req, id: undefined });
+        expect(again).toMatchObject({ created: false, request: { id: request.id } });
       });
 
       it.each(["PENDING", "APPROVED", "ACTIVE"] as const)(

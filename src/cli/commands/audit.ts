@@ -8,12 +8,11 @@ import { normalizePrefix } from "../../rules/prefix.ts";
 import { AuditLog } from "../../store/audit.ts";
 import { createDocumentClient } from "../../store/client.ts";
 import type { AuditEvent } from "../../store/types.ts";
+import { requireTableName } from "../books.ts";
 import type { AdminContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import type { Listing } from "../listing.ts";
 
-/** Where the table name comes from when --table is not given. */
-export const TABLE_ENV = "CYTOSKEL_TABLE_NAME";
 const PAGE = 100;
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
@@ -25,11 +24,7 @@ export interface AuditArgs {
 }
 
 export function auditCommand(ctx: AdminContext, args: AuditArgs): Listing<AuditEvent> {
-  const tableName = args.table ?? args.env[TABLE_ENV];
-  if (!tableName)
-    throw new UsageError(
-      `which table? Pass --table or set ${TABLE_ENV} to the CytoskelBot stack's TableName output`,
-    );
+  const tableName = requireTableName(args);
   for (const u of args.users)
     if (!SLACK_USER_ID.test(u))
       throw new UsageError(`--user ${JSON.stringify(u)} is not a Slack user ID (like U012AB3CD)`);

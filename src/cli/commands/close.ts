@@ -2,29 +2,20 @@
 // the same closePrefix the provisioner runs for `/cytoskel close prefix` (src/service/close.ts): every
 // ACTIVE request at or under the prefix ends REVOKED through the revoke path (under each person's lock,
 // the reason on the audit events), every grant there goes (hand-made ones too), and the result lists who
-// had access. The requests table comes from --table / CYTOSKEL_TABLE_NAME, as for `audit`.
+// had access. The requests table comes from --table / CYTOSKEL_TABLE_NAME, as for `audit` (src/cli/books.ts).
 //
 // Slack: only when SLACK_BOT_TOKEN and CYTOSKEL_ADMIN_CHANNEL_ID are both set are the people DMed and
 // the summary posted (SLACK_API_URL overrides the Web API base). Otherwise nobody is told, and the
 // output says so: the operator tells them.
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { listLocations } from "../../aws/access-grants.ts";
-import type { Actor } from "../../rules/lifecycle.ts";
 import { createSlackClient } from "../../runtime/slack-client.ts";
 import { type CloseResult, closablePrefix, closePrefix } from "../../service/close.ts";
 import type { Notifier } from "../../service/notifier.ts";
 import { createSlackNotifier } from "../../service/notifier.ts";
-import { createDynamoUserLocks } from "../../service/user-lock.ts";
-import { createDocumentClient } from "../../store/client.ts";
-import { createStores } from "../../store/index.ts";
+import { cliActor, requireBooks, requireTableName } from "../books.ts";
 import type { AdminContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { TABLE_ENV } from "./audit.ts";
 import { ADMIN_CHANNEL_ENV, SLACK_TOKEN_ENV } from "./close-output.ts";
-
-const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
-/** Recorded as the actor when --admin is not given. */
-export const CLI_ACTOR_ID = "cytoskel-cli";
 
 export interface CloseArgs {
   prefix: string;
@@ -57,13 +48,8 @@ const SILENT_NOTIFIER: Notifier = {
 };
 
 export async function closePrefixCommand(ctx: AdminContext, args: CloseArgs): Promise<PrefixClosedResult> {
-  const tableName = args.table ?? args.env[TABLE_ENV];
-  if (!tableName)
-    throw new UsageError(
-      `which table? Pass --table or set ${TABLE_ENV} to the CytoskelBot stack's TableName output`,
-    );
-  if (args.admin !== undefined && !SLACK_USER_ID.test(args.admin))
-    throw new UsageError(`--admin ${JSON.stringify(args.admin)} is not a Slack user ID (like U012AB3CD)`);
+  requireTableName(args);
+  cliActor(args.admin);
   try {
     closablePrefix(args.prefix, ctx.target.bucket);
   } catch (err) {
@@ -71,10 +57,7 @@ export async function closePrefixCommand(ctx: AdminContext, args: CloseArgs): Pr
       `${(err as Error).message.replace(/^refused prefix/, "can't close")}; name one dataset's prefix, e.g. cpg0042/ (never the whole bucket)`,
     );
   }
-  const dynamodb = ctx.clients.dynamodb as DynamoDBClient | undefined;
-  if (!dynamodb) throw new Error("no DynamoDB client");
-  const doc = createDocumentClient(dynamodb);
-  const stores = createStores({ client: doc, tableName });
+  const { stores, locks, actor } = requireBooks(ctx, args);
   const accountId = await ctx.accountId();
   const token = args.env[SLACK_TOKEN_ENV];
   const channel = args.env[ADMIN_CHANNEL_ENV];
@@ -90,7 +73,6 @@ export async function closePrefixCommand(ctx: AdminContext, args: CloseArgs): Pr
   const location = (await listLocations(ctx.clients.s3control, { accountId })).find(
     (l) => l.scope === ctx.target.locationScope,
   );
-  const actor: Actor = { kind: "admin", id: args.admin ?? CLI_ACTOR_ID };
   const result = await closePrefix(
     {
       store: stores.requests,
@@ -101,7 +83,7 @@ export async function closePrefixCommand(ctx: AdminContext, args: CloseArgs): Pr
       target: ctx.target,
       locationId: location?.id ?? "",
       notifier,
-      locks: createDynamoUserLocks({ doc, tableName }),
+      locks,
       secretLinkBaseUrl: "",
     },
     { prefix: args.prefix, actor, ...(args.reason ? { reason: args.reason } : {}), notify: slackNotified },

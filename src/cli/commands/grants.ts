@@ -6,10 +6,23 @@ import {
   listGrants,
   listLocations,
 } from "../../aws/access-grants.ts";
+import { NoSuchGrantError } from "../../aws/errors.ts";
 import { getUser } from "../../aws/iam-users.ts";
 import { GrantScope } from "../../rules/grant-scope.ts";
 import { parsePermission } from "../../rules/permission.ts";
 import { normalizePrefix } from "../../rules/prefix.ts";
+import {
+  activeRecordsOfGrant,
+  afterAws,
+  BOOKS_NOT_UPDATED,
+  type BooksArgs,
+  type BooksOutcome,
+  botPersonOf,
+  endRecords,
+  grantDays,
+  openBooks,
+  recordGrant,
+} from "../books.ts";
 import { type AdminContext, scopeInBucket } from "../context.ts";
 import { CliFailure } from "../errors.ts";
 import { parseGrantId, parseLocationId, parseUserArn } from "../input.ts";
@@ -30,11 +43,13 @@ export interface GrantItem {
 export interface GrantCreatedResult {
   kind: "grant-created";
   grant: GrantItem;
+  books: BooksOutcome;
 }
 
 export interface GrantDeletedResult {
   kind: "grant-deleted";
   grantId: string;
+  books: BooksOutcome;
 }
 
 export function toGrantItem(g: Grant): GrantItem {
@@ -74,6 +89,10 @@ export interface CreateGrantArgs {
   permission?: string;
   /** Allow granting the whole bucket ("*"). */
   allowRoot?: boolean;
+  /** How long the books record it for (a bot-made grantee's request expires then). */
+  days?: string;
+  /** The table and actor; without a table nothing is recorded. */
+  books?: BooksArgs;
 }
 
 /** `create grant USER_ARN LOCATION_ID PREFIX`: everything is checked before the grant is made. */
@@ -89,6 +108,8 @@ export async function createGrantCommand(
     normalizePrefix(args.prefix, { bucket, allowRoot: args.allowRoot ?? false }),
   );
   const permission = parsePermission(args.permission ?? "READWRITE");
+  const days = grantDays(args.days, args.books?.env ?? {});
+  const books = args.books && openBooks(ctx, args.books);
 
   const accountId = await ctx.accountId();
   const { s3control, iam } = ctx.clients;
@@ -119,6 +140,12 @@ export async function createGrantCommand(
   const same = (await listGrants(s3control, { accountId, granteeArn: user.arn })).find(
     (g) => g.scope.uri === scope.uri && g.permission === permission,
   );
+  // A run that made the grant but could not record it: recording it now is what a second run is for.
+  if (same && books && botPersonOf(user.arn, ctx.target.iamPath)) {
+    const outcome = await recordGrant(books, same, { iamPath: ctx.target.iamPath, days, source: "cli" });
+    if (outcome.recordedRequestIds.length > 0)
+      return { kind: "grant-created", grant: toGrantItem(same), books: outcome };
+  }
   if (same) {
     throw new CliFailure(
       `${user.arn} already has grant ${same.id} with ${permission} on ${scope.uri}; nothing changed`,
@@ -132,16 +159,47 @@ export async function createGrantCommand(
     permission,
     granteeArn: user.arn,
   });
-  return { kind: "grant-created", grant: toGrantItem(grant) };
+  return {
+    kind: "grant-created",
+    grant: toGrantItem(grant),
+    books: books
+      ? await afterAws(`created grant ${grant.id}`, () =>
+          recordGrant(books, grant, { iamPath: ctx.target.iamPath, days, source: "cli" }),
+        )
+      : BOOKS_NOT_UPDATED,
+  };
 }
 
-/** `delete grant ID`. */
+/**
+ * `delete grant ID`; with the books, every ACTIVE request recorded on that grant then ends REVOKED.
+ * Grant first (as revoke does): a failure in between leaves records of a grant that is gone, which a
+ * second run (the grant already gone, its records still ended) or `sync --fix` finishes.
+ */
 export async function deleteGrantCommand(
   ctx: AdminContext,
-  args: { grantId: string },
+  args: { grantId: string; books?: BooksArgs },
 ): Promise<GrantDeletedResult> {
   const grantId = parseGrantId(args.grantId);
+  const books = args.books && openBooks(ctx, args.books);
   const accountId = await ctx.accountId();
-  await deleteGrant(ctx.clients.s3control, { accountId, grantId });
-  return { kind: "grant-deleted", grantId };
+  let gone: unknown;
+  await deleteGrant(ctx.clients.s3control, { accountId, grantId }).catch((err: unknown) => {
+    if (!(books && err instanceof NoSuchGrantError)) throw err;
+    gone = err;
+  });
+  if (!books) return { kind: "grant-deleted", grantId, books: BOOKS_NOT_UPDATED };
+  const endedRequestIds = await afterAws(`deleted grant ${grantId}`, async () =>
+    endRecords(books, await activeRecordsOfGrant(books, grantId), "deleted from the CLI"),
+  );
+  if (gone && endedRequestIds.length === 0) throw gone;
+  return {
+    kind: "grant-deleted",
+    grantId,
+    books: {
+      table: books.tableName,
+      recordedRequestIds: [],
+      endedRequestIds,
+      note: `${gone ? "The grant was already gone. " : ""}Ended ${endedRequestIds.length} request(s) recorded on it${endedRequestIds.length ? `: ${endedRequestIds.join(" ")}` : ""}.`,
+    },
+  };
 }

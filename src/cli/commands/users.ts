@@ -1,6 +1,6 @@
 import { getInstance } from "../../aws/access-grants.ts";
 import { createAccessKey } from "../../aws/access-keys.ts";
-import { NoSuchEntityError } from "../../aws/errors.ts";
+import { NoSuchEntityError, NoSuchUserError } from "../../aws/errors.ts";
 import {
   addUserToGroup,
   createUser,
@@ -9,6 +9,13 @@ import {
   inspectUploadersGroup,
   userPages,
 } from "../../aws/iam-users.ts";
+import {
+  BOOKS_NOT_UPDATED,
+  type BooksArgs,
+  type BooksOutcome,
+  openBooks,
+  withPersonRecordsEnded,
+} from "../books.ts";
 import type { AdminContext } from "../context.ts";
 import { CliFailure, describeError } from "../errors.ts";
 import { parseUserName } from "../input.ts";
@@ -39,6 +46,7 @@ export interface UserDeletedResult {
   deletedGrantIds: string[];
   deletedAccessKeyIds: string[];
   removedFromGroups: string[];
+  books: BooksOutcome;
 }
 
 /** `list user`: cytoskel's IAM users (or, with `all`, every IAM user), page by page. */
@@ -136,9 +144,42 @@ export async function createUserCommand(
  */
 export async function deleteUserCommand(
   ctx: AdminContext,
-  args: { name: string; anyPath?: boolean },
+  args: { name: string; anyPath?: boolean; books?: BooksArgs },
 ): Promise<UserDeletedResult> {
   const name = parseUserName(args.name);
+  const books = args.books && openBooks(ctx, args.books);
+  if (!books) return { ...(await deleteIamUser(ctx, name, args.anyPath)), books: BOOKS_NOT_UPDATED };
+  // With the books: the user's requests end REVOKED too, under the person's lock. A user already gone
+  // (a first run died after IAM) still has its records ended, so a second run converges.
+  let gone: unknown;
+  const { value, books: outcome } = await withPersonRecordsEnded(books, name, () =>
+    deleteIamUser(ctx, name, args.anyPath).catch((err: unknown) => {
+      if (!(err instanceof NoSuchUserError)) throw err;
+      gone = err;
+      return undefined;
+    }),
+  );
+  if (!value) {
+    if (outcome.endedRequestIds.length === 0) throw gone;
+    return {
+      kind: "user-deleted",
+      userName: name,
+      arn: "",
+      deletedGrantIds: [],
+      deletedAccessKeyIds: [],
+      removedFromGroups: [],
+      books: { ...outcome, note: `IAM user ${name} was already gone. ${outcome.note ?? ""}`.trim() },
+    };
+  }
+  return { ...value, books: outcome };
+}
+
+async function deleteIamUser(
+  ctx: AdminContext,
+  name: string,
+  anyPath: boolean | undefined,
+): Promise<Omit<UserDeletedResult, "books">> {
+  const args = { anyPath };
   const user = await getUser(ctx.clients.iam, name);
   if (!args.anyPath && !user.path.startsWith(ctx.target.iamPath)) {
     throw new CliFailure(
