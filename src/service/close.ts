@@ -6,7 +6,7 @@
  *   Access Grants instance whose scope lies there, including grants no request knows of (made by hand).
  *   ListAccessGrants' GrantScope filter matches one scope exactly (AWS and the local stand-in alike), so
  *   the instance's grants are listed once and filtered here.
- * - Per person (a request's requester, or a cytoskel IAM user `slack-<TEAM>-<USER>` holding a grant),
+ * - Per person (a request's requester, or a cytoskel IAM user `slack-<ORG>-<USER>` holding a grant),
  *   each scope goes through `revokeAccess` with that sub-prefix, under the person's lock: the requests end
  *   REVOKED with the reason on their audit events, the person gets the revoke DM, and keys and the IAM
  *   user go when no grant is left. Narrower scopes go first, so a request that reused a broader grant
@@ -32,7 +32,7 @@ import { type ServiceDeps, silentLogger } from "./deps.ts";
 import { describeFailure } from "./errors.ts";
 import type { SlackMessage } from "./messages.ts";
 import { type AccessRemoval, revokeAccess } from "./revoke.ts";
-import { slackIdsFromIamUserName } from "./users.ts";
+import { iamUserTeamFor, slackIdsFromIamUserName } from "./users.ts";
 
 export interface CloseInput {
   /** As typed or as the parser made it ("cpg0042", "cpg0042/*", "s3://bucket/cpg0042/"); never the bucket. */
@@ -214,10 +214,17 @@ function groupByPerson(
     people.set(userId, p);
   };
   for (const r of active) add(r.requesterUserId, r.requesterTeamId, r.subPrefix);
+  const requesters = [...new Set(active.map((r) => r.requesterUserId))];
   for (const g of grants) {
     if (g.granteeType !== "IAM") continue;
-    const m = /:user\/(?:.*\/)?([^/]+)$/.exec(g.granteeArn);
-    const ids = m?.[1] ? slackIdsFromIamUserName(m[1]) : undefined;
+    const name = /:user\/(?:.*\/)?([^/]+)$/.exec(g.granteeArn)?.[1];
+    if (!name) continue;
+    // A name too long to spell out (hashed) is matched against the requesters found here.
+    const ids =
+      slackIdsFromIamUserName(name) ??
+      requesters
+        .map((userId) => ({ userId, teamId: iamUserTeamFor(name, userId) }))
+        .find((p): p is { userId: string; teamId: string } => p.teamId !== undefined);
     if (ids) add(ids.userId, ids.teamId, g.scope.prefix);
   }
   return people;

@@ -9,9 +9,6 @@
  * own scope (see removeAccess). Reminders: DM first, then reminderSentAt; a crash in between means one
  * repeated reminder on the next run, never a missed one.
  */
-import type { Grant } from "../aws/access-grants.ts";
-import { listGrants } from "../aws/access-grants.ts";
-import { findUser } from "../aws/iam-users.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
@@ -21,9 +18,8 @@ import { adminPendingExpiredMessage, expiryReminderDm, pendingExpiredDm } from "
 import { targetSummary } from "./provision.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./reconcile.ts";
 import { remindPending } from "./reminders.ts";
-import { personRequests, removeAccess } from "./revoke.ts";
+import { holds, personHolders, personRequests, removeAccess } from "./revoke.ts";
 import { type SweepError, sweepError } from "./sweep-failures.ts";
-import { iamUserNameFor } from "./users.ts";
 
 export interface ExpiryOptions {
   /** Remind this many days before expiresAt; 0 turns reminders off. */
@@ -98,13 +94,10 @@ async function expireActive(deps: ServiceDeps, report: ExpiryReport): Promise<vo
   const due = await collectAll((cursor) =>
     deps.store.listActiveExpiringBefore(now.toISOString(), cursor ? { cursor } : {}),
   );
-  const people = new Map<string, string>();
-  for (const r of due) people.set(r.requesterUserId, r.requesterTeamId);
-  for (const [userId, teamId] of people) {
+  const people = new Set(due.map((r) => r.requesterUserId));
+  for (const userId of people) {
     try {
-      const ended = await deps.locks.withLock(personLockName(userId), () =>
-        expirePerson(deps, userId, teamId, now),
-      );
+      const ended = await deps.locks.withLock(personLockName(userId), () => expirePerson(deps, userId, now));
       report.expired.push(...ended);
     } catch (err) {
       report.errors.push(sweepError("expire", userId, err));
@@ -113,33 +106,32 @@ async function expireActive(deps: ServiceDeps, report: ExpiryReport): Promise<vo
   }
 }
 
-async function expirePerson(deps: ServiceDeps, userId: string, teamId: string, now: Date): Promise<string[]> {
+async function expirePerson(deps: ServiceDeps, userId: string, now: Date): Promise<string[]> {
   // Re-read under the lock: the list came from an index, and an admin may have acted since.
   const requests = await personRequests(deps, userId);
   const isDue = (r: AccessRequest) =>
     r.status === "ACTIVE" && !!r.expiresAt && Date.parse(r.expiresAt) <= now.getTime();
   const expiring = requests.filter(isDue);
   if (expiring.length === 0) return [];
-  const keepers = requests.filter((r) => r.status === "ACTIVE" && !isDue(r));
 
-  // ListUsers under the path, not GetUser (AccessDenied, not NoSuchEntity, once the user is gone).
-  const user = await findUser(deps.iam, iamUserNameFor(teamId, userId), { pathPrefix: deps.target.iamPath });
-  const grants: Grant[] = user
-    ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
-    : [];
+  // Each IAM user of the person (one per org part filed under) loses what its own expiring requests
+  // brought, unless one of its own requests that stays still uses that scope.
   const uriOf = (r: AccessRequest) => GrantScope.of(deps.target.bucket, r.subPrefix).uri;
-  const keptScopes = new Set(keepers.map(uriOf));
-  const expiringGrantIds = new Set(expiring.map((r) => r.progress.grant?.grantId).filter(Boolean));
-  const expiringScopes = new Set(expiring.map(uriOf));
-  const doomedGrants = grants.filter(
-    (g) => (expiringGrantIds.has(g.id) || expiringScopes.has(g.scope.uri)) && !keptScopes.has(g.scope.uri),
-  );
+  const holders = (await personHolders(deps, userId)).map((h) => {
+    const mine = requests.filter((r) => holds(h, r));
+    const keptScopes = new Set(mine.filter((r) => r.status === "ACTIVE" && !isDue(r)).map(uriOf));
+    const ending = mine.filter(isDue);
+    const endingGrantIds = new Set(ending.map((r) => r.progress.grant?.grantId).filter(Boolean));
+    const endingScopes = new Set(ending.map(uriOf));
+    const doomedGrants = h.grants.filter(
+      (g) => (endingGrantIds.has(g.id) || endingScopes.has(g.scope.uri)) && !keptScopes.has(g.scope.uri),
+    );
+    return { ...h, doomedGrants };
+  });
 
   const removal = await removeAccess(deps, {
     userId,
-    user,
-    grants,
-    doomedGrants,
+    holders,
     requests,
     endingIds: new Set(expiring.map((r) => r.id)),
     status: "EXPIRED",

@@ -2,6 +2,8 @@
  * Taking access away: an admin's revoke (all of a person's grants, or those for one prefix) and the
  * expiry job share one core, run under the person's lock so it never interleaves with a provision.
  *
+ * - A person is their Slack user ID: every IAM user made for it goes through this, whatever org part
+ *   (team or enterprise) its requests were filed under (personHolders), and each is judged alone.
  * - Grants go first; the keys and the IAM user go when no grant is left (deleteUserCompletely).
  * - A grant may serve several requests (a later, narrower request reuses a covering grant). When such a
  *   grant goes but a request it served stays ACTIVE, that request gets a grant of its own scope, so
@@ -13,7 +15,7 @@
  */
 import { createGrant, deleteGrant, type Grant, listGrants, pickCoveringGrant } from "../aws/access-grants.ts";
 import { NoSuchGrantError, NoSuchUserError } from "../aws/errors.ts";
-import { deleteUserCompletely, findUser, type IamUser, listUsers } from "../aws/iam-users.ts";
+import { deleteUserCompletely, type IamUser, listUsers } from "../aws/iam-users.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
 import { normalizePrefix } from "../rules/prefix.ts";
@@ -23,13 +25,11 @@ import type { AccessRequest } from "../store/types.ts";
 import { grantLocation, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
 import { adminEndedMessage, type RevokeSummary, revokedAdminPost, revokedDm } from "./messages.ts";
 import { targetSummary } from "./provision.ts";
-import { iamUserNameFor, slackIdsFromIamUserName } from "./users.ts";
+import { iamUserTeamFor } from "./users.ts";
 
 export interface RevokeInput {
   /** Slack user ID of the person whose access goes. */
   userId: string;
-  /** Their Slack team; looked up from their requests (or IAM) when absent. */
-  teamId?: string;
   /** Only the grant(s) for exactly this normalised sub-prefix, e.g. "cpg0042/*". */
   subPrefix?: string;
   /** The admin (kind "admin"; the lifecycle refuses others). */
@@ -47,7 +47,10 @@ export interface AccessRemoval {
   regrantedRequestIds: string[];
   revokedPrefixes: string[];
   remainingPrefixes: string[];
+  /** True when no IAM user of the person is left (each one's keys went with it). */
   userDeleted: boolean;
+  /** The IAM users deleted (a person has one per org part they filed under). */
+  deletedIamUsers: string[];
   /** DM + admin post went out (false: Slack failed; the removal itself stands). */
   notified: boolean;
 }
@@ -58,15 +61,9 @@ export const HOLDS_ACCESS: readonly RequestStatus[] = ["APPROVED", "ACTIVE", "FA
 export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promise<AccessRemoval> {
   return deps.locks.withLock(personLockName(input.userId), async () => {
     const requests = await personRequests(deps, input.userId);
-    const teamId = input.teamId ?? requests[0]?.requesterTeamId ?? (await teamFromIam(deps, input.userId));
-    // ListUsers under the path, never GetUser: a path-scoped role gets AccessDenied from GetUser on a
-    // user that is already gone (a second revoke), not NoSuchEntity.
-    const user = teamId
-      ? await findUser(deps.iam, iamUserNameFor(teamId, input.userId), { pathPrefix: deps.target.iamPath })
-      : undefined;
-    const grants = user
-      ? await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn })
-      : [];
+    // Every IAM user of the person, whatever org part they filed under (one per workspace when the
+    // org part was a team ID under Enterprise Grid): picking one would leave the others' access.
+    const holders = await personHolders(deps, input.userId);
 
     // Callers normally pass the parser's form; accept "cpg0042" or "s3://bucket/cpg0042/" too.
     const wanted =
@@ -74,7 +71,10 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
         ? undefined
         : normalizePrefix(input.subPrefix, { allowRoot: true, bucket: deps.target.bucket });
     const wantedScope = wanted === undefined ? undefined : GrantScope.of(deps.target.bucket, wanted);
-    const doomedGrants = grants.filter((g) => !wantedScope || g.scope.uri === wantedScope.uri);
+    const planned = holders.map((h) => ({
+      ...h,
+      doomedGrants: h.grants.filter((g) => !wantedScope || g.scope.uri === wantedScope.uri),
+    }));
     // Requests for other prefixes stay, even when they reused a grant going now (they get their own).
     const endingIds = new Set(
       requests
@@ -82,22 +82,26 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
         .map((r) => r.id),
     );
 
-    if (doomedGrants.length === 0 && endingIds.size === 0) {
-      const covering =
-        wantedScope && user
-          ? pickCoveringGrant(grants, { granteeArn: user.arn, scope: wantedScope, permission: "READ" })
-          : undefined;
+    if (planned.every((h) => h.doomedGrants.length === 0) && endingIds.size === 0) {
+      const covering = wantedScope
+        ? holders
+            .map((h) =>
+              pickCoveringGrant(h.grants, { granteeArn: h.user.arn, scope: wantedScope, permission: "READ" }),
+            )
+            .find((g) => g !== undefined)
+        : undefined;
       const message = covering
         ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for \`${covering.scope.prefix}\`. Revoke that prefix to remove it.`
         : `Nothing to revoke: <@${input.userId}> has no ${wanted ? `grant for \`${wanted}\`` : "cytoskel access"}.`;
-      return noop(message, grants);
+      return noop(
+        message,
+        holders.flatMap((h) => h.grants),
+      );
     }
 
     return removeAccess(deps, {
       userId: input.userId,
-      user,
-      grants,
-      doomedGrants,
+      holders: planned,
       requests,
       endingIds,
       status: "REVOKED",
@@ -117,6 +121,7 @@ function noop(message: string, grants: Grant[]): AccessRemoval {
     revokedPrefixes: [],
     remainingPrefixes: grants.map((g) => g.scope.prefix),
     userDeleted: false,
+    deletedIamUsers: [],
     notified: false,
   };
 }
@@ -131,21 +136,38 @@ export async function personRequests(
   return fresh.filter((r): r is AccessRequest => r !== undefined);
 }
 
-async function teamFromIam(deps: ServiceDeps, userId: string): Promise<string | undefined> {
-  const users = await listUsers(deps.iam, { pathPrefix: deps.target.iamPath });
-  for (const u of users) {
-    const ids = slackIdsFromIamUserName(u.userName);
-    if (ids?.userId === userId) return ids.teamId;
+/** One IAM user of a person (one per org part they filed under) and the grants it holds now. */
+export interface Holder {
+  teamId: string;
+  user: IamUser;
+  grants: Grant[];
+}
+
+/**
+ * Every IAM user under the target's path that iamUserNameFor made for `userId` with any org part, with
+ * its grants. ListUsers under the path, never GetUser: a path-scoped role gets AccessDenied from
+ * GetUser on a user that is already gone (a second revoke), not NoSuchEntity.
+ */
+export async function personHolders(deps: ServiceDeps, userId: string): Promise<Holder[]> {
+  const holders: Holder[] = [];
+  for (const user of await listUsers(deps.iam, { pathPrefix: deps.target.iamPath })) {
+    const teamId = iamUserTeamFor(user.userName, userId);
+    if (teamId === undefined) continue;
+    const grants = await listGrants(deps.s3control, { accountId: deps.accountId, granteeArn: user.arn });
+    holders.push({ teamId, user, grants });
   }
-  return undefined;
+  return holders;
+}
+
+/** One of the person's requests is served by this IAM user: it was filed under the same org part. */
+export function holds(holder: Holder, r: AccessRequest): boolean {
+  return r.requesterTeamId === holder.teamId;
 }
 
 export interface RemovalPlan {
   userId: string;
-  user: IamUser | undefined;
-  /** Every grant the person's IAM user holds now. */
-  grants: Grant[];
-  doomedGrants: Grant[];
+  /** Each IAM user of the person, every grant it holds now, and those of them to delete. */
+  holders: (Holder & { doomedGrants: Grant[] })[];
   /** The person's requests (consistent reads). */
   requests: AccessRequest[];
   /** Requests to move to `status`. */
@@ -159,42 +181,18 @@ export interface RemovalPlan {
 export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promise<AccessRemoval> {
   const log = deps.log ?? silentLogger;
   const deletedGrantIds: string[] = [];
-  for (const g of plan.doomedGrants) {
-    try {
-      await deleteGrant(deps.s3control, { accountId: deps.accountId, grantId: g.id });
-    } catch (err) {
-      if (!(err instanceof NoSuchGrantError)) throw err;
-    }
-    deletedGrantIds.push(g.id);
+  const deletedIamUsers: string[] = [];
+  const regrantedRequestIds: string[] = [];
+  let remaining: Grant[] = [];
+  for (const holder of plan.holders) {
+    const left = await removeFromHolder(deps, plan, holder);
+    deletedGrantIds.push(...left.deletedGrantIds);
+    regrantedRequestIds.push(...left.regrantedRequestIds);
+    remaining = [...remaining, ...left.remaining];
+    if (left.userDeleted) deletedIamUsers.push(holder.user.userName);
   }
-  const deleted = new Set(deletedGrantIds);
-  let remaining = plan.grants.filter((g) => !deleted.has(g.id));
-
-  // ACTIVE requests that stay, but whose access came from a grant that just went: give them their own.
-  let regrantedRequestIds: string[] = [];
-  if (plan.user) {
-    const staying = plan.requests.filter((r) => r.status === "ACTIVE" && !plan.endingIds.has(r.id));
-    ({ remaining, regrantedRequestIds } = await keepStayingGranted(deps, plan.user.arn, staying, remaining));
-  }
-
-  let userDeleted = false;
-  if (plan.user && remaining.length === 0) {
-    try {
-      // Only the uploaders group: the roles may take users out of no other (UserInOtherGroupError).
-      await deleteUserCompletely(
-        {
-          iam: deps.iam,
-          s3control: deps.s3control,
-          accountId: deps.accountId,
-          uploadersGroup: deps.target.uploadersGroup,
-        },
-        plan.user.userName,
-      );
-    } catch (err) {
-      if (!(err instanceof NoSuchUserError)) throw err;
-    }
-    userDeleted = true;
-  }
+  // True only when no IAM user of the person is left: the messages then say keys and user are gone.
+  const userDeleted = plan.holders.length > 0 && deletedIamUsers.length === plan.holders.length;
 
   const now = nowOf(deps).toISOString();
   const ended = await endRequests(
@@ -205,7 +203,7 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
   const endedRequestIds = ended.map((r) => r.id);
 
   const revokedPrefixes = unique([
-    ...plan.doomedGrants.map((g) => g.scope.prefix),
+    ...plan.holders.flatMap((h) => h.doomedGrants.map((g) => g.scope.prefix)),
     ...ended.map((r) => r.subPrefix),
   ]);
   const remainingPrefixes = unique(remaining.map((g) => g.scope.prefix));
@@ -245,12 +243,13 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     endedRequestIds,
     deletedGrantIds,
     regrantedRequestIds,
+    deletedIamUsers,
     userDeleted,
   });
   const message =
     `${why === "expired" ? "Expired" : "Revoked"} ${revokedPrefixes.map((p) => `\`${p}\``).join(", ")} for <@${plan.userId}>. ` +
     (userDeleted
-      ? "No grant left: keys and IAM user deleted."
+      ? `No grant left: keys and ${deletedIamUsers.length > 1 ? `${deletedIamUsers.length} IAM users` : "IAM user"} deleted.`
       : remainingPrefixes.length === 0
         ? "No grant left."
         : `Still granted: ${remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`) +
@@ -264,8 +263,61 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     revokedPrefixes,
     remainingPrefixes,
     userDeleted,
+    deletedIamUsers,
     notified,
   };
+}
+
+/**
+ * One IAM user's part of a removal: its doomed grants go, the person's ACTIVE requests that stay and
+ * were served by it keep a grant there, and the user (keys and all) goes when no grant is left.
+ */
+async function removeFromHolder(
+  deps: ServiceDeps,
+  plan: RemovalPlan,
+  holder: RemovalPlan["holders"][number],
+): Promise<{
+  deletedGrantIds: string[];
+  regrantedRequestIds: string[];
+  remaining: Grant[];
+  userDeleted: boolean;
+}> {
+  const deletedGrantIds: string[] = [];
+  for (const g of holder.doomedGrants) {
+    try {
+      await deleteGrant(deps.s3control, { accountId: deps.accountId, grantId: g.id });
+    } catch (err) {
+      if (!(err instanceof NoSuchGrantError)) throw err;
+    }
+    deletedGrantIds.push(g.id);
+  }
+  const deleted = new Set(deletedGrantIds);
+  // ACTIVE requests that stay, but whose access came from a grant that just went: give them their own.
+  const staying = plan.requests.filter(
+    (r) => r.status === "ACTIVE" && !plan.endingIds.has(r.id) && holds(holder, r),
+  );
+  const { remaining, regrantedRequestIds } = await keepStayingGranted(
+    deps,
+    holder.user.arn,
+    staying,
+    holder.grants.filter((g) => !deleted.has(g.id)),
+  );
+  if (remaining.length > 0) return { deletedGrantIds, regrantedRequestIds, remaining, userDeleted: false };
+  try {
+    // Only the uploaders group: the roles may take users out of no other (UserInOtherGroupError).
+    await deleteUserCompletely(
+      {
+        iam: deps.iam,
+        s3control: deps.s3control,
+        accountId: deps.accountId,
+        uploadersGroup: deps.target.uploadersGroup,
+      },
+      holder.user.userName,
+    );
+  } catch (err) {
+    if (!(err instanceof NoSuchUserError)) throw err;
+  }
+  return { deletedGrantIds, regrantedRequestIds, remaining, userDeleted: true };
 }
 
 /**

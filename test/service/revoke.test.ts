@@ -65,7 +65,6 @@ describe("revokeAccess", () => {
 
     const result = await revokeAccess(h.deps(), {
       userId,
-      teamId: TEAM_ID,
       // Any accepted spelling of the prefix names the same grant.
       subPrefix: "s3://staging-cellpainting-gallery/cpg0042/",
       actor: admin,

@@ -6,6 +6,7 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
+import { slackOrgId } from "../../service/users.ts";
 import type { SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import { readAudit } from "../audit.ts";
@@ -92,6 +93,11 @@ async function run(
   }
 }
 
+/** The identity's org part from the signed payload: the enterprise under Enterprise Grid, else the team. */
+function orgOf(command: SlashCommand): string {
+  return slackOrgId({ teamId: command.team_id, enterpriseId: command.enterprise_id });
+}
+
 /** store.create (a duplicate is answered with the open request) + the admin card. */
 async function fileRequest(
   ctx: BotContext,
@@ -102,7 +108,7 @@ async function fileRequest(
   const { bucket, config } = ctx;
   const { request, created } = await ctx.store.create({
     requesterUserId: command.user_id,
-    requesterTeamId: command.team_id,
+    requesterTeamId: orgOf(command),
     subPrefix: cmd.subPrefix,
     permission: cmd.permission,
     durationDays: cmd.durationDays,
@@ -165,7 +171,7 @@ async function queueJob(
   const job = await ctx.jobs.enqueue({
     kind: cmd.kind,
     targetUserId: cmd.user.id,
-    teamId: command.team_id,
+    teamId: orgOf(command),
     ...(cmd.kind === "revoke" && cmd.subPrefix ? { subPrefix: cmd.subPrefix } : {}),
     ...(cmd.kind === "revoke" && cmd.reason ? { reason: cmd.reason } : {}),
     actor: { kind: "admin", id: userId },
@@ -198,7 +204,7 @@ async function queueClose(
   const job = await ctx.jobs.enqueue({
     kind: "close",
     targetUserId: userId,
-    teamId: command.team_id,
+    teamId: orgOf(command),
     subPrefix: cmd.subPrefix,
     ...(cmd.reason ? { reason: cmd.reason } : {}),
     actor: { kind: "admin", id: userId },
