@@ -17,7 +17,14 @@ export interface Who {
 }
 
 export function slashCommandBody(
-  opts: Who & { text: string; command?: string; channelId?: string; responseUrl: string },
+  opts: Who & {
+    text: string;
+    command?: string;
+    channelId?: string;
+    responseUrl: string;
+    /** An Enterprise Grid org-wide install: Slack adds enterprise_id and is_enterprise_install=true. */
+    enterpriseId?: string;
+  },
 ): string {
   return new URLSearchParams({
     token: "deprecated-verification-token",
@@ -30,7 +37,8 @@ export function slashCommandBody(
     command: opts.command ?? "/cytoskel",
     text: opts.text,
     api_app_id: "ACYTOSKEL",
-    is_enterprise_install: "false",
+    ...(opts.enterpriseId ? { enterprise_id: opts.enterpriseId, enterprise_name: "Grid" } : {}),
+    is_enterprise_install: opts.enterpriseId ? "true" : "false",
     response_url: opts.responseUrl,
     trigger_id: `${Date.now()}.${randomUUID().slice(0, 8)}`,
   }).toString();

@@ -44,7 +44,11 @@ export interface Harness {
   stores: Stores;
   config: ResolvedBotConfig;
   handler: LambdaHttpHandler;
-  slash(userId: string, text: string, opts?: { format?: EventFormat; base64?: boolean }): Promise<Reply>;
+  slash(
+    userId: string,
+    text: string,
+    opts?: { format?: EventFormat; base64?: boolean; teamId?: string; enterpriseId?: string },
+  ): Promise<Reply>;
   click(
     userId: string,
     actionId: string,
@@ -96,8 +100,17 @@ export async function startHarness(
     stores,
     config,
     handler,
-    slash: (userId, text, eventOpts) =>
-      post(slashCommandBody({ userId, text, responseUrl: slack.responseUrl() }), eventOpts),
+    slash: (userId, text, { teamId, enterpriseId, ...eventOpts } = {}) =>
+      post(
+        slashCommandBody({
+          userId,
+          text,
+          responseUrl: slack.responseUrl(),
+          ...(teamId ? { teamId } : {}),
+          ...(enterpriseId ? { enterpriseId } : {}),
+        }),
+        eventOpts,
+      ),
     click: (userId, actionId, value, card) =>
       post(
         blockActionBody({
