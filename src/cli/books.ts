@@ -265,8 +265,9 @@ export async function withPersonRecordsEnded<T>(
   return books.locks.withLock(personLockName(person.userId), async () => {
     const value = await run();
     const moved = await afterAws(`deleted IAM user ${userName}`, async () => {
-      const holding = (await personRequests({ store: books.stores.requests }, person.userId)).filter((r) =>
-        HOLDS_ACCESS.includes(r.status),
+      // Only those this IAM user served: the person's requests under another org part have their own.
+      const holding = (await personRequests({ store: books.stores.requests }, person.userId)).filter(
+        (r) => HOLDS_ACCESS.includes(r.status) && r.requesterTeamId === person.teamId,
       );
       return endRequests(books.stores.requests, holding, {
         status: "REVOKED",

@@ -40,8 +40,8 @@ afterAll(async () => {
 });
 
 /** A user as the provisioner makes them: slack-<TEAM>-<USER> under /cytoskel/, in the uploaders group. */
-async function botUser(userId: string): Promise<string> {
-  const name = `slack-${TEAM}-${userId}`;
+async function botUser(userId: string, team = TEAM): Promise<string> {
+  const name = `slack-${team}-${userId}`;
   await account.rootIam.send(new CreateUserCommand({ UserName: name, Path: "/cytoskel/" }));
   await account.rootIam.send(
     new AddUserToGroupCommand({ UserName: name, GroupName: "staging_cpg_uploaders" }),
@@ -260,6 +260,29 @@ describe("delete grant and delete user end the records", () => {
     // Again: the user is gone and so are its records: the original's error.
     const again = await cli("delete", "user", `slack-${TEAM}-UDEL3`, "--table", table);
     expect(again.code).toBe(1);
+  });
+
+  it("delete user ends only the requests that IAM user served: the person's requests under another team stay ACTIVE", async () => {
+    const mine = await createGrantJson(
+      await botUser("UDEL4"),
+      account.locationId,
+      "cpg0064/*",
+      "--table",
+      table,
+    );
+    const other = await createGrantJson(
+      await botUser("UDEL4", "T0SECONDWS"),
+      account.locationId,
+      "cpg0065/*",
+      "--table",
+      table,
+    );
+    const run = await cli("delete", "user", `slack-${TEAM}-UDEL4`, "--table", table);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^Ended 1 request\(s\) of UDEL4 in the books/);
+    expect((await stores.requests.get(mine.books.recordedRequestIds[0] ?? ""))?.status).toBe("REVOKED");
+    expect((await stores.requests.get(other.books.recordedRequestIds[0] ?? ""))?.status).toBe("ACTIVE");
+    expect(account.local.state.iam.users.has("slack-T0SECONDWS-UDEL4".toLowerCase())).toBe(true);
   });
 });
 
