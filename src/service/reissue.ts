@@ -123,6 +123,11 @@ async function reissueUnlocked(deps: ReissueDeps, input: ReissueInput): Promise<
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
   if (!anchor?.progress.iamUser) throw new NothingToReissueError(input.userId);
   const iamUserName = anchor.progress.iamUser.userName;
+  // The new key opens only what this IAM user holds: a person with requests under another org part has
+  // another IAM user, whose key, links and scopes this re-issue leaves as they are.
+  const served = active.filter(
+    (r) => r.progress.iamUser?.userName.toLowerCase() === iamUserName.toLowerCase(),
+  );
   // Asked with ListUsers under the path: on a user that is gone, the key calls below would get
   // AccessDenied from a path-scoped role (AWS cannot judge them on the missing user's path).
   if (!(await findUser(deps.iam, iamUserName, { pathPrefix: deps.target.iamPath }))) {
@@ -144,12 +149,12 @@ async function reissueUnlocked(deps: ReissueDeps, input: ReissueInput): Promise<
   // Unopened earlier links now hold a deleted key: make them answer "already opened or expired".
   const nowSeconds = Math.floor(now().getTime() / 1000);
   const earlierLinks = [
-    ...new Set(active.flatMap((r) => (r.progress.secret ? [r.progress.secret.linkId] : []))),
+    ...new Set(served.flatMap((r) => (r.progress.secret ? [r.progress.secret.linkId] : []))),
   ];
   for (const linkId of earlierLinks) await deps.secrets.consume(linkId, nowSeconds);
 
-  const scopes = [...new Set(active.map((r) => r.subPrefix))].sort();
-  const permissions = new Set(active.map((r) => r.permission));
+  const scopes = [...new Set(served.map((r) => r.subPrefix))].sort();
+  const permissions = new Set(served.map((r) => r.permission));
   const link = await issueSecretLink({
     secrets: deps.secrets,
     baseUrl: deps.secretLinkBaseUrl,

@@ -33,15 +33,20 @@ let deps: ReissueDeps;
 const logged: unknown[] = [];
 
 /** What the provisioner leaves behind for one approved, delivered request. */
-async function provisioned(userId: string, subPrefix: string, permission: Permission = "READWRITE") {
-  const userName = `slack-${TEAM}-${userId}`;
+async function provisioned(
+  userId: string,
+  subPrefix: string,
+  permission: Permission = "READWRITE",
+  team = TEAM,
+) {
+  const userName = `slack-${team}-${userId}`;
   if (!aws.state.iam.users.has(userName.toLowerCase())) {
-    await createUser(iam, { name: userName, path: target.iamPath, slackUserId: userId, slackTeamId: TEAM });
+    await createUser(iam, { name: userName, path: target.iamPath, slackUserId: userId, slackTeamId: team });
   }
   const { requests } = stores;
   const { request } = await requests.create({
     requesterUserId: userId,
-    requesterTeamId: TEAM,
+    requesterTeamId: team,
     subPrefix,
     permission,
   });
@@ -180,6 +185,17 @@ describe("reissueCredentials", () => {
     const payload = await revealed(result.link.url);
     expect(payload.scopes).toEqual(["cpg0001/*", "cpg0002/*"]);
     expect(payload.permission).toBeUndefined();
+  });
+
+  it("names only the scopes the new key opens when the person has another IAM user under a second team", async () => {
+    await provisioned("U0TWOTEAM", "cpg0003/*", "READ");
+    const other = await provisioned("U0TWOTEAM", "cpg0004/*", "WRITE", "T0SECONDWS");
+    const result = await reissueCredentials(deps, { userId: "U0TWOTEAM", actor: ADMIN });
+    const payload = await revealed(result.link.url);
+    const reissued = result.iamUserName === other.userName ? ["cpg0004/*"] : ["cpg0003/*"];
+    expect(result.scopes).toEqual(reissued);
+    expect(payload.scopes).toEqual(reissued);
+    expect(result.retiredLinkCount).toBe(1);
   });
 
   it("deletes both keys when the user already holds IAM's maximum of two", async () => {
