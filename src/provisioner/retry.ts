@@ -35,6 +35,18 @@ export function retriedByWebClient(err: unknown): boolean {
   return err instanceof SlackNotifyError && WEBCLIENT_RETRIED.has(err.slackError ?? "");
 }
 
+/** Slack's Retry-After of a rejected 429 (the WebClient does not wait it out: src/runtime/slack-client.ts). */
+export function slackRetryAfterMs(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const { code, retryAfter } = e as { code?: unknown; retryAfter?: unknown };
+    if (code === "slack_webapi_rate_limited_error" && typeof retryAfter === "number")
+      return retryAfter * 1000;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Whether the provisioner's own attempts should try `err` again. */
 export function retriesInProcess(err: unknown): boolean {
   return isRetryable(err) && !retriedBySdk(err) && !retriedByWebClient(err);
@@ -58,6 +70,7 @@ export function withRetries<T>(
     maxAttempts: policy.maxAttempts ?? 3,
     baseDelayMs: policy.backoffMs ?? 1_000,
     retryable: retriesInProcess,
+    waitAskedMs: slackRetryAfterMs,
     reserveMs: policy.attemptBudgetMs ?? DEFAULT_ATTEMPT_BUDGET_MS,
     ...(policy.remainingTimeMs ? { remainingMs: policy.remainingTimeMs } : {}),
     ...(policy.sleep ? { sleep: policy.sleep } : {}),
