@@ -3,8 +3,10 @@
 // a retry can fix (src/service/errors.ts isRetryable) that no layer below already retried — not the
 // SDK's throttling / 5xx / network errors (src/aws/errors.ts retriedBySdk), not the WebClient's
 // transport errors, not what an inner retry gave up on (the lock's wait, the store's contention).
+
 import { retriedBySdk } from "../aws/errors.ts";
 import { type RetryResult, retry } from "../runtime/retry.ts";
+import { slackRetryAfterMs } from "../runtime/slack-client.ts";
 import { isRetryable } from "../service/errors.ts";
 import { SlackNotifyError } from "../service/notifier.ts";
 
@@ -33,18 +35,6 @@ const WEBCLIENT_RETRIED = new Set(["slack_webapi_request_error", "slack_webapi_h
 
 export function retriedByWebClient(err: unknown): boolean {
   return err instanceof SlackNotifyError && WEBCLIENT_RETRIED.has(err.slackError ?? "");
-}
-
-/** Slack's Retry-After of a rejected 429 (the WebClient does not wait it out: src/runtime/slack-client.ts). */
-export function slackRetryAfterMs(err: unknown): number | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-    const { code, retryAfter } = e as { code?: unknown; retryAfter?: unknown };
-    if (code === "slack_webapi_rate_limited_error" && typeof retryAfter === "number")
-      return retryAfter * 1000;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** Whether the provisioner's own attempts should try `err` again. */

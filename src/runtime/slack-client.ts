@@ -38,3 +38,15 @@ export function slackClientOptions(settings: SlackClientSettings = {}): WebClien
 export function createSlackClient(token: string, settings: SlackClientSettings = {}): WebClient {
   return new WebClient(token, slackClientOptions(settings));
 }
+
+/** Slack's Retry-After of a rejected 429 (the WebClient does not wait it out: src/runtime/slack-client.ts). */
+export function slackRetryAfterMs(err: unknown): number | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+    const { code, retryAfter } = e as { code?: unknown; retryAfter?: unknown };
+    if (code === "slack_webapi_rate_limited_error" && typeof retryAfter === "number")
+      return retryAfter * 1000;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -9,6 +9,7 @@ import { type Harness, newUserId, startHarness } from "../../dev/service-harness
 import { createAwsClients, destroyAwsClients } from "../../src/aws/clients.ts";
 import { retriedBySdk } from "../../src/aws/errors.ts";
 import { createUser, findUser } from "../../src/aws/iam-users.ts";
+import { userTextFor } from "../../src/bot/errors.ts";
 import { provisionWithRetries } from "../../src/provisioner/handler.ts";
 import { retriesInProcess } from "../../src/provisioner/retry.ts";
 import { readSlackSecret, secretsManagerFetcher } from "../../src/runtime/secrets.ts";
@@ -114,6 +115,15 @@ describe("Slack: 429 with Retry-After", () => {
     expect(Date.now() - began).toBeLessThan(2_000);
     expect(err.code).toBe("slack_webapi_rate_limited_error");
     expect(err.retryAfter).toBe(120);
+  });
+
+  it("the bot tells the person at once that Slack is rate-limiting, with the wait", async () => {
+    const client = createSlackClient("xoxb-test-token", { apiUrl: h.slack.apiUrl });
+    h.slack.rateLimitNext("chat.postEphemeral", 30);
+    const err = await client.chat
+      .postEphemeral({ channel: "C1", user: "U1", text: "hi" })
+      .catch((e: unknown) => e);
+    expect(userTextFor(err)).toContain("try again in 30 seconds");
   });
 
   it("the provisioner waits at least the Retry-After before its next attempt: ACTIVE, one key, one DM", async () => {
