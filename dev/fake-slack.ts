@@ -16,6 +16,8 @@ export interface SlackCall {
   args: Record<string, unknown>;
   /** For response_url posts: the hook id in the URL. */
   hook?: string;
+  /** 429: answered as rate-limited (rateLimitNext), so nothing was done. */
+  status?: number;
   at: string;
   seq: number;
 }
@@ -55,6 +57,11 @@ export interface FakeSlack {
   callsTo(method: string): SlackCall[];
   /** Make the next call to `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string): void;
+  /**
+   * Make the next `times` calls to `method` answer as Slack's rate limiter does: HTTP 429 with a
+   * Retry-After header (seconds) and `{ ok: false, error: "ratelimited" }`. Recorded with `status: 429`.
+   */
+  rateLimitNext(method: string, retryAfterSeconds: number, times?: number): void;
   clear(): void;
   stop(): Promise<void>;
 }
@@ -68,6 +75,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const calls: SlackCall[] = [];
   const messages = new Map<string, StoredMessage>();
   const failures = new Map<string, string>();
+  const rateLimits = new Map<string, { retryAfter: number; times: number }>();
   const usergroups = opts.usergroups ?? {};
   let seq = 0;
   let tsCounter = 0;
@@ -238,9 +246,19 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const auth =
         req.headers.authorization ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
       delete args.token;
-      record(method, args);
+      const call = record(method, args);
       await delay(opts.latencyMs);
       if (!TOKEN.test(auth)) return send(res, 200, { ok: false, error: "not_authed" });
+      const limit = rateLimits.get(method);
+      if (limit) {
+        if (--limit.times <= 0) rateLimits.delete(method);
+        call.status = 429;
+        res.writeHead(429, {
+          "content-type": "application/json; charset=utf-8",
+          "retry-after": String(limit.retryAfter),
+        });
+        return res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
+      }
       return send(res, 200, api(method, args));
     }
     return send(res, 404, { ok: false, error: "unknown_route" });
@@ -259,6 +277,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     responseUrl: () => `${url}/response/${randomUUID()}`,
     callsTo: (method) => calls.filter((c) => c.method === method),
     failNext: (method, error) => void failures.set(method, error),
+    rateLimitNext: (method, retryAfter, times = 1) => void rateLimits.set(method, { retryAfter, times }),
     clear: () => {
       calls.length = 0;
       messages.clear();

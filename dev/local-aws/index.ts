@@ -50,6 +50,7 @@ import {
   type LocalAwsState,
   type RequestRecord,
   secretAccessKey,
+  takeInjectedFault,
   userForAccessKey,
 } from "./state.ts";
 import { AwsFault, parseSigV4, readBody, requestId, xmlDocument } from "./wire.ts";
@@ -78,6 +79,12 @@ export interface LocalAws {
   state: LocalAwsState;
   /** Environment that points the AWS SDK/CLI at this server with the admin's dummy credentials. */
   env: Record<string, string>;
+  /**
+   * Break the next `times` (default 1) requests, whatever they are, at the connection: "drop" closes
+   * the socket without an answer (a reset connection), "hang" never answers (until the client gives
+   * up). Recorded with status 0 and errorCode "ConnectionDropped" / "ConnectionHung"; nothing is done.
+   */
+  breakNextRequests(how: "drop" | "hang", times?: number): void;
   /**
    * Answer the next `times` (default 1) requests for `operation` with an AWS error instead of doing
    * them, e.g. failNext("CreateAccessGrant", { code: "ThrottlingException", status: 400 }).
@@ -291,6 +298,8 @@ interface ServerContext {
   verifySignatures: boolean;
   dynamodb: DynamoDbProxy | undefined;
   latencyMs: { iam: number; s3control: number };
+  /** breakNextRequests: what to do to the next requests' connections. */
+  broken: ("drop" | "hang")[];
 }
 
 async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -307,6 +316,13 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     host: req.headers.host,
   };
   state.requests.push(record);
+  const broken = ctx.broken.shift();
+  if (broken) {
+    record.status = 0;
+    record.errorCode = broken === "drop" ? "ConnectionDropped" : "ConnectionHung";
+    if (broken === "drop") req.socket.destroy();
+    return; // "hang": no answer; the client's timeout ends it
+  }
   // Injected latency (setLatency): S3 Control by path, IAM/STS as the query protocol (no X-Amz-Target).
   const slow = isS3ControlPath(url.pathname)
     ? ctx.latencyMs.s3control
@@ -347,9 +363,12 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     try {
       if (!ctx.dynamodb) throw new AwsFault("UnknownOperationException", 400, "DynamoDB is not served here");
       const auth = authenticate(state, req, body, "dynamodb", "dynamodb", region, verifySignatures);
-      const answer = await ctx.dynamodb.forward(req, body, (checks) =>
-        auth.authorize(checks, record.operation),
-      );
+      const answer = await ctx.dynamodb.forward(req, body, async (checks) => {
+        await auth.authorize(checks, record.operation);
+        // Judged first, as IAM and S3 Control faults are: a denied caller is denied, not throttled.
+        const injected = takeInjectedFault(state, record.operation);
+        if (injected) throw new AwsFault(injected.code, injected.status, injected.message);
+      });
       record.status = answer.status;
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
@@ -445,6 +464,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     verifySignatures: opts.verifySignatures ?? true,
     dynamodb: opts.dynamodbEndpoint ? createDynamoDbProxy(opts.dynamodbEndpoint) : undefined,
     latencyMs: { iam: 0, s3control: 0 },
+    broken: [],
   };
   const server = createServer((req, res) => {
     handle(ctx, req, res).catch((err: unknown) => {
@@ -488,6 +508,9 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
     observeDynamoDb(observer) {
       if (!ctx.dynamodb) throw new Error("startLocalAws({ dynamodbEndpoint }) serves no DynamoDB to observe");
       return ctx.dynamodb.observe(observer);
+    },
+    breakNextRequests(how, times = 1) {
+      for (let i = 0; i < times; i++) ctx.broken.push(how);
     },
     failNext(operation, fault) {
       state.injectedFaults.push({

@@ -21,6 +21,9 @@ export interface AwsClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** SDK retry attempts (default: SDK default, 3). */
   maxAttempts?: number;
+  /** HTTP bounds (defaults AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS); tests shorten them. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface AwsClients {
@@ -51,6 +54,15 @@ export function quietNodeVersionWarning(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 }
 
+/**
+ * Every client's HTTP bounds (src/runtime/retry.ts, layer 1): a connection that does not open, or a
+ * request with no answer, fails as a TimeoutError, a transient error the SDK's standard retries take up
+ * (within its 3 tries), instead of holding the invocation until Lambda kills it. Without
+ * throwOnRequestTimeout the SDK only logs a late request. Generous enough for a slow page of a listing.
+ */
+export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
+export const AWS_REQUEST_TIMEOUT_MS = 15_000;
+
 function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
   quietNodeVersionWarning();
   const env = opts.env ?? process.env;
@@ -62,6 +74,11 @@ function baseConfig(opts: AwsClientOptions, fallbackRegion?: string) {
     ...(profile ? { profile } : {}),
     ...(credentials ? { credentials } : {}),
     ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+    requestHandler: {
+      connectionTimeout: opts.connectionTimeoutMs ?? AWS_CONNECTION_TIMEOUT_MS,
+      requestTimeout: opts.requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

@@ -2,7 +2,9 @@
  * The one place that turns errors into what a Slack user reads. Internal messages (SDK text, table
  * names, stack traces) never reach Slack; unknown errors get a neutral line and are logged by name.
  */
+
 import { IllegalTransitionError } from "../rules/lifecycle.ts";
+import { slackRetryAfterMs } from "../runtime/slack-client.ts";
 import { InvalidCursorError, NoSuchRequestError, TransitionConflictError } from "../store/errors.ts";
 import { alreadyDecidedText } from "./views.ts";
 
@@ -13,6 +15,10 @@ export function userTextFor(err: unknown): string {
     return `There is no request \`${err.requestId}\`. Check the ID with \`/cytoskel status\`.`;
   if (err instanceof InvalidCursorError)
     return "That page of the audit trail can't be read any more; run `/cytoskel audit …` again.";
+  const retryAfterMs = slackRetryAfterMs(err);
+  if (retryAfterMs !== undefined) {
+    return `Slack is rate-limiting cytoskel right now; please try again in ${Math.ceil(retryAfterMs / 1000)} seconds. If you filed something, \`/cytoskel status\` shows whether it was recorded.`;
+  }
   if (err instanceof IllegalTransitionError) {
     return `That request is ${err.current.toLowerCase()}, so it can't become ${err.attempted.toLowerCase()}; nothing was changed.`;
   }

@@ -3,8 +3,10 @@
 // a retry can fix (src/service/errors.ts isRetryable) that no layer below already retried — not the
 // SDK's throttling / 5xx / network errors (src/aws/errors.ts retriedBySdk), not the WebClient's
 // transport errors, not what an inner retry gave up on (the lock's wait, the store's contention).
+
 import { retriedBySdk } from "../aws/errors.ts";
 import { type RetryResult, retry } from "../runtime/retry.ts";
+import { slackRetryAfterMs } from "../runtime/slack-client.ts";
 import { isRetryable } from "../service/errors.ts";
 import { SlackNotifyError } from "../service/notifier.ts";
 
@@ -58,6 +60,7 @@ export function withRetries<T>(
     maxAttempts: policy.maxAttempts ?? 3,
     baseDelayMs: policy.backoffMs ?? 1_000,
     retryable: retriesInProcess,
+    waitAskedMs: slackRetryAfterMs,
     reserveMs: policy.attemptBudgetMs ?? DEFAULT_ATTEMPT_BUDGET_MS,
     ...(policy.remainingTimeMs ? { remainingMs: policy.remainingTimeMs } : {}),
     ...(policy.sleep ? { sleep: policy.sleep } : {}),

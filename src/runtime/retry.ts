@@ -14,9 +14,17 @@
  *    default, 3, in the "standard" retry mode (its own backoff, base 100 ms, cap 20 s, and a retry quota):
  *    throttling (Throttling*, ProvisionedThroughputExceeded, 429), 5xx, timeouts and connection errors.
  *    Those are what `retriedBySdk` (src/aws/errors.ts) names; no layer above retries them again.
+ *    Every client also has a connection timeout and a per-request timeout (AWS_CONNECTION_TIMEOUT_MS,
+ *    AWS_REQUEST_TIMEOUT_MS in src/aws/clients.ts): a dropped or hung connection is a transient
+ *    network error the SDK retries, never a call that waits until Lambda kills the invocation.
  * 2. Slack WebClient, per call: `retryConfig.retries` SLACK_MAX_RETRIES, default 1
  *    (src/runtime/slack-client.ts, the one policy of every function), i.e. 2 tries of transport
- *    failures, 429 and 5xx; the provisioner does not retry those either (src/provisioner/retry.ts).
+ *    failures (a request past SLACK_REQUEST_TIMEOUT_MS included) and 5xx; the provisioner does not
+ *    retry those either (src/provisioner/retry.ts). A 429 is NOT waited out by the WebClient
+ *    (`rejectRateLimitedCalls`): its Retry-After can be minutes, longer than any of our functions may
+ *    wait. The bot answers "Slack is busy" at once; the provisioner's attempts (layer 3) retry it after
+ *    at least the Retry-After (`waitAskedMs`) if that fits the invocation, else it fails visibly (FAILED
+ *    with the reason, or the job FAILED), leaving what a retry resumes; the expiry job's next run retries.
  * 3. This helper, in process, for what no layer below retries:
  *    - the provisioner (src/provisioner/retry.ts): PROVISION_MAX_ATTEMPTS tries (default 3, at most 10)
  *      of a whole provisioning or admin job, first backoff PROVISION_BACKOFF_MS (default 1 s), and no
@@ -62,6 +70,9 @@ export interface RetryOptions {
   /** Time one more try needs: no backoff starts that would leave less than this (default 0). */
   reserveMs?: number;
   onAttemptFailed?(err: unknown, attempt: number): void | Promise<void>;
+  /** The least wait `err` itself asks for (Slack's Retry-After on a 429), in ms; the backoff is at least
+   *  that, and a wait that would pass the deadline is not started. */
+  waitAskedMs?(err: unknown): number | undefined;
   /** Tests pass a fake clock's sleep; default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
   /** [0, 1); default Math.random. */
@@ -127,7 +138,7 @@ export async function retry<T>(
       if (attempt >= maxAttempts) {
         return { ok: false, error: markRetried(err), attempts: attempt, stoppedBy: "attempts" };
       }
-      const delay = backoffMs(attempt, opts);
+      const delay = Math.max(backoffMs(attempt, opts), opts.waitAskedMs?.(err) ?? 0);
       if (opts.remainingMs && opts.remainingMs() < delay + (opts.reserveMs ?? 0)) {
         return { ok: false, error: markRetried(err), attempts: attempt, stoppedBy: "deadline" };
       }

@@ -17,6 +17,8 @@ import { DEFAULT_SECRET_MAX_AGE_SECONDS, type SecretSource, type SlackSecretVari
 export const SLACK_API_DEFAULT = "https://slack.com/api/";
 /** src/runtime/slack-client.ts says why one retry. */
 export const DEFAULT_SLACK_RETRIES = 1;
+/** One Slack call with no answer this long is aborted (and retried once by the WebClient). */
+export const SLACK_REQUEST_TIMEOUT_MS = 5_000;
 
 /** Slack's and AWS's formats for the IDs and names the settings hold. */
 export const FORMATS = {
