@@ -6,14 +6,14 @@ import { defineConfig } from "vitest/config";
 // suite that starts DynamoDB Local (startDynamo, the playground, a harness) belongs here.
 const DYNAMODB_LOCAL_SUITES = [
   "test/aws/authorization.test.ts",
-  "test/bot/{app,audit,cards,change-flow,flow,help,home,lambda,playground,receiver,status-failed}.test.ts",
+  "test/bot/{app,audit,cards,change-flow,flow,help,home,identity,lambda,playground,receiver,status-failed}.test.ts",
   "test/cli/{audit,books,operator-policy,walkthrough}.test.ts",
   "test/contract/**/*.test.ts",
   "test/dev/stream.test.ts",
   "test/expiry/**/*.test.ts",
   "test/provisioner/**/*.test.ts",
   "test/secret-link/{browser,handler,lambda}.test.ts",
-  "test/service/{change,close,crash,provision,reconcile,reissue,revoke,revoke-other-group,user-lock}.test.ts",
+  "test/service/{change,close,crash,person-across-teams,provision,reconcile,reissue,revoke,revoke-other-group,user-lock}.test.ts",
   "test/store/jobs.test.ts",
   // Runs per engine and skips an engine that is missing; DynamoDB Local is this project's.
   "test/store/store-dynamodb-local.test.ts",
