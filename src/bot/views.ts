@@ -165,11 +165,13 @@ export function alreadyDecidedText(
   decision?: { by: string; at: string; to: string },
 ): string {
   const now = current === winner?.to && !decision ? "" : ` (now ${current.toLowerCase()})`;
+  // The ID may come from a click or a command, not only from the store.
+  const id = escapeMrkdwn(requestId);
   if (decision) {
-    return `Request \`${requestId}\` was already ${PAST[decision.to] ?? decision.to.toLowerCase()} by <@${decision.by}> ${slackDate(decision.at)}${now}; nothing was changed.`;
+    return `Request \`${id}\` was already ${PAST[decision.to] ?? decision.to.toLowerCase()} by <@${decision.by}> ${slackDate(decision.at)}${now}; nothing was changed.`;
   }
-  if (!winner) return `Request \`${requestId}\` is already ${current.toLowerCase()}; nothing was changed.`;
-  return `Request \`${requestId}\` was already ${PAST[winner.to] ?? winner.to.toLowerCase()} by ${whoText(winner.actor)} ${slackDate(winner.at)}${now}; nothing was changed.`;
+  if (!winner) return `Request \`${id}\` is already ${current.toLowerCase()}; nothing was changed.`;
+  return `Request \`${id}\` was already ${PAST[winner.to] ?? winner.to.toLowerCase()} by ${whoText(winner.actor)} ${slackDate(winner.at)}${now}; nothing was changed.`;
 }
 
 export function receiptText(bucket: string, req: AccessRequest): string {
@@ -251,7 +253,10 @@ export function denyModal(req: { id: string; requester?: string }, meta: DenyMod
     submit: { type: "plain_text", text: "Deny" },
     close: { type: "plain_text", text: "Cancel" },
     blocks: [
-      section(`Deny request \`${req.id}\`${req.requester ? ` from <@${req.requester}>` : ""}?`),
+      // Both come from the clicked button's value, a copy the clicker could have forged: inert.
+      section(
+        `Deny request \`${escapeMrkdwn(req.id)}\`${req.requester ? ` from <@${escapeMrkdwn(req.requester)}>` : ""}?`,
+      ),
       {
         type: "input",
         block_id: DENY_REASON_BLOCK,

@@ -169,11 +169,13 @@ export function adminActiveChangedMessage(
 
 /** Admin card when provisioning gave up: the reason and a Retry button. */
 export function adminFailedMessage(target: TargetSummary, req: RequestSummary, reason: string): SlackMessage {
+  // The reason may quote AWS or Slack text, which can echo what a person typed: inert like their own.
+  const why = escapeMrkdwn(reason);
   return {
-    text: `Provisioning failed for request ${req.id}: ${reason}`,
+    text: `Provisioning failed for request ${req.id}: ${why}`,
     blocks: [
       section(`:x: *Provisioning failed* — ${requestLine(target, req)}`),
-      section(`*Reason:* ${reason}`),
+      section(`*Reason:* ${why}`),
       actions("cytoskel_failed_actions", [button(RETRY_ACTION_ID, "Retry", req.id, "primary")]),
     ],
   };
@@ -293,9 +295,10 @@ export function deniedDm(
   req: RequestSummary & { decidedBy?: string; lastTransition?: { reason?: string; actor: { id: string } } },
 ): SlackMessage {
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
-  const reason = req.lastTransition?.reason;
+  // The admin's typed reason, inert in the blocks and in the notification text alike.
+  const reason = req.lastTransition?.reason ? escapeMrkdwn(req.lastTransition.reason) : undefined;
   const text = `Your request \`${req.id}\` for ${req.permission} on \`${s3Scope(target, req.subPrefix)}\` was denied${by ? ` by <@${by}>` : ""}.`;
-  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
+  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${reason}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
   );
@@ -344,7 +347,7 @@ export function adminJobFailedMessage(
       : job.kind === "revoke"
         ? `revoke of <@${job.targetUserId}>${job.subPrefix ? ` for \`${job.subPrefix}\`` : ""}`
         : `re-issue of the keys of <@${job.targetUserId}>`;
-  const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${reason}`;
+  const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${escapeMrkdwn(reason)}`;
   return {
     text,
     blocks: [
