@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { describeChange, recordedChange } from "../rules/change.ts";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
@@ -88,7 +88,7 @@ export function adminRequestCard(bucket: string, req: AccessRequest): SlackMessa
     section(`:inbox_tray: *Access request* \`${req.id}\``),
     requestFields(bucket, req),
   ];
-  if (req.reason) blocks.push(section(`*Reason*\n>${escapeMrkdwn(req.reason).replace(/\n/g, "\n>")}`));
+  if (req.reason) blocks.push(section(`*Reason*\n${quote(req.reason)}`));
   blocks.push(
     actions("decision", [
       button(APPROVE_ACTION_ID, "Approve", value, "primary"),
@@ -130,7 +130,7 @@ export function decidedCard(bucket: string, req: AccessRequest): SlackMessage {
   if (change)
     blocks.push(section(`*Extension/change*: ${describeChange(change)} (changes \`${req.changeOf}\`)`));
   if (req.reason) blocks.push(context(`Reason given: ${escapeMrkdwn(req.reason)}`));
-  if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n>${escapeMrkdwn(t.reason)}`));
+  if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n${quote(t.reason)}`));
   return {
     text: `${o.word}${req.status === "CANCELLED" ? "" : by}: request ${req.id} (${req.permission} on ${scope(bucket, req)})`,
     blocks,

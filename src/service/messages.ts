@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { GrantScope } from "../rules/grant-scope.ts";
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
 
 export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 export type { SlackMessage } from "../slack/blocks.ts";
@@ -295,14 +295,14 @@ export function deniedDm(
   req: RequestSummary & { decidedBy?: string; lastTransition?: { reason?: string; actor: { id: string } } },
 ): SlackMessage {
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
-  // The admin's typed reason, inert in the blocks and in the notification text alike.
-  const reason = req.lastTransition?.reason ? escapeMrkdwn(req.lastTransition.reason) : undefined;
+  const reason = req.lastTransition?.reason;
   const text = `Your request \`${req.id}\` for ${req.permission} on \`${s3Scope(target, req.subPrefix)}\` was denied${by ? ` by <@${by}>` : ""}.`;
-  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${reason}` : text)];
+  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n${quote(reason)}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
   );
-  return { text: reason ? `${text} Reason: ${reason}` : text, blocks };
+  // The notification text too: it renders mentions like the blocks do.
+  return { text: reason ? `${text} Reason: ${escapeMrkdwn(reason)}` : text, blocks };
 }
 
 /** DM with a re-issued one-time link (the URL is a secret: only ever sent here, unfurling off). */

@@ -17,7 +17,7 @@ import * as close from "../../src/service/close.ts";
 import * as messages from "../../src/service/messages.ts";
 import * as reminderMessages from "../../src/service/reminder-messages.ts";
 import * as sweepFailures from "../../src/service/sweep-failures.ts";
-import { escapeMrkdwn } from "../../src/slack/blocks.ts";
+import { escapeMrkdwn, quote } from "../../src/slack/blocks.ts";
 import { NoSuchRequestError, TransitionConflictError } from "../../src/store/errors.ts";
 import type { AccessRequest, AuditEvent } from "../../src/store/types.ts";
 import { expectInert, HOSTILE as HOSTILE_TEXT, TYPED_ENTITIES } from "./hostile.ts";
@@ -335,6 +335,12 @@ describe("hostile text in Slack messages", () => {
 
   it("plain text (a modal field's error) shows a typed ID as typed, not as escaped entities", () => {
     expect(errors.plainTextFor(new NoSuchRequestError(HOSTILE))).toContain(HOSTILE);
+  });
+
+  it("quote keeps every line of a typed reason inside the quote, inert", () => {
+    expect(quote("first <!channel>\n> *not mine* <@UEVIL1>")).toBe(
+      ">first &lt;!channel&gt;\n>&gt; *not mine* &lt;@UEVIL1&gt;",
+    );
   });
 
   it("escapeMrkdwn makes each control character inert and leaves other text as typed", () => {
