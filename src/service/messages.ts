@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { GrantScope } from "../rules/grant-scope.ts";
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, code, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
 
 export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 export type { SlackMessage } from "../slack/blocks.ts";
@@ -33,8 +33,9 @@ export interface TargetSummary {
 export const AWS_PROFILE_NAME = "cpg_staging";
 const TEMP_CREDENTIAL_SECONDS = 43_200;
 
+/** Inert: a revoke's scopes come from AWS's grant list, and a grant made by hand may hold any key. */
 function s3Scope(target: Pick<TargetSummary, "bucket">, subPrefix: string): string {
-  return GrantScope.of(target.bucket, subPrefix).uri;
+  return escapeMrkdwn(GrantScope.of(target.bucket, subPrefix).uri);
 }
 
 function day(iso: string): string {
@@ -230,7 +231,7 @@ export function revokedAdminPost(
     ? "No grant left: keys and IAM user deleted."
     : s.remainingPrefixes.length === 0
       ? "No grant left."
-      : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
+      : `Still granted: ${s.remainingPrefixes.map(code).join(", ")}.`;
   return { text: head, blocks: [section(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
 
@@ -368,7 +369,7 @@ export function provisioningFailedDm(
   req: RequestSummary,
   summary: string,
 ): SlackMessage {
-  const scope = escapeMrkdwn(s3Scope(target, req.subPrefix));
+  const scope = s3Scope(target, req.subPrefix);
   const head = `Your request \`${req.id}\` for ${req.permission} on \`${scope}\` was approved, but setting up your access failed: ${escapeMrkdwn(summary)}.`;
   const next =
     "The cytoskel admins have been told and can retry it; you don't need to file it again. When it works you'll get a direct message with your access. `/cytoskel status` shows where it stands.";

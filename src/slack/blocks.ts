@@ -51,6 +51,11 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+/** Text as inline code, inert (a backtick in it would end the span early, so it becomes '). */
+export function code(text: string): string {
+  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
+}
+
 /** A person's text as a block quote: escaped, each of its lines kept inside the quote. */
 export function quote(text: string): string {
   return `>${escapeMrkdwn(text).replace(/\n/g, "\n>")}`;

@@ -63,10 +63,12 @@ const change: AccessChange = {
 };
 const changeRequest = (over: Partial<AccessRequest> = {}) =>
   request({ changeOf: "req-held", changeFrom: change.from, changeTo: change.to, ...over });
+/** A scope as AWS lists it: a grant made by hand may hold any key, unlike a prefix we parsed. */
+const AWS_PREFIX = `cpg0042/${HOSTILE}/*`;
 const revoke = {
   userId: "UALICE",
   actor: "UADMIN",
-  revokedPrefixes: ["cpg0042/*"],
+  revokedPrefixes: ["cpg0042/*", AWS_PREFIX],
   remainingPrefixes: [],
   userDeleted: true,
   reason: HOSTILE,
@@ -116,7 +118,7 @@ const CASES: Record<string, Record<string, () => unknown>> = {
       messages.revokedAdminPost(target, revoke, "revoked"),
       messages.revokedAdminPost(
         target,
-        { ...revoke, userDeleted: false, remainingPrefixes: ["cpg0043/*"] },
+        { ...revoke, userDeleted: false, remainingPrefixes: ["cpg0043/*", AWS_PREFIX] },
         "expired",
       ),
     ],
@@ -183,8 +185,8 @@ const CASES: Record<string, Record<string, () => unknown>> = {
           people: [
             {
               userId: "UALICE",
-              scopes: ["cpg0042/*", "cpg0042/a/*"],
-              revoked: ["cpg0042/*"],
+              scopes: ["cpg0042/*", AWS_PREFIX],
+              revoked: [AWS_PREFIX],
               endedRequestIds: [],
               deletedGrantIds: [],
               userDeleted: true,
@@ -196,7 +198,7 @@ const CASES: Record<string, Record<string, () => unknown>> = {
               grantId: "g1",
               granteeType: "IAM",
               granteeArn: HOSTILE,
-              scope: "cpg0042/*",
+              scope: AWS_PREFIX,
               permission: "READ",
               deleted: false,
             },
