@@ -7,7 +7,7 @@
 import type { types } from "@slack/bolt";
 import { AUDIT_OLDER_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, code, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
 import type { AuditEvent, Page } from "../store/types.ts";
 import type { AuditTarget } from "./commands.ts";
 
@@ -44,10 +44,6 @@ export function decodeAuditCursor(value: string | undefined): AuditCursor | unde
 /** A mention only for a real Slack user ID; anything else (a system actor) as inert text. */
 function who(id: string): string {
   return SLACK_USER_ID.test(id) ? `<@${id}>` : escapeMrkdwn(id);
-}
-
-function code(text: string): string {
-  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
 }
 
 /** One event as one mrkdwn line: when — who — what (— about whom) — scope — why. */

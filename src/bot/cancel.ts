@@ -5,6 +5,7 @@
 
 import type { webApi } from "@slack/bolt";
 import { authorize } from "../rules/authorization.ts";
+import { escapeMrkdwn } from "../slack/blocks.ts";
 import type { BotContext } from "./context.ts";
 import { cardPayload } from "./payloads.ts";
 import { cancelledNote, decidedCard } from "./views.ts";
@@ -27,7 +28,7 @@ export async function cancelRequest(
   });
   // Someone else's request reads the same as a missing one: IDs are not an oracle.
   if (!request || !verdict.allowed)
-    return `You have no request \`${requestId}\` to cancel. See \`${config.slack.commandName} status\`.`;
+    return `You have no request \`${escapeMrkdwn(requestId)}\` to cancel. See \`${config.slack.commandName} status\`.`;
   const updated = await store.transition(request.id, {
     from: "PENDING",
     to: "CANCELLED",

@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { describeChange, recordedChange, shorterChoices } from "../rules/change.ts";
 import { APPROVE_ACTION_ID, APPROVE_SHORTER_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { button, context, quote, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 import { encodeButtonValue } from "./views.ts";
 
@@ -53,7 +53,7 @@ export function changeRequestCard(bucket: string, req: AccessRequest): SlackMess
       `Request \`${req.id}\` changes \`${req.changeOf}\`${req.durationDays ? ` · asked for ${req.durationDays} days from ${slackDate(req.createdAt)}` : ""} · no new key; approving moves the end and/or replaces the grant.`,
     ),
   ];
-  if (req.reason) blocks.push(section(`*Reason*\n>${escapeMrkdwn(req.reason).replace(/\n/g, "\n>")}`));
+  if (req.reason) blocks.push(section(`*Reason*\n${quote(req.reason)}`));
   const elements: types.ActionsBlock["elements"] = [
     button(APPROVE_ACTION_ID, "Approve", value, "primary"),
     button(DENY_ACTION_ID, "Deny", value, "danger"),

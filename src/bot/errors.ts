@@ -5,14 +5,16 @@
 
 import { IllegalTransitionError } from "../rules/lifecycle.ts";
 import { slackRetryAfterMs } from "../runtime/slack-client.ts";
+import { escapeMrkdwn } from "../slack/blocks.ts";
 import { InvalidCursorError, NoSuchRequestError, TransitionConflictError } from "../store/errors.ts";
+import { unescapeSlack } from "./commands.ts";
 import { alreadyDecidedText } from "./views.ts";
 
 export function userTextFor(err: unknown): string {
   if (err instanceof TransitionConflictError)
     return alreadyDecidedText(err.requestId, err.current, err.winner);
   if (err instanceof NoSuchRequestError)
-    return `There is no request \`${err.requestId}\`. Check the ID with \`/cytoskel status\`.`;
+    return `There is no request \`${escapeMrkdwn(err.requestId)}\`. Check the ID with \`/cytoskel status\`.`;
   if (err instanceof InvalidCursorError)
     return "That page of the audit trail can't be read any more; run `/cytoskel audit …` again.";
   const retryAfterMs = slackRetryAfterMs(err);
@@ -33,5 +35,6 @@ export function plainTextFor(err: unknown): string {
       ? `Already ${w.to.toLowerCase()} by ${w.actor.kind === "system" ? w.actor.id : `user ${w.actor.id}`} at ${w.at} (now ${err.current}). Nothing was changed.`
       : `This request is already ${err.current}. Nothing was changed.`;
   }
-  return userTextFor(err).replace(/`/g, "");
+  // Plain text shows `&lt;` literally: the mrkdwn escaping undone, so a typed ID reads as typed.
+  return unescapeSlack(userTextFor(err)).replace(/`/g, "");
 }

@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { describeChange, recordedChange } from "../rules/change.ts";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 
 export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
@@ -88,7 +88,7 @@ export function adminRequestCard(bucket: string, req: AccessRequest): SlackMessa
     section(`:inbox_tray: *Access request* \`${req.id}\``),
     requestFields(bucket, req),
   ];
-  if (req.reason) blocks.push(section(`*Reason*\n>${escapeMrkdwn(req.reason).replace(/\n/g, "\n>")}`));
+  if (req.reason) blocks.push(section(`*Reason*\n${quote(req.reason)}`));
   blocks.push(
     actions("decision", [
       button(APPROVE_ACTION_ID, "Approve", value, "primary"),
@@ -130,7 +130,7 @@ export function decidedCard(bucket: string, req: AccessRequest): SlackMessage {
   if (change)
     blocks.push(section(`*Extension/change*: ${describeChange(change)} (changes \`${req.changeOf}\`)`));
   if (req.reason) blocks.push(context(`Reason given: ${escapeMrkdwn(req.reason)}`));
-  if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n>${escapeMrkdwn(t.reason)}`));
+  if (t?.reason && req.status === "DENIED") blocks.push(section(`*Why denied*\n${quote(t.reason)}`));
   return {
     text: `${o.word}${req.status === "CANCELLED" ? "" : by}: request ${req.id} (${req.permission} on ${scope(bucket, req)})`,
     blocks,
@@ -165,11 +165,13 @@ export function alreadyDecidedText(
   decision?: { by: string; at: string; to: string },
 ): string {
   const now = current === winner?.to && !decision ? "" : ` (now ${current.toLowerCase()})`;
+  // The ID may come from a click or a command, not only from the store.
+  const id = escapeMrkdwn(requestId);
   if (decision) {
-    return `Request \`${requestId}\` was already ${PAST[decision.to] ?? decision.to.toLowerCase()} by <@${decision.by}> ${slackDate(decision.at)}${now}; nothing was changed.`;
+    return `Request \`${id}\` was already ${PAST[decision.to] ?? decision.to.toLowerCase()} by <@${decision.by}> ${slackDate(decision.at)}${now}; nothing was changed.`;
   }
-  if (!winner) return `Request \`${requestId}\` is already ${current.toLowerCase()}; nothing was changed.`;
-  return `Request \`${requestId}\` was already ${PAST[winner.to] ?? winner.to.toLowerCase()} by ${whoText(winner.actor)} ${slackDate(winner.at)}${now}; nothing was changed.`;
+  if (!winner) return `Request \`${id}\` is already ${current.toLowerCase()}; nothing was changed.`;
+  return `Request \`${id}\` was already ${PAST[winner.to] ?? winner.to.toLowerCase()} by ${whoText(winner.actor)} ${slackDate(winner.at)}${now}; nothing was changed.`;
 }
 
 export function receiptText(bucket: string, req: AccessRequest): string {
@@ -251,7 +253,10 @@ export function denyModal(req: { id: string; requester?: string }, meta: DenyMod
     submit: { type: "plain_text", text: "Deny" },
     close: { type: "plain_text", text: "Cancel" },
     blocks: [
-      section(`Deny request \`${req.id}\`${req.requester ? ` from <@${req.requester}>` : ""}?`),
+      // Both come from the clicked button's value, a copy the clicker could have forged: inert.
+      section(
+        `Deny request \`${escapeMrkdwn(req.id)}\`${req.requester ? ` from <@${escapeMrkdwn(req.requester)}>` : ""}?`,
+      ),
       {
         type: "input",
         block_id: DENY_REASON_BLOCK,

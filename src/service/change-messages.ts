@@ -6,7 +6,7 @@ import type { types } from "@slack/bolt";
 import { type AccessChange, describeChange, recordedChange } from "../rules/change.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { context, quote, section, slackDate } from "../slack/blocks.ts";
 import type { AccessRequest } from "../store/types.ts";
 import { type TargetSummary, temporaryCredentialsInstructions } from "./messages.ts";
 
@@ -59,10 +59,7 @@ export function deniedChangeDm(target: Pick<TargetSummary, "bucket">, req: Chang
   const kept = change
     ? `Your current access is unchanged: ${change.from.permission}${change.from.expiresAt ? ` until ${change.from.expiresAt.slice(0, 10)}` : ""}.`
     : "Your current access is unchanged.";
-  const blocks: types.KnownBlock[] = [
-    section(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text),
-    section(kept),
-  ];
+  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n${quote(reason)}` : text), section(kept)];
   return { text: `${text} ${kept}`, blocks };
 }
 

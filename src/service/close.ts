@@ -25,7 +25,7 @@ import { NoSuchGrantError } from "../aws/errors.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { Actor } from "../rules/lifecycle.ts";
 import { InvalidPrefixError, parsePrefix } from "../rules/prefix.ts";
-import { escapeMrkdwn, section } from "../slack/blocks.ts";
+import { code, escapeMrkdwn, section } from "../slack/blocks.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
 import { type ServiceDeps, silentLogger } from "./deps.ts";
@@ -241,7 +241,8 @@ export function closedAdminPost(
   input: Pick<CloseInput, "actor" | "reason">,
   r: Omit<CloseResult, "posted" | "text">,
 ): SlackMessage {
-  const s3 = (p: string) => `\`s3://${bucket}/${p}\``;
+  // Scopes of grants no request knew of come from AWS as they are: inert.
+  const s3 = (p: string) => code(`s3://${bucket}/${p}`);
   const reason = input.reason ? ` Reason: ${escapeMrkdwn(input.reason)}` : "";
   const nobody = r.people.length === 0 && r.otherGrants.length === 0;
   const head = nobody

@@ -7,7 +7,7 @@ import type { types } from "@slack/bolt";
 import { GrantScope } from "../rules/grant-scope.ts";
 import { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
-import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
+import { actions, button, code, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
 
 export { EXTEND_ACTION_ID, RETRY_ACTION_ID } from "../slack/action-ids.ts";
 export type { SlackMessage } from "../slack/blocks.ts";
@@ -33,8 +33,9 @@ export interface TargetSummary {
 export const AWS_PROFILE_NAME = "cpg_staging";
 const TEMP_CREDENTIAL_SECONDS = 43_200;
 
+/** Inert: a revoke's scopes come from AWS's grant list, and a grant made by hand may hold any key. */
 function s3Scope(target: Pick<TargetSummary, "bucket">, subPrefix: string): string {
-  return GrantScope.of(target.bucket, subPrefix).uri;
+  return escapeMrkdwn(GrantScope.of(target.bucket, subPrefix).uri);
 }
 
 function day(iso: string): string {
@@ -169,11 +170,13 @@ export function adminActiveChangedMessage(
 
 /** Admin card when provisioning gave up: the reason and a Retry button. */
 export function adminFailedMessage(target: TargetSummary, req: RequestSummary, reason: string): SlackMessage {
+  // The reason may quote AWS or Slack text, which can echo what a person typed: inert like their own.
+  const why = escapeMrkdwn(reason);
   return {
-    text: `Provisioning failed for request ${req.id}: ${reason}`,
+    text: `Provisioning failed for request ${req.id}: ${why}`,
     blocks: [
       section(`:x: *Provisioning failed* — ${requestLine(target, req)}`),
-      section(`*Reason:* ${reason}`),
+      section(`*Reason:* ${why}`),
       actions("cytoskel_failed_actions", [button(RETRY_ACTION_ID, "Retry", req.id, "primary")]),
     ],
   };
@@ -228,7 +231,7 @@ export function revokedAdminPost(
     ? "No grant left: keys and IAM user deleted."
     : s.remainingPrefixes.length === 0
       ? "No grant left."
-      : `Still granted: ${s.remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`;
+      : `Still granted: ${s.remainingPrefixes.map(code).join(", ")}.`;
   return { text: head, blocks: [section(`${head} ${rest}`), context(TEMP_CREDENTIALS_NOTE)] };
 }
 
@@ -295,11 +298,12 @@ export function deniedDm(
   const by = req.decidedBy ?? req.lastTransition?.actor.id;
   const reason = req.lastTransition?.reason;
   const text = `Your request \`${req.id}\` for ${req.permission} on \`${s3Scope(target, req.subPrefix)}\` was denied${by ? ` by <@${by}>` : ""}.`;
-  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n>${escapeMrkdwn(reason)}` : text)];
+  const blocks: types.KnownBlock[] = [section(reason ? `${text}\n${quote(reason)}` : text)];
   blocks.push(
     context("Questions? Ask in the channel where you work with the admins, or file a narrower request."),
   );
-  return { text: reason ? `${text} Reason: ${reason}` : text, blocks };
+  // The notification text too: it renders mentions like the blocks do.
+  return { text: reason ? `${text} Reason: ${escapeMrkdwn(reason)}` : text, blocks };
 }
 
 /** DM with a re-issued one-time link (the URL is a secret: only ever sent here, unfurling off). */
@@ -344,7 +348,7 @@ export function adminJobFailedMessage(
       : job.kind === "revoke"
         ? `revoke of <@${job.targetUserId}>${job.subPrefix ? ` for \`${job.subPrefix}\`` : ""}`
         : `re-issue of the keys of <@${job.targetUserId}>`;
-  const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${reason}`;
+  const text = `:x: The ${what} asked by <@${job.actor.id}> failed: ${escapeMrkdwn(reason)}`;
   return {
     text,
     blocks: [
@@ -365,7 +369,7 @@ export function provisioningFailedDm(
   req: RequestSummary,
   summary: string,
 ): SlackMessage {
-  const scope = escapeMrkdwn(s3Scope(target, req.subPrefix));
+  const scope = s3Scope(target, req.subPrefix);
   const head = `Your request \`${req.id}\` for ${req.permission} on \`${scope}\` was approved, but setting up your access failed: ${escapeMrkdwn(summary)}.`;
   const next =
     "The cytoskel admins have been told and can retry it; you don't need to file it again. When it works you'll get a direct message with your access. `/cytoskel status` shows where it stands.";

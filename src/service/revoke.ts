@@ -19,6 +19,7 @@ import { deleteUserCompletely, type IamUser, listUsers } from "../aws/iam-users.
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { Actor, RequestStatus } from "../rules/lifecycle.ts";
 import { normalizePrefix } from "../rules/prefix.ts";
+import { code } from "../slack/blocks.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import { collectAll } from "../store/paging.ts";
 import type { AccessRequest } from "../store/types.ts";
@@ -91,7 +92,7 @@ export async function revokeAccess(deps: ServiceDeps, input: RevokeInput): Promi
             .find((g) => g !== undefined)
         : undefined;
       const message = covering
-        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for \`${covering.scope.prefix}\`. Revoke that prefix to remove it.`
+        ? `Nothing revoked: <@${input.userId}> has no grant for exactly \`${wanted}\`; their access to it comes from the grant for ${code(covering.scope.prefix)}. Revoke that prefix to remove it.`
         : `Nothing to revoke: <@${input.userId}> has no ${wanted ? `grant for \`${wanted}\`` : "cytoskel access"}.`;
       return noop(
         message,
@@ -247,12 +248,12 @@ export async function removeAccess(deps: ServiceDeps, plan: RemovalPlan): Promis
     userDeleted,
   });
   const message =
-    `${why === "expired" ? "Expired" : "Revoked"} ${revokedPrefixes.map((p) => `\`${p}\``).join(", ")} for <@${plan.userId}>. ` +
+    `${why === "expired" ? "Expired" : "Revoked"} ${revokedPrefixes.map(code).join(", ")} for <@${plan.userId}>. ` +
     (userDeleted
       ? `No grant left: keys and ${deletedIamUsers.length > 1 ? `${deletedIamUsers.length} IAM users` : "IAM user"} deleted.`
       : remainingPrefixes.length === 0
         ? "No grant left."
-        : `Still granted: ${remainingPrefixes.map((p) => `\`${p}\``).join(", ")}.`) +
+        : `Still granted: ${remainingPrefixes.map(code).join(", ")}.`) +
     " Temporary credentials already issued stay valid until they expire (up to 12 h).";
   return {
     outcome: "removed",

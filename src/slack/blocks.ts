@@ -38,9 +38,27 @@ export function actions(blockId: string, elements: types.Button[]): types.Action
   return { type: "actions", block_id: blockId, elements };
 }
 
-/** User-supplied text made inert in mrkdwn (no mentions, links or formatting tricks). */
+/**
+ * THE way text a person typed (reasons, IDs from a click or command, words a refusal quotes) or text
+ * that may echo it (AWS and Slack error text) reaches mrkdwn, `text` fallbacks included: `&`, `<` and
+ * `>` escaped as Slack asks, so no mention, ping, channel link or disguised `<url|label>` survives.
+ * Builders call it where they interpolate such text; test/slack/hostile-text.test.ts renders every
+ * builder with hostile text. Not for plain_text fields, which render nothing (modal titles, buttons):
+ * there the entities would, as far as we could tell (not confirmed in Slack's docs), show literally.
+ * Its inverse, for text Slack escaped on the way in, is unescapeSlack (src/bot/commands.ts).
+ */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** Text as inline code, inert (a backtick in it would end the span early, so it becomes '). */
+export function code(text: string): string {
+  return `\`${escapeMrkdwn(text).replace(/`/g, "'")}\``;
+}
+
+/** A person's text as a block quote: escaped, each of its lines kept inside the quote. */
+export function quote(text: string): string {
+  return `>${escapeMrkdwn(text).replace(/\n/g, "\n>")}`;
 }
 
 /** Slack renders `<!date^…>` in the reader's timezone, with the ISO text as fallback. */

@@ -33,6 +33,7 @@ import { createDynamoUserLocks } from "../../src/service/user-lock.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
 import { JobStore } from "../../src/store/jobs.ts";
 import type { AccessRequest } from "../../src/store/types.ts";
+import { expectInert, HOSTILE, TYPED_ENTITIES } from "../slack/hostile.ts";
 
 const SECRET = "jobs-test-signing-secret-0123456789";
 const ADMIN = "UJOBADMIN";
@@ -524,6 +525,56 @@ describe("close prefix runs from the stream, not in the Slack listener", () => {
       expect(botCalls).toEqual([]);
     }
     const noKeyword = await slash(ADMIN, "close cpg0090/");
-    expect(noKeyword.json.text).toContain("Write `close prefix <prefix>`");
+    // Escaped like all text that quotes what was typed; Slack shows `<prefix>`.
+    expect(noKeyword.json.text).toContain("Write `close prefix &lt;prefix&gt;`");
+  });
+});
+
+describe("text a person typed reaches Slack inert on the flows", () => {
+  it("a revoke with a hostile reason: the admin post, the DM and the answer to the admin show it inert", async () => {
+    const user = freshUser();
+    await activeAccess(user, "cpg0046/*");
+    const url = slack.responseUrl();
+    // A signed request can carry raw control sequences (a Slack client would have escaped them).
+    const reply = await slash(ADMIN, `revoke <@${user}> cpg0046/ ${HOSTILE}`, url);
+    await stream.drain();
+    expect((await jobs.get(jobIdIn(reply.json.text)))?.jobState).toBe("DONE");
+    const post = adminPosts().at(-1)?.args;
+    expect(String(post?.text)).toContain(`revoked access of <@${user}>`);
+    expect(String(post?.text)).toContain("Re-approve here");
+    for (const sent of [post, dmsTo(user).at(-1)?.args, ...answersAt(url).map((a) => a.args)])
+      expectInert(sent);
+  });
+
+  it("a denial with a hostile reason: the requester's DM shows it inert in its blocks and its notification text", async () => {
+    const user = freshUser();
+    const { request } = await stores.requests.create({
+      requesterUserId: user,
+      requesterTeamId: TEAM,
+      subPrefix: "cpg0098/*",
+      permission: "READ",
+      durationDays: 7,
+    });
+    const body = viewSubmissionBody({
+      userId: ADMIN,
+      teamId: TEAM,
+      callbackId: "cytoskel_deny_modal",
+      privateMetadata: JSON.stringify({ id: request.id }),
+      values: {
+        reason: { reason_input: { type: "plain_text_input", value: `${HOSTILE} ${TYPED_ENTITIES}` } },
+      },
+    });
+    expect(toReply(await handler(signedEvent(SECRET, body), {})).status).toBe(200);
+    await stream.drain();
+    const dm = dmsTo(user).at(-1)?.args;
+    expect(String(dm?.text)).toContain("Re-approve here");
+    expectInert(dm);
+  });
+
+  it("a refused command quotes what was typed inert", async () => {
+    const reply = await slash(ADMIN, `${HOSTILE} now`);
+    expect(reply.json.response_type).toBe("ephemeral");
+    expect(reply.json.text).toContain("I don't know");
+    expectInert(reply.json);
   });
 });

@@ -7,7 +7,7 @@
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
 import { slackOrgId } from "../../service/users.ts";
-import type { SlackMessage } from "../../slack/blocks.ts";
+import { escapeMrkdwn, type SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import { readAudit } from "../audit.ts";
 import { cancelRequest } from "../cancel.ts";
@@ -39,7 +39,8 @@ export function register(app: App, ctx: BotContext): void {
         parsed.kind === undefined && (await ctx.isAdmin(command.user_id, client))
           ? helpText({ ...helpOptionsOf(ctx), admin: true })
           : parsed.usage;
-      await ack(ephemeral(`${parsed.error}\n${usage}`));
+      // A refusal quotes what was typed (an unknown word, a look-alike mention): inert, like all user text.
+      await ack(ephemeral(`${escapeMrkdwn(parsed.error)}\n${usage}`));
       return;
     }
     try {
