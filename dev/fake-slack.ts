@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeServer, limitServer, readBodyWithin, stopOnce } from "../src/runtime/local-http.ts";
 
 export interface SlackCall {
   /** Web API method (e.g. `chat.postMessage`) or `response_url` for webhook posts. */
@@ -47,6 +48,7 @@ export interface FakeSlack {
   /** Value for WebClient's `slackApiUrl` / SLACK_API_URL. */
   apiUrl: string;
   port: number;
+  server: Server;
   calls: SlackCall[];
   messages: Map<string, StoredMessage>;
   usergroups: Record<string, string[]>;
@@ -205,11 +207,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     }
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      send(res, 500, { ok: false, error: "fake_slack_internal", detail: String(err) });
-    });
-  });
+  const server: Server = limitServer(
+    createServer((req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        send(res, 500, { ok: false, error: "fake_slack_internal", detail: String(err) });
+      });
+    }),
+  );
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -224,7 +228,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
     }
     if (url.pathname === "/messages" && req.method === "GET") return send(res, 200, [...messages.values()]);
-    const body = await readBody(req);
+    const raw = await readBodyWithin(req, res);
+    if (!raw) return;
+    const body = raw.toString("utf8");
     if (req.method === "POST" && url.pathname.startsWith("/response/")) {
       const args = parseArgs(body, req.headers["content-type"]);
       record("response_url", args, url.pathname.slice("/response/".length));
@@ -253,6 +259,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     url,
     apiUrl: `${url}/api/`,
     port,
+    server,
     calls,
     messages,
     usergroups,
@@ -263,11 +270,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       calls.length = 0;
       messages.clear();
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    stop: stopOnce(() => closeServer(server)),
   };
 }
 
@@ -275,12 +278,6 @@ function send(res: ServerResponse, status: number, body: unknown, type = "applic
   const text = typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, { "content-type": `${type}; charset=utf-8` });
   res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Form bodies carry nested values (blocks, view) as JSON strings: decode those back. */

@@ -24,6 +24,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeServer, limitServer, stopOnce } from "../../src/runtime/local-http.ts";
 import { accessDeniedMessage, authorize, type Check } from "./authz/evaluate.ts";
 import { iamChecks } from "./authz/iam-checks.ts";
 import { type PolicyDocument, type Principal, rolePrincipal, userPolicies } from "./authz/principals.ts";
@@ -457,7 +458,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         );
     });
   });
-  server.keepAliveTimeout = 1000;
+  // No body limit here: DynamoDB batches it proxies may be large; the timeouts do apply.
+  limitServer(server, { keepAliveTimeoutMs: 1000 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
@@ -535,11 +537,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       if (credentials.sessionToken) out.AWS_SESSION_TOKEN = credentials.sessionToken;
       return out;
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    stop: stopOnce(() => closeServer(server)),
   };
 }
 
