@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer, limitServer, readBodyWithin, stopOnce } from "../src/runtime/local-http.ts";
+import { noteSecret, noteSlackCall } from "./secrets-seen.ts";
 
 export interface SlackCall {
   /** Web API method (e.g. `chat.postMessage`) or `response_url` for webhook posts. */
@@ -62,6 +63,7 @@ export interface FakeSlack {
 }
 
 const TOKEN = /^Bearer xox[abp]-[A-Za-z0-9-]+$/;
+const LINK_KEY = /\/s\/[A-Za-z0-9_-]+#([A-Za-z0-9_-]{16,})/g;
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const teamId = opts.teamId ?? "T0CYTOSKEL";
@@ -83,6 +85,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const call: SlackCall = { method, args, at: new Date().toISOString(), seq };
     if (hook) call.hook = hook;
     calls.push(call);
+    noteSlackCall(call);
+    // A secret link's key (the fragment of /s/<id>#<key>) is a secret: output must never show it.
+    for (const m of JSON.stringify(args).matchAll(LINK_KEY)) noteSecret("link key", m[1]);
     opts.onCall?.(call);
     return call;
   };
@@ -244,6 +249,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const auth =
         req.headers.authorization ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
       delete args.token;
+      noteSecret("bot token", auth.replace(/^Bearer /, ""));
       record(method, args);
       await delay(opts.latencyMs);
       if (!TOKEN.test(auth)) return send(res, 200, { ok: false, error: "not_authed" });

@@ -25,6 +25,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { closeServer, limitServer, stopOnce } from "../../src/runtime/local-http.ts";
+import { noted } from "../secrets-seen.ts";
 import { accessDeniedMessage, authorize, type Check } from "./authz/evaluate.ts";
 import { iamChecks } from "./authz/iam-checks.ts";
 import { type PolicyDocument, type Principal, rolePrincipal, userPolicies } from "./authz/principals.ts";
@@ -519,7 +520,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       const credentials: RoleCredentials = {
         accessKeyId: iamId("ASIA"),
         secretAccessKey: secretAccessKey(),
-        sessionToken: randomBytes(48).toString("base64"),
+        sessionToken: noted("session token", randomBytes(48).toString("base64")),
       };
       state.iam.roleSessions.set(credentials.accessKeyId, { ...credentials, roleName, sessionName });
       return {
