@@ -30,7 +30,8 @@ if (!hasJava) {
 
 export default defineConfig({
   test: {
-    setupFiles: ["test/support/dynamodb-setup.ts"],
+    // The secrets scan (test/support/secrets-scan.ts) runs for every file of both projects.
+    setupFiles: ["test/support/dynamodb-setup.ts", "test/support/secrets-scan-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -14,6 +14,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, createAwsClients, destroyAwsClients } from "../src/aws/clients.ts";
 import { createDocumentClient } from "../src/store/client.ts";
 import { type LocalAws, type RoleCredentials, seedAccessGrantsLocation } from "./local-aws/index.ts";
+import { noteSecret } from "./secrets-seen.ts";
 import {
   FUNCTION_CONSTRUCT_IDS,
   type FunctionName,
@@ -193,6 +194,8 @@ export async function deployLocally(
     ...(opts.locationScope ? { scope: opts.locationScope } : {}),
   });
   const prefix = opts.secretPrefix ?? "cytoskel";
+  noteSecret("signing secret", opts.slack?.signingSecret);
+  noteSecret("bot token", opts.slack?.botToken);
   const secrets = {
     signingSecretArn: local.putSecret(
       `${prefix}/slack-signing-secret`,

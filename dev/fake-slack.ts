@@ -9,6 +9,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeServer, limitServer, readBodyWithin, stopOnce } from "../src/runtime/local-http.ts";
+import { noteSecret, noteSlackCall } from "./secrets-seen.ts";
 
 export interface SlackCall {
   /** Web API method (e.g. `chat.postMessage`) or `response_url` for webhook posts. */
@@ -49,6 +51,7 @@ export interface FakeSlack {
   /** Value for WebClient's `slackApiUrl` / SLACK_API_URL. */
   apiUrl: string;
   port: number;
+  server: Server;
   calls: SlackCall[];
   messages: Map<string, StoredMessage>;
   usergroups: Record<string, string[]>;
@@ -67,6 +70,7 @@ export interface FakeSlack {
 }
 
 const TOKEN = /^Bearer xox[abp]-[A-Za-z0-9-]+$/;
+const LINK_KEY = /\/s\/[A-Za-z0-9_-]+#([A-Za-z0-9_-]{16,})/g;
 
 export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const teamId = opts.teamId ?? "T0CYTOSKEL";
@@ -89,6 +93,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const call: SlackCall = { method, args, at: new Date().toISOString(), seq };
     if (hook) call.hook = hook;
     calls.push(call);
+    noteSlackCall(call);
+    // A secret link's key (the fragment of /s/<id>#<key>) is a secret: output must never show it.
+    for (const m of JSON.stringify(args).matchAll(LINK_KEY)) noteSecret("link key", m[1]);
     opts.onCall?.(call);
     return call;
   };
@@ -213,11 +220,13 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     }
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      send(res, 500, { ok: false, error: "fake_slack_internal", detail: String(err) });
-    });
-  });
+  const server: Server = limitServer(
+    createServer((req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        send(res, 500, { ok: false, error: "fake_slack_internal", detail: String(err) });
+      });
+    }),
+  );
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -232,7 +241,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       }
     }
     if (url.pathname === "/messages" && req.method === "GET") return send(res, 200, [...messages.values()]);
-    const body = await readBody(req);
+    const raw = await readBodyWithin(req, res);
+    if (!raw) return;
+    const body = raw.toString("utf8");
     if (req.method === "POST" && url.pathname.startsWith("/response/")) {
       const args = parseArgs(body, req.headers["content-type"]);
       record("response_url", args, url.pathname.slice("/response/".length));
@@ -246,6 +257,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const auth =
         req.headers.authorization ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
       delete args.token;
+      noteSecret("bot token", auth.replace(/^Bearer /, ""));
       const call = record(method, args);
       await delay(opts.latencyMs);
       if (!TOKEN.test(auth)) return send(res, 200, { ok: false, error: "not_authed" });
@@ -271,6 +283,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     url,
     apiUrl: `${url}/api/`,
     port,
+    server,
     calls,
     messages,
     usergroups,
@@ -282,11 +295,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       calls.length = 0;
       messages.clear();
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    stop: stopOnce(() => closeServer(server)),
   };
 }
 
@@ -294,12 +303,6 @@ function send(res: ServerResponse, status: number, body: unknown, type = "applic
   const text = typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, { "content-type": `${type}; charset=utf-8` });
   res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Form bodies carry nested values (blocks, view) as JSON strings: decode those back. */

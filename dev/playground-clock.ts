@@ -7,7 +7,18 @@
  * due as if the days had passed. Only forward, so times stamped in the table keep their order;
  * `reset` goes back to the real time (what was stamped meanwhile keeps its later times).
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const SHIFT = /^\+(\d{1,5})([mhd])$/;
@@ -51,7 +62,54 @@ export function describeOffset(ms: number): string {
 
 type State = Record<string, unknown> & { clockOffsetMs?: number };
 
-function readState(file: string): State | undefined {
+export class PlaygroundStateError extends Error {
+  override readonly name = "PlaygroundStateError";
+}
+
+const ownUid = () => process.getuid?.();
+
+/**
+ * Where the playground keeps its state (URLs, signing secret, clock offset): CYTOSKEL_PLAYGROUND_STATE,
+ * else `playground.json` in a directory of this user's only — $XDG_RUNTIME_DIR/cytoskel, else
+ * <tmpdir>/cytoskel-<uid> — created 0700. A directory of that name owned by someone else (planted in
+ * a shared /tmp) is refused; one of ours left open to others is closed to 0700.
+ */
+export function playgroundStateFile(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CYTOSKEL_PLAYGROUND_STATE) return env.CYTOSKEL_PLAYGROUND_STATE;
+  const uid = ownUid();
+  const dir = env.XDG_RUNTIME_DIR
+    ? join(env.XDG_RUNTIME_DIR, "cytoskel")
+    : join(tmpdir(), `cytoskel-${uid ?? "user"}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+    throw new PlaygroundStateError(
+      `${dir} is not a directory of yours (owner uid ${st.uid}, you are ${uid}): remove it, or set CYTOSKEL_PLAYGROUND_STATE to a file in a directory only you can read.`,
+    );
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  return join(dir, "playground.json");
+}
+
+/** Refuses a state file someone else owns: its URLs and secret would be theirs to choose. */
+function assertOwned(file: string): void {
+  const uid = ownUid();
+  const st = lstatSync(file);
+  if (!st.isFile() || (uid !== undefined && st.uid !== uid)) {
+    throw new PlaygroundStateError(
+      `${file} is not a file of yours (owner uid ${st.uid}, you are ${uid}); not reading it. Remove it, or point CYTOSKEL_PLAYGROUND_STATE elsewhere.`,
+    );
+  }
+}
+
+/** The running playground's state; undefined when there is none (or it is not JSON). */
+export function readPlaygroundState(file: string): State | undefined {
+  try {
+    assertOwned(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
   try {
     return JSON.parse(readFileSync(file, "utf8")) as State;
   } catch {
@@ -59,20 +117,29 @@ function readState(file: string): State | undefined {
   }
 }
 
+/**
+ * Writes the state readable by this user only (0600), atomically: a fresh temporary file renamed over
+ * the old one, so whatever was there before (anyone's, any mode) is replaced, never written through.
+ */
+export function writePlaygroundState(file: string, state: State): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600, flag: "wx" });
+  renameSync(tmp, file);
+}
+
 /** The offset in the state file; 0 when there is none. */
 export function readClockOffset(file: string): number {
-  const offset = readState(file)?.clockOffsetMs;
+  const offset = readPlaygroundState(file)?.clockOffsetMs;
   return typeof offset === "number" && Number.isFinite(offset) && offset >= 0 ? offset : 0;
 }
 
 /** Writes the offset into the running playground's state file (atomically: the dev process reads it). */
 export function writeClockOffset(file: string, offsetMs: number): void {
-  const state = readState(file);
+  const state = readPlaygroundState(file);
   if (!state)
     throw new ClockCommandError(`No running playground (${file} is missing): start \`npm run dev\` first.`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ ...state, clockOffsetMs: offsetMs }, null, 2));
-  renameSync(tmp, file);
+  writePlaygroundState(file, { ...state, clockOffsetMs: offsetMs });
 }
 
 /**

@@ -12,7 +12,7 @@
  * account root), for tests and scripts to seed and inspect. Used by `npm run dev`, the end-to-end flow
  * test and the benchmark.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FUNCTION_SPECS } from "../cdk/lib/bot-functions.ts";
 import { type AwsClients, createAwsClients } from "../src/aws/clients.ts";
@@ -24,6 +24,7 @@ import { definedEnv, type EnvOf } from "../src/config/env.ts";
 import { getTarget } from "../src/config/targets.ts";
 import { createExpiryHandlerFromEnv, type ExpiryHandler } from "../src/expiry/lambda.ts";
 import { createProvisionerHandlerFromEnv } from "../src/provisioner/lambda.ts";
+import { closeServer, limitServer, readBodyWithin, stopOnce } from "../src/runtime/local-http.ts";
 import { secretsManagerFetcher } from "../src/runtime/secrets.ts";
 import type { SECRET_LINK_ENV } from "../src/secret-link/config.ts";
 import type { HttpRequest, HttpResponse } from "../src/secret-link/handler.ts";
@@ -233,11 +234,9 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
     locationId,
     roles,
     functionEnv: (fn) => ({ ...envs[fn] }),
-    stop: async () => {
-      await new Promise<void>((resolve) => {
-        bot.server.closeAllConnections();
-        bot.server.close(() => resolve());
-      });
+    // Once: Ctrl-C during a stop (or a test's second stop) waits for the first instead of closing twice.
+    stop: stopOnce(async () => {
+      await closeServer(bot.server);
       await stream.stop();
       await secretLink.close();
       await slack.stop();
@@ -245,7 +244,7 @@ export async function startPlayground(opts: PlaygroundOptions = {}): Promise<Pla
       for (const client of Object.values(aws)) (client as { destroy(): void }).destroy();
       await localAws.stop();
       await dynamo.stop();
-    },
+    }),
   };
 }
 
@@ -287,18 +286,22 @@ export async function serveHandler(
   handler: LambdaHttpHandler,
   port: number,
 ): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    void toEvent(req)
-      .then((event) => handler(event, {}))
-      .catch((err: unknown): HttpLambdaResult => {
-        console.error(`bot handler threw: ${(err as Error).name}`);
-        return { statusCode: 500, body: "" };
-      })
-      .then((result) => {
-        res.writeHead(result.statusCode, result.headers ?? {});
-        res.end(result.body);
-      });
-  });
+  const server = limitServer(
+    createServer((req, res) => {
+      void toEvent(req, res)
+        .then((event) => (event ? handler(event, {}) : undefined))
+        .catch((err: unknown): HttpLambdaResult => {
+          console.error(`bot handler threw: ${(err as Error).name}`);
+          return { statusCode: 500, body: "" };
+        })
+        .then((result) => {
+          // undefined: the body was over the limit and has been answered 413.
+          if (!result) return;
+          res.writeHead(result.statusCode, result.headers ?? {});
+          res.end(result.body);
+        });
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());
@@ -307,13 +310,13 @@ export async function serveHandler(
   return { url: `http://127.0.0.1:${actual}`, server };
 }
 
-async function toEvent(req: IncomingMessage) {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+async function toEvent(req: IncomingMessage, res: ServerResponse) {
+  const body = await readBodyWithin(req, res);
+  if (!body) return undefined;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  return lambdaEvent(Buffer.concat(chunks).toString("utf8"), headers, {
+  return lambdaEvent(body.toString("utf8"), headers, {
     format: "function-url",
     base64: true,
     path: url.pathname,

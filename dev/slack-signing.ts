@@ -3,6 +3,7 @@
  * `v0=` + hex(HMAC-SHA256(secret, `v0:<timestamp>:<raw body>`)).
  */
 import { createHmac } from "node:crypto";
+import { noteSecret } from "./secrets-seen.ts";
 
 export function slackSignature(secret: string, timestamp: number, body: string): string {
   return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
@@ -19,6 +20,7 @@ export function signSlackRequest(
   body: string,
   timestamp = Math.floor(Date.now() / 1000),
 ): SignedHeaders {
+  noteSecret("signing secret", secret);
   return {
     "x-slack-signature": slackSignature(secret, timestamp, body),
     "x-slack-request-timestamp": String(timestamp),

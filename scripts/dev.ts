@@ -9,23 +9,28 @@
  * ADMIN_CHANNEL_ID) the same app runs in Socket Mode against a real workspace; AWS and DynamoDB stay local.
  */
 
-import { rmSync, unwatchFile, watchFile, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync, unwatchFile, watchFile } from "node:fs";
 import { SocketModeReceiver } from "@slack/bolt";
 import { javaMissingReason } from "../dev/dynamodb.ts";
 import type { SlackCall } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS, startPlayground } from "../dev/playground.ts";
-import { describeOffset, fileClock } from "../dev/playground-clock.ts";
+import {
+  describeOffset,
+  fileClock,
+  playgroundStateFile,
+  writePlaygroundState,
+} from "../dev/playground-clock.ts";
 import { type Schedule, scheduleExpiry } from "../dev/schedule.ts";
 import { createBotApp } from "../src/bot/app.ts";
 import { loadBotConfig } from "../src/bot/config.ts";
 import type { ExpiryResult } from "../src/expiry/lambda.ts";
+import { stopOnce } from "../src/runtime/local-http.ts";
 import { SLACK_API_DEFAULT } from "../src/runtime/settings.ts";
 import { createStores } from "../src/store/index.ts";
 
-// CYTOSKEL_PLAYGROUND_STATE: another place (tests, or two playgrounds on one machine).
-export const STATE_FILE = process.env.CYTOSKEL_PLAYGROUND_STATE ?? join(tmpdir(), "cytoskel-playground.json");
+// It holds the signing secret: this user's only (dev/playground-clock.ts). CYTOSKEL_PLAYGROUND_STATE:
+// another place (tests, or two playgrounds on one machine).
+export const STATE_FILE = playgroundStateFile();
 
 const env = process.env;
 const socketMode = Boolean(env.SLACK_APP_TOKEN && env.SLACK_BOT_TOKEN);
@@ -120,15 +125,13 @@ if (socketMode) {
   console.log(
     `cytoskel dev: Socket Mode against your Slack workspace; DynamoDB, AWS and secret links local (${pg.secretLinkUrl}).`,
   );
-  process.on(
-    "SIGINT",
-    () =>
-      void app
-        .stop()
-        .then(() => schedule.stop())
-        .then(() => pg.stop())
-        .then(() => process.exit(0)),
-  );
+  const stop = stopOnce(async () => {
+    await app.stop();
+    schedule.stop();
+    await pg.stop();
+    process.exit(0);
+  });
+  process.on("SIGINT", () => void stop());
 } else {
   // A state file left by a playground that died keeps its clock offset: start from the real time.
   rmSync(STATE_FILE, { force: true });
@@ -158,7 +161,7 @@ if (socketMode) {
     pid: process.pid,
     clockOffsetMs: 0,
   };
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  writePlaygroundState(STATE_FILE, state);
   schedule = scheduleExpiry(pg, { onRun: printJobRun(pg.now) });
   // Notice a moved clock even while nothing else asks the time.
   watchFile(STATE_FILE, { interval: 500 }, () => void clock.offsetMs());
@@ -181,12 +184,14 @@ Try, in another shell:
   npm run slack -- --user ${d.adminUserId} "/cytoskel revoke <@U123>"
   npm run slack -- clock +15d        # then watch the job expire what waited too long
 Ctrl-C stops everything.`);
-  const stop = () => {
+  // tsx and the terminal may both deliver Ctrl-C: stop once, exit when done.
+  const stop = stopOnce(async () => {
     schedule?.stop();
     unwatchFile(STATE_FILE);
     rmSync(STATE_FILE, { force: true });
-    void pg.stop().then(() => process.exit(0));
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+    await pg.stop();
+    process.exit(0);
+  });
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
 }

@@ -13,9 +13,7 @@
  * Options: --url <bot URL> --slack <fake Slack URL> --secret <signing secret> --team <T…>
  * Defaults come from the running `npm run dev` (its state file), else the playground defaults.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { SlackCall, StoredMessage } from "../dev/fake-slack.ts";
 import { PLAYGROUND_DEFAULTS } from "../dev/playground.ts";
 import {
@@ -23,16 +21,16 @@ import {
   ClockCommandError,
   describeOffset,
   parseClockCommand,
+  playgroundStateFile,
   readClockOffset,
+  readPlaygroundState,
   writeClockOffset,
 } from "../dev/playground-clock.ts";
 import { blockActionBody, FORM, slashCommandBody, viewSubmissionBody } from "../dev/slack-requests.ts";
 import { signSlackRequest } from "../dev/slack-signing.ts";
 
-const STATE_FILE = process.env.CYTOSKEL_PLAYGROUND_STATE ?? join(tmpdir(), "cytoskel-playground.json");
-const state = existsSync(STATE_FILE)
-  ? (JSON.parse(readFileSync(STATE_FILE, "utf8")) as Record<string, string>)
-  : {};
+const STATE_FILE = playgroundStateFile();
+const state = (readPlaygroundState(STATE_FILE) ?? {}) as Record<string, string>;
 
 const args = process.argv.slice(2);
 function option(name: string): string | undefined {

@@ -24,6 +24,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeServer, limitServer, stopOnce } from "../../src/runtime/local-http.ts";
+import { noted } from "../secrets-seen.ts";
 import { accessDeniedMessage, authorize, type Check } from "./authz/evaluate.ts";
 import { iamChecks } from "./authz/iam-checks.ts";
 import { type PolicyDocument, type Principal, rolePrincipal, userPolicies } from "./authz/principals.ts";
@@ -477,7 +479,8 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
         );
     });
   });
-  server.keepAliveTimeout = 1000;
+  // No body limit here: DynamoDB batches it proxies may be large; the timeouts do apply.
+  limitServer(server, { keepAliveTimeoutMs: 1000 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
@@ -540,7 +543,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       const credentials: RoleCredentials = {
         accessKeyId: iamId("ASIA"),
         secretAccessKey: secretAccessKey(),
-        sessionToken: randomBytes(48).toString("base64"),
+        sessionToken: noted("session token", randomBytes(48).toString("base64")),
       };
       state.iam.roleSessions.set(credentials.accessKeyId, { ...credentials, roleName, sessionName });
       return {
@@ -558,11 +561,7 @@ export async function startLocalAws(opts: LocalAwsOptions = {}): Promise<LocalAw
       if (credentials.sessionToken) out.AWS_SESSION_TOKEN = credentials.sessionToken;
       return out;
     },
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    stop: stopOnce(() => closeServer(server)),
   };
 }
 

@@ -1,6 +1,8 @@
 // S3 Control (REST-XML): the S3 Access Grants operations, with x-amz-account-id checks, NextToken /
 // MaxResults paging and the error codes/statuses AWS documents for Access Grants.
+
 import { randomBytes } from "node:crypto";
+import { noted } from "../secrets-seen.ts";
 import type { Check } from "./authz/evaluate.ts";
 import type { Caller } from "./iam.ts";
 import {
@@ -136,8 +138,8 @@ function scopeCovers(grantScope: string, target: string): boolean {
 function fakeCredentials(seconds: number) {
   return {
     AccessKeyId: iamId("ASIA"),
-    SecretAccessKey: `LOCALFAKE${randomBytes(16).toString("hex")}`,
-    SessionToken: `LOCAL-FAKE-SESSION-TOKEN-${randomBytes(24).toString("base64url")}`,
+    SecretAccessKey: noted("secret access key", `LOCALFAKE${randomBytes(16).toString("hex")}`),
+    SessionToken: noted("session token", `LOCAL-FAKE-SESSION-TOKEN-${randomBytes(24).toString("base64url")}`),
     Expiration: new Date(Date.now() + seconds * 1000),
   };
 }

@@ -1,5 +1,7 @@
 // In-memory state of the local AWS stand-in. Tests read (and may seed) it directly.
+
 import { randomBytes, randomUUID } from "node:crypto";
+import { noteSecret } from "../secrets-seen.ts";
 
 export interface LocalAccessKey {
   accessKeyId: string;
@@ -220,10 +222,12 @@ export function iamId(prefix: "AIDA" | "AGPA" | "AKIA" | "ASIA" | "ANPA" | "AROA
 }
 
 export function secretAccessKey(): string {
-  return randomBytes(30)
+  const key = randomBytes(30)
     .toString("base64")
     .replace(/[^A-Za-z0-9]/g, "A")
     .slice(0, 40);
+  noteSecret("secret access key", key);
+  return key;
 }
 
 export function grantsId(): string {

@@ -1,6 +1,7 @@
 // node:http adapter for the handler: the browser test and local runs serve links with it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { closeServer, limitServer, stopOnce } from "../runtime/local-http.ts";
 import type { HttpRequest, HttpResponse } from "./handler.ts";
 
 export type Handle = (req: HttpRequest) => Promise<HttpResponse>;
@@ -44,7 +45,7 @@ export async function startSecretLinkServer(
   opts: { host?: string; port?: number } = {},
 ): Promise<RunningSecretLinkServer> {
   const host = opts.host ?? "127.0.0.1";
-  const server = createServer(nodeListener(handle));
+  const server = limitServer(createServer(nodeListener(handle)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());
@@ -54,10 +55,6 @@ export async function startSecretLinkServer(
     url: `http://${host}:${port}`,
     port,
     server,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: stopOnce(() => closeServer(server)),
   };
 }

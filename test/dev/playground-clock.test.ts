@@ -3,7 +3,16 @@
  * dev process follows the state file the slack client rewrites, and the job running every minute
  * (fake timers).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -12,9 +21,13 @@ import {
   ClockCommandError,
   describeOffset,
   fileClock,
+  PlaygroundStateError,
   parseClockCommand,
+  playgroundStateFile,
   readClockOffset,
+  readPlaygroundState,
   writeClockOffset,
+  writePlaygroundState,
 } from "../../dev/playground-clock.ts";
 import { startSchedule } from "../../dev/schedule.ts";
 
@@ -78,6 +91,75 @@ describe("the clock shared through the state file", () => {
     expect(clock.now().getTime()).toBe(1_000);
     expect(() => writeClockOffset(file, DAY)).toThrow("start `npm run dev` first");
   });
+});
+
+// The state file holds the signing secret (issue 13, hole 7): this user's only.
+const uid = process.getuid?.() ?? -1;
+const OTHER_UID = uid === 0 ? 4242 : -1;
+const mode = (path: string) => statSync(path).mode & 0o777;
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cytoskel-state-"));
+  dirs.push(dir);
+  return dir;
+}
+
+describe("the playground's state file", () => {
+  it("lives by default in a directory of this user's only (0700), not one file shared by the host", () => {
+    const runtime = scratch();
+    const file = playgroundStateFile({ XDG_RUNTIME_DIR: runtime });
+    expect(file).toBe(join(runtime, "cytoskel", "playground.json"));
+    expect(mode(join(runtime, "cytoskel"))).toBe(0o700);
+    // Without XDG_RUNTIME_DIR: under the temporary directory, named for the user.
+    const fallback = playgroundStateFile({});
+    expect(fallback).toBe(join(tmpdir(), `cytoskel-${uid}`, "playground.json"));
+    expect(mode(join(tmpdir(), `cytoskel-${uid}`))).toBe(0o700);
+    // An explicit place wins.
+    expect(playgroundStateFile({ CYTOSKEL_PLAYGROUND_STATE: "/x/y.json", XDG_RUNTIME_DIR: runtime })).toBe(
+      "/x/y.json",
+    );
+  });
+
+  it("closes a directory of ours that others could read back to 0700", () => {
+    const runtime = scratch();
+    mkdirSync(join(runtime, "cytoskel"), { mode: 0o755 });
+    chmodSync(join(runtime, "cytoskel"), 0o755);
+    playgroundStateFile({ XDG_RUNTIME_DIR: runtime });
+    expect(mode(join(runtime, "cytoskel"))).toBe(0o700);
+  });
+
+  it.skipIf(uid !== 0)("refuses a directory of that name someone else owns, naming it", () => {
+    const runtime = scratch();
+    mkdirSync(join(runtime, "cytoskel"), { mode: 0o777 });
+    chownSync(join(runtime, "cytoskel"), OTHER_UID, OTHER_UID);
+    expect(() => playgroundStateFile({ XDG_RUNTIME_DIR: runtime })).toThrow(PlaygroundStateError);
+    expect(() => playgroundStateFile({ XDG_RUNTIME_DIR: runtime })).toThrow(
+      `${join(runtime, "cytoskel")} is not a directory of yours`,
+    );
+  });
+
+  it("is written 0600, also when the clock moves", () => {
+    const file = join(scratch(), "state.json");
+    writePlaygroundState(file, { signingSecret: "s", clockOffsetMs: 0 });
+    expect(mode(file)).toBe(0o600);
+    writeClockOffset(file, DAY);
+    expect(mode(file)).toBe(0o600);
+    expect(readPlaygroundState(file)).toEqual({ signingSecret: "s", clockOffsetMs: DAY });
+  });
+
+  it.skipIf(uid !== 0)(
+    "replaces a file someone else planted instead of writing through it, and refuses to read one",
+    () => {
+      const file = join(scratch(), "state.json");
+      writeFileSync(file, JSON.stringify({ botUrl: "http://evil.example/" }), { mode: 0o666 });
+      chownSync(file, OTHER_UID, OTHER_UID);
+      expect(() => readPlaygroundState(file)).toThrow(`${file} is not a file of yours`);
+      expect(() => readClockOffset(file)).toThrow(PlaygroundStateError);
+      writePlaygroundState(file, { botUrl: "http://127.0.0.1:3000/slack/events" });
+      expect(statSync(file).uid).toBe(uid);
+      expect(mode(file)).toBe(0o600);
+      expect(readPlaygroundState(file)).toEqual({ botUrl: "http://127.0.0.1:3000/slack/events" });
+    },
+  );
 });
 
 describe("the playground's schedule", () => {

@@ -16,6 +16,7 @@ import { type CredentialsPayload, issueSecretLink } from "../../src/secret-link/
 import { type RunningSecretLinkServer, startSecretLinkServer } from "../../src/secret-link/node-server.ts";
 import { createConsumedNotifier } from "../../src/secret-link/notify.ts";
 import { createStores, type Stores } from "../../src/store/index.ts";
+import { registerSecret } from "../support/secrets-scan.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const chromiumMissing = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium)`;
@@ -51,6 +52,8 @@ const payload: CredentialsPayload = {
   permission: "READWRITE",
   instructions: "Upload under s3://staging-cellpainting-gallery/cpg0042/ only.",
 };
+// The page shows it; nothing else may (the run's secrets scan).
+registerSecret("secret access key", payload.secretAccessKey);
 
 describe.skipIf(chromiumMissing !== undefined)("secret-link page in headless Chromium", () => {
   let dynamo: LocalDynamo;
@@ -168,8 +171,11 @@ describe.skipIf(chromiumMissing !== undefined)("secret-link page in headless Chr
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
     const secretCopy = page.locator("dd", { has: secret }).locator("xpath=following-sibling::dd[1]//button");
     await secretCopy.click();
-    // The label changes once the (asynchronous) clipboard write has finished: wait for it.
-    await expect.poll(() => secretCopy.textContent(), { timeout: 5_000 }).toBe("Copied");
+    // The label changes once the (asynchronous) clipboard write has finished, and back to "Copy" 2 s
+    // later: wait for it inside the page (polled every frame), so a slow round trip from here can
+    // neither read it too early nor miss the window.
+    const button = await secretCopy.elementHandle();
+    await page.waitForFunction((b) => b?.textContent === "Copied", button, { timeout: 10_000 });
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(payload.secretAccessKey);
     await expect(page.getByText(payload.instructions ?? "").isVisible()).resolves.toBe(true);
     // The key left the address bar once it had done its job.
