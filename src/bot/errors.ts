@@ -2,11 +2,13 @@
  * The one place that turns errors into what a Slack user reads. Internal messages (SDK text, table
  * names, stack traces) never reach Slack; unknown errors get a neutral line and are logged by name.
  */
+import { RefusedError } from "../rules/authorization.ts";
 import { IllegalTransitionError } from "../rules/lifecycle.ts";
 import { InvalidCursorError, NoSuchRequestError, TransitionConflictError } from "../store/errors.ts";
 import { alreadyDecidedText } from "./views.ts";
 
 export function userTextFor(err: unknown): string {
+  if (err instanceof RefusedError) return err.message;
   if (err instanceof TransitionConflictError)
     return alreadyDecidedText(err.requestId, err.current, err.winner);
   if (err instanceof NoSuchRequestError)

@@ -14,7 +14,8 @@ export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";
 
-/** What a decision button carries: the request, and whose it is (for the self-approval check without a read). */
+/** What a decision button carries: the request, and whose it is. Never trusted for who may decide: the
+ *  store judges self-approval on the record it writes (TransitionInput.guard). */
 export interface ButtonValue {
   id: string;
   requester: string;

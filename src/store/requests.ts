@@ -276,6 +276,7 @@ export class RequestStore {
       // A copy read from the table is the truth: refuse without writing. A caller's copy may be stale,
       // so it goes to the condition, which answers with the current item.
       if (fresh && request.status !== from) throw conflictError(id, from, to, request);
+      input.guard?.(request);
       const set: Change["set"] = [
         [["status"], to],
         [["updatedAt"], now],

@@ -247,6 +247,21 @@ describe("approve", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
   });
 
+  it("a forged button value naming another requester cannot make an admin approve their own request", async () => {
+    const { id, card, value } = await fileRequest(ADMIN2, "request prefix cpg0043/* write for 14d forged");
+    const real = decodeButtonValue(value)?.request;
+    if (!real) throw new Error("card carries no copy");
+    const forged = [
+      JSON.stringify({ id, r: "UOTHER", q: { ...real, requesterUserId: "UOTHER" } }),
+      JSON.stringify({ id, r: "UOTHER" }),
+    ];
+    for (const v of forged) {
+      await h.click(ADMIN2, "cytoskel_approve", v, card);
+      expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+      expect(String(h.slack.calls.at(-1)?.args.text)).toContain("can't approve your own request");
+    }
+  });
+
   it("accepts a member of the admin user group", async () => {
     const { id, card, value } = await fileRequest("UGRPREQ");
     await h.click(GROUP_ADMIN, "cytoskel_approve", value, card);
@@ -350,6 +365,22 @@ describe("retry", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("FAILED");
     await h.click(ADMIN2, "cytoskel_retry", id, card);
     expect(await h.stores.requests.get(id)).toMatchObject({ status: "APPROVED", decidedBy: ADMIN2 });
+  });
+
+  it("an admin cannot Retry their own FAILED request", async () => {
+    const { id, card, value } = await fileRequest(ADMIN2, "request prefix cpg0044/* write for 14d own retry");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: { kind: "system", id: "provisioner" },
+      reason: "IAM throttled",
+    });
+    await h.click(ADMIN2, "cytoskel_retry", id, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("FAILED");
+    expect(String(h.slack.calls.at(-1)?.args.text)).toContain("can't retry your own request");
+    await h.click(ADMIN, "cytoskel_retry", id, card);
+    expect(await h.stores.requests.get(id)).toMatchObject({ status: "APPROVED", decidedBy: ADMIN });
   });
 });
 

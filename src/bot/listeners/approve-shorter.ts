@@ -25,12 +25,13 @@ export function register(app: App, ctx: BotContext): void {
       const value = decodeShorterValue(action.selected_option?.value);
       if (!value) return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
       const actorId = body.user.id;
-      const verdict = await ctx.authorize("approve", actorId, client, value.requester);
-      if (!verdict.allowed) return tellClicker(ctx, client, body, refusalText(verdict.refusal, "approve"));
       const request = await ctx.store.get(value.id);
       const change = request ? recordedChange(request) : undefined;
       if (!request || !change || !request.durationDays || request.requesterUserId !== value.requester)
         return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
+      // Judged on the stored requester (the write below is conditioned on it), never the choice's copy.
+      const verdict = await ctx.authorize("approve", actorId, client, request.requesterUserId);
+      if (!verdict.allowed) return tellClicker(ctx, client, body, refusalText(verdict.refusal, "approve"));
       const shorter = shortenChange(
         change,
         { askedAt: new Date(request.createdAt), durationDays: request.durationDays },
