@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackCall } from "../../dev/fake-slack.ts";
+import { slashCommandBody } from "../../dev/slack-requests.ts";
 import { decodeButtonValue } from "../../src/bot/views.ts";
 import {
   ADMIN,
@@ -348,6 +349,26 @@ describe("deny", () => {
     const forged = await h.submitDeny("URANDOM", JSON.stringify({ id, ...card }));
     expect(forged.json.response_action).toBe("errors");
     expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+  });
+});
+
+describe("IDs checked when filed", () => {
+  it("refuses a request whose user or team ID is not in Slack's format, filing nothing", async () => {
+    for (const [userId, teamId, named] of [
+      ["u-look-alike", "T0CYTOSKEL", "user ID"],
+      [`U${"A".repeat(29)}`, "T0CYTOSKEL", "user ID"],
+      ["ULOOKTEAM", `T${"B".repeat(29)}`, "team ID"],
+      ["ULOOKTEAM2", "t0cytoskel", "team ID"],
+    ] as const) {
+      const n = h.slack.calls.length;
+      const reply = await h.post(
+        slashCommandBody({ userId, teamId, text: "request prefix cpg0042/*", responseUrl: "" }),
+      );
+      expect(reply.json.text).toContain(`the ${named} is`);
+      expect(reply.json.text).toContain("Nothing was filed");
+      expect((await h.stores.requests.listByRequester(userId)).items).toEqual([]);
+      expect(h.slack.calls.length).toBe(n);
+    }
   });
 });
 

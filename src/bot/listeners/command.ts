@@ -6,6 +6,7 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
+import { slackIdProblem } from "../../rules/slack-ids.ts";
 import type { SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
 import { readAudit } from "../audit.ts";
@@ -100,6 +101,13 @@ async function fileRequest(
   client: webApi.WebClient,
 ): Promise<string> {
   const { bucket, config } = ctx;
+  // The signed payload's IDs name the person's IAM user and grants: a look-alike is refused here, not
+  // after an admin approved it.
+  const badId =
+    slackIdProblem("user", command.user_id) ??
+    slackIdProblem("team", command.team_id) ??
+    (command.enterprise_id ? slackIdProblem("enterprise", command.enterprise_id) : undefined);
+  if (badId) return `I can't file this: ${badId}. Nothing was filed.`;
   const { request, created } = await ctx.store.create({
     requesterUserId: command.user_id,
     requesterTeamId: command.team_id,
