@@ -12,6 +12,7 @@ import type { BotContext } from "./context.ts";
 import { userTextFor } from "./errors.ts";
 import { refreshHomeAfter } from "./listeners/app-home.ts";
 import { clickedCard } from "./payloads.ts";
+import { firstDelivery } from "./replay.ts";
 import { showDecision, tellClicker } from "./replies.ts";
 import { alreadyDecidedText, decodeButtonValue, MALFORMED_BUTTON_TEXT } from "./views.ts";
 
@@ -19,11 +20,12 @@ export type ButtonClickArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction
 
 export async function decideFromCard(
   ctx: BotContext,
-  { ack, body, action, client }: ButtonClickArgs,
+  { ack, body, action, client, context }: ButtonClickArgs,
   kind: "approve" | "retry",
   move: { from: "PENDING" | "FAILED"; to: "APPROVED" },
 ): Promise<void> {
   await ack();
+  if (!(await firstDelivery(ctx, body, context, kind))) return;
   const value = decodeButtonValue(action.value);
   if (!value) return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
   const actorId = body.user.id;

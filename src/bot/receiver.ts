@@ -13,6 +13,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 
 export const REPLAY_WINDOW_SECONDS = 5 * 60;
+/** Where the request's signature reaches listeners (Bolt's `context`), for replay protection. */
+export const SIGNATURE_PROPERTY = "slackSignature";
 
 /** The subset of a Lambda HTTP event we read (v2 and Function URL share it; v1 REST has `path`). */
 export interface HttpLambdaEvent {
@@ -182,7 +184,8 @@ export class LambdaReceiver implements Receiver {
         acked = true;
         stored = response ?? "";
       },
-      customProperties: {},
+      // The signature keys replay protection for a payload without a trigger_id (src/bot/replay.ts).
+      customProperties: { [SIGNATURE_PROPERTY]: headerValue(event.headers, "x-slack-signature") ?? "" },
     };
     if (retryNum !== undefined) receiverEvent.retryNum = Number(retryNum);
     const retryReason = headerValue(event.headers, "x-slack-retry-reason");

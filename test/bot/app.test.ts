@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackCall } from "../../dev/fake-slack.ts";
-import { slashCommandBody } from "../../dev/slack-requests.ts";
+import { blockActionBody, signedEvent, slashCommandBody, toReply } from "../../dev/slack-requests.ts";
 import { decodeButtonValue } from "../../src/bot/views.ts";
 import {
   ADMIN,
@@ -9,6 +9,7 @@ import {
   GROUP_ADMIN,
   type Harness,
   requestIdIn,
+  SIGNING_SECRET,
   startHarness,
 } from "./harness.ts";
 
@@ -93,7 +94,7 @@ describe("slash command: request", () => {
     expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
   });
 
-  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction", async () => {
+  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction (after its replay claim)", async () => {
     const { id, card, value } = await fileRequest("UCARDREF");
     const stored = await h.stores.requests.get(id);
     expect(stored?.adminMessage).toEqual(card);
@@ -102,7 +103,11 @@ describe("slash command: request", () => {
     const start = h.aws.state.requests.length;
     await h.click(ADMIN, "cytoskel_approve", value, card);
     const dynamo = h.aws.state.requests.slice(start).filter((r) => r.service === "dynamodb");
-    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual(["TransactWriteItems:200"]);
+    // The delivery's replay claim (one PutItem the bot role is allowed), then the one transaction.
+    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual([
+      "PutItem:200",
+      "TransactWriteItems:200",
+    ]);
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
   });
 
@@ -349,6 +354,47 @@ describe("deny", () => {
     const forged = await h.submitDeny("URANDOM", JSON.stringify({ id, ...card }));
     expect(forged.json.response_action).toBe("errors");
     expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+  });
+});
+
+describe("replays inside the signature window", () => {
+  /** The same signed event delivered twice (a captured request sent again within 5 minutes). */
+  async function deliverTwice(body: string) {
+    const event = signedEvent(SIGNING_SECRET, body);
+    const first = toReply(await h.handler(event));
+    const n = h.slack.calls.length;
+    const second = toReply(await h.handler(event));
+    return { first, second, callsAfterSecond: callsSince(n) };
+  }
+
+  it("a signed /cytoskel request delivered twice files once, posts one card, and the replay is told so", async () => {
+    const body = slashCommandBody({
+      userId: "UREPLAY",
+      text: "request prefix cpg0045/* read for 7d",
+      responseUrl: "",
+    });
+    const { first, second, callsAfterSecond } = await deliverTwice(body);
+    requestIdIn(first.json.text);
+    expect(second.status).toBe(200);
+    expect(second.json.text).toContain("already received this exact command");
+    expect(callsAfterSecond).toEqual([]);
+    expect((await h.stores.requests.listByRequester("UREPLAY")).items).toHaveLength(1);
+  });
+
+  it("a signed Approve click delivered twice makes one transition and says nothing more", async () => {
+    const { id, card, value } = await fileRequest("UREPLAY2", "request prefix cpg0046/* read for 7d");
+    const body = blockActionBody({
+      userId: ADMIN,
+      actionId: "cytoskel_approve",
+      value,
+      channelId: card.channel,
+      messageTs: card.ts,
+      responseUrl: "",
+    });
+    const { second, callsAfterSecond } = await deliverTwice(body);
+    expect(second.status).toBe(200);
+    expect(callsAfterSecond).toEqual([]);
+    expect(await transitionsOf(id)).toHaveLength(1);
   });
 });
 

@@ -19,6 +19,7 @@ import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
 import { helpOptionsOf } from "../help.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
+import { firstDelivery, REPLAYED_COMMAND_TEXT } from "../replay.ts";
 import {
   adminRequestCard,
   closeQueuedText,
@@ -31,7 +32,7 @@ import {
 
 export function register(app: App, ctx: BotContext): void {
   const { commandName } = ctx.config.slack;
-  app.command(commandName, async ({ command, ack, client }) => {
+  app.command(commandName, async ({ command, ack, client, context }) => {
     const parsed = parseCommand(command.text ?? "", { ...helpOptionsOf(ctx), bucket: ctx.bucket });
     if (!parsed.ok) {
       // The whole help follows a refusal that names no command; an admin's includes the admin commands.
@@ -43,6 +44,11 @@ export function register(app: App, ctx: BotContext): void {
       return;
     }
     try {
+      if (
+        STATE_CHANGING.has(parsed.command.kind) &&
+        !(await firstDelivery(ctx, command, context, parsed.command.kind))
+      )
+        return await ack(ephemeral(REPLAYED_COMMAND_TEXT));
       await ack(answer(await run(ctx, parsed.command, command, client)));
     } catch (err) {
       ctx.log.error("command_failed", { command: parsed.command.kind, error: err });
@@ -50,6 +56,15 @@ export function register(app: App, ctx: BotContext): void {
     }
   });
 }
+
+/** Sub-commands that change something: each delivery is acted on once (src/bot/replay.ts). */
+const STATE_CHANGING: ReadonlySet<Command["kind"]> = new Set([
+  "request",
+  "cancel",
+  "revoke",
+  "reissue",
+  "close",
+]);
 
 /** A plain line, or a message with blocks (an audit page and its button), as the ephemeral ack body. */
 function answer(reply: string | SlackMessage) {
