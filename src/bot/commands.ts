@@ -4,7 +4,7 @@
  */
 import type { Permission } from "../rules/permission.ts";
 import { parsePrefix } from "../rules/prefix.ts";
-import { isSlackId, USER_ID_SOURCE } from "../rules/slack-ids.ts";
+import { isRequestId, isSlackId, USER_ID_SOURCE } from "../rules/slack-ids.ts";
 
 export interface UserRef {
   /** Slack user ID from an escaped mention (`<@U123|name>`) — the identity. */
@@ -115,7 +115,6 @@ export interface ParseOptions extends HelpOptions {
 const PERMISSIONS: Record<string, Permission> = { read: "READ", write: "WRITE", readwrite: "READWRITE" };
 const DEFAULT_PERMISSION: Permission = "READWRITE";
 const MAX_REASON_LENGTH = 500;
-const REQUEST_ID = /^[A-Za-z0-9_-]{4,64}$/;
 const MENTION = new RegExp(`^<@(${USER_ID_SOURCE})(?:\\|([^>]*))?>$`);
 /** Words in the permission slot that are clearly meant as one but are not (refused, never the reason). */
 const PERMISSION_LOOKALIKES = new Set(["r", "w", "rw", "ro", "wo", "rwx", "admin", "full", "all", "owner"]);
@@ -177,7 +176,7 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
       return { ok: true, command: { kind: verb } };
     case "cancel": {
       const [id, ...extra] = rest;
-      if (id === undefined || extra.length > 0 || !REQUEST_ID.test(id)) {
+      if (id === undefined || extra.length > 0 || !isRequestId(id)) {
         return fail(
           id === undefined ? "Which request? Give its ID." : `\`${id}\` is not a request ID.`,
           "cancel",

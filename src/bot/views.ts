@@ -5,6 +5,7 @@
  */
 import type { types } from "@slack/bolt";
 import { describeChange, recordedChange } from "../rules/change.ts";
+import { isRequestId, isSlackId } from "../rules/slack-ids.ts";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { actions, button, context, escapeMrkdwn, section, slackDate } from "../slack/blocks.ts";
@@ -42,11 +43,12 @@ export function decodeButtonValue(
   value: string | undefined,
 ): { id: string; requester?: string; request?: AccessRequest } | undefined {
   if (!value) return undefined;
-  if (!value.startsWith("{")) return /^[A-Za-z0-9_-]{4,64}$/.test(value) ? { id: value } : undefined;
+  if (!value.startsWith("{")) return isRequestId(value) ? { id: value } : undefined;
   try {
     const v = JSON.parse(value) as { id?: unknown; r?: unknown; q?: Partial<AccessRequest> };
-    if (typeof v.id !== "string" || !v.id) return undefined;
-    if (typeof v.r !== "string") return { id: v.id };
+    if (!isRequestId(v.id)) return undefined;
+    if (v.r === undefined) return { id: v.id };
+    if (typeof v.r !== "string" || !isSlackId("user", v.r)) return undefined;
     const q = v.q;
     const copy =
       q &&

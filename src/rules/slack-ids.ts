@@ -20,6 +20,11 @@ const FORMATS: Record<SlackIdKind, { pattern: RegExp; what: string }> = {
   },
 };
 
+/** Our request IDs (and the CLI's adopted ones), as a button, a modal or `cancel <id>` names them. */
+export function isRequestId(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_-]{4,64}$/.test(value);
+}
+
 /** The user-ID pattern without anchors, for finding one inside a mention (`<@U123|name>`). */
 export const USER_ID_SOURCE = "[UW][A-Z0-9]{2,20}";
 
