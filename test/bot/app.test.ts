@@ -556,3 +556,43 @@ describe("Slack failures", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
   });
 });
+
+describe("repeated clicks post once", () => {
+  const posts = (calls: SlackCall[]) =>
+    calls.filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
+
+  it("ten clicks of Request extension, Retry or Cancel give one post; the repeats are answered ephemerally", async () => {
+    const ext = await fileRequest("UNOISE1", "request prefix cpg0047/* read for 7d");
+    await h.click(ADMIN, "cytoskel_approve", ext.value, ext.card);
+    await h.stores.requests.transition(ext.id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+      patch: { expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    const retry = await fileRequest("UNOISE2", "request prefix cpg0048/* read for 7d");
+    await h.click(ADMIN, "cytoskel_approve", retry.value, retry.card);
+    await h.stores.requests.transition(retry.id, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: { kind: "system", id: "provisioner" },
+      reason: "x",
+    });
+    const cancel = await fileRequest("UNOISE3", "request prefix cpg0049/* read for 7d");
+    for (const [user, action, id] of [
+      ["UNOISE1", "cytoskel_extend", ext.id],
+      [ADMIN, "cytoskel_retry", retry.id],
+      ["UNOISE3", "cytoskel_cancel", cancel.id],
+    ] as const) {
+      const n = h.slack.calls.length;
+      // Ten at once, as impatient clicks reach the function: each its own delivery (trigger_id).
+      await Promise.all(Array.from({ length: 10 }, () => h.click(user, action, id)));
+      const calls = callsSince(n);
+      expect(
+        posts(calls),
+        `${action}: ${calls.map((c) => `${c.method} ${String(c.args.text).slice(0, 80)}`).join(" | ")}`,
+      ).toHaveLength(1);
+      expect(calls.filter((c) => c.method === "chat.postEphemeral").length, action).toBeGreaterThanOrEqual(9);
+    }
+  });
+});
