@@ -15,8 +15,9 @@
  *  - extension (the expiry reminder's button): one conditional UpdateItem records the ask (requester,
  *    ACTIVE, not asked yet) + chat.postMessage to the admin channel; a repeat gets one ephemeral.
  *  - approve / retry / deny-submit: store.transition (conditional: exactly one winner) + chat.update of
- *    the card. The self-approval check reads the requester from the button value, which only our own
- *    card can carry (Slack signs the click), so no read is needed first.
+ *    the card. Self-approval (and an admin's Retry of their own request) is judged on the stored
+ *    requester inside the transition (`guard`: the write is conditioned on the requester of the copy it
+ *    judged), so a forged button value cannot decide it and no read is needed first.
  *  - deny button: no write; views.open of the reason modal. A modal submission that loses a race is
  *    answered inside the modal (response_action "errors"), not with another call.
  *  - refusals and lost races: no write; one chat.postEphemeral to the clicker.

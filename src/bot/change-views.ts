@@ -5,6 +5,7 @@
  */
 import type { types } from "@slack/bolt";
 import { describeChange, recordedChange, shorterChoices } from "../rules/change.ts";
+import { isRequestId, isSlackId } from "../rules/slack-ids.ts";
 import { APPROVE_ACTION_ID, APPROVE_SHORTER_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { button, context, quote, section, slackDate } from "../slack/blocks.ts";
@@ -35,8 +36,9 @@ export function encodeShorterValue(v: ShorterValue): string {
 export function decodeShorterValue(raw: string | undefined): ShorterValue | undefined {
   try {
     const v = JSON.parse(raw ?? "") as { id?: unknown; r?: unknown; d?: unknown };
-    if (typeof v.id !== "string" || !v.id || typeof v.r !== "string" || typeof v.d !== "number")
-      return undefined;
+    // Only our own shape: a request ID, a Slack user ID and a whole number of days.
+    if (!isRequestId(v.id) || typeof v.r !== "string" || !isSlackId("user", v.r)) return undefined;
+    if (typeof v.d !== "number" || !Number.isInteger(v.d) || v.d < 1) return undefined;
     return { id: v.id, requester: v.r, days: v.d };
   } catch {
     return undefined;

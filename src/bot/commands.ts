@@ -4,6 +4,7 @@
  */
 import type { Permission } from "../rules/permission.ts";
 import { parsePrefix } from "../rules/prefix.ts";
+import { isRequestId, isSlackId, USER_ID_SOURCE } from "../rules/slack-ids.ts";
 
 export interface UserRef {
   /** Slack user ID from an escaped mention (`<@U123|name>`) — the identity. */
@@ -114,9 +115,10 @@ export interface ParseOptions extends HelpOptions {
 const PERMISSIONS: Record<string, Permission> = { read: "READ", write: "WRITE", readwrite: "READWRITE" };
 const DEFAULT_PERMISSION: Permission = "READWRITE";
 const MAX_REASON_LENGTH = 500;
-const REQUEST_ID = /^[A-Za-z0-9_-]{4,64}$/;
-const USER_ID = /^[UW][A-Z0-9]{2,}$/;
-const MENTION = /^<@([UW][A-Z0-9]{2,})(?:\|([^>]*))?>$/;
+const MENTION = new RegExp(`^<@(${USER_ID_SOURCE})(?:\\|([^>]*))?>$`);
+/** Words in the permission slot that are clearly meant as one but are not (refused, never the reason). */
+const PERMISSION_LOOKALIKES = new Set(["r", "w", "rw", "ro", "wo", "rwx", "admin", "full", "all", "owner"]);
+const ALLOWED_PERMISSIONS_TEXT = "`read`, `write` or `readwrite`";
 
 /** The help as separate parts (the App Home shows each in its own section, under Slack's 3,000 characters). */
 export function helpSections(opts: HelpOptions & { admin: boolean }): string[] {
@@ -174,7 +176,7 @@ export function parseCommand(text: string, opts: ParseOptions): ParseResult {
       return { ok: true, command: { kind: verb } };
     case "cancel": {
       const [id, ...extra] = rest;
-      if (id === undefined || extra.length > 0 || !REQUEST_ID.test(id)) {
+      if (id === undefined || extra.length > 0 || !isRequestId(id)) {
         return fail(
           id === undefined ? "Which request? Give its ID." : `\`${id}\` is not a request ID.`,
           "cancel",
@@ -217,15 +219,26 @@ function parseRequest(
 
   let permission: Permission | undefined;
   let durationDays: number | undefined;
-  // Permission and duration may come in either order, each at most once, before the reason.
+  // Permission and duration may come in either order, each at most once, before the reason. The word
+  // in that slot is a permission when it is one; when it only looks like one (`rw`, `admin`,
+  // `read-only`…) it is refused rather than read as the reason's first word (which would file the
+  // default, READWRITE). Likewise `for` before something number-like is a duration or a refusal.
   for (;;) {
     const word = rest[0]?.toLowerCase() ?? "";
-    if (permission === undefined && Object.hasOwn(PERMISSIONS, word)) {
+    if (Object.hasOwn(PERMISSIONS, word) || looksLikePermission(word)) {
+      if (!Object.hasOwn(PERMISSIONS, word))
+        return fail(
+          `\`${rest[0]?.slice(0, 40)}\` is not a permission; write ${ALLOWED_PERMISSIONS_TEXT} right after the prefix (the reason comes last).`,
+          "request",
+        );
+      if (permission !== undefined)
+        return fail(`Give one permission (${ALLOWED_PERMISSIONS_TEXT}), not two.`, "request");
       permission = PERMISSIONS[word];
       rest.shift();
       continue;
     }
-    if (durationDays === undefined && word === "for" && /^\d/.test(rest[1] ?? "")) {
+    if (word === "for" && /^[-+.]?\d/.test(rest[1] ?? "")) {
+      if (durationDays !== undefined) return fail("Give one duration (`for <N>d`), not two.", "request");
       const d = parseDuration(rest, opts);
       if (!d.ok) return fail(d.error, "request");
       durationDays = d.days;
@@ -357,11 +370,14 @@ function parseDuration(
   } else {
     return {
       ok: false,
-      error: `Write the duration in days as \`for <N>d\`, e.g. \`for 30d\` (at most ${opts.maxDurationDays}d).`,
+      error: `\`for ${(rest[1] ?? "").slice(0, 20)}\` is not a duration; write whole days as \`for <N>d\`, N from 1 to ${opts.maxDurationDays}, e.g. \`for 30d\`.`,
     };
   }
   if (days < 1 || days > opts.maxDurationDays) {
-    return { ok: false, error: `Duration must be between 1 and ${opts.maxDurationDays} days (got ${days}).` };
+    return {
+      ok: false,
+      error: `The duration must be from 1 to ${opts.maxDurationDays} days (got ${days}); write \`for <N>d\`.`,
+    };
   }
   return { ok: true, days };
 }
@@ -370,7 +386,7 @@ function parseUser(token: string | undefined): { ok: true; user: UserRef } | { o
   if (token === undefined) return { ok: false, error: "Which user? Mention them, e.g. `@alice`." };
   const m = MENTION.exec(token);
   if (m?.[1]) return { ok: true, user: m[2] ? { id: m[1], name: m[2] } : { id: m[1] } };
-  if (USER_ID.test(token)) return { ok: true, user: { id: token } };
+  if (isSlackId("user", token)) return { ok: true, user: { id: token } };
   if (token.startsWith("@")) {
     return {
       ok: false,
@@ -378,6 +394,12 @@ function parseUser(token: string | undefined): { ok: true; user: UserRef } | { o
     };
   }
   return { ok: false, error: `\`${token.slice(0, 40)}\` is not a user. Mention them, e.g. \`@alice\`.` };
+}
+
+/** `rw`, `admin`, `read-only`, `Writes`…: meant as a permission, but none of the three words. */
+function looksLikePermission(word: string): boolean {
+  const bare = word.replace(/[-_/+&.,:]/g, "");
+  return PERMISSION_LOOKALIKES.has(bare) || /^(read|write)/.test(bare);
 }
 
 /** Slack may auto-link URL-ish text as `<url>` or `<url|label>`; take the URL part. */

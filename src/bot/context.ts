@@ -19,6 +19,7 @@ export type BotStore = Pick<
   | "get"
   | "transition"
   | "recordAdminCard"
+  | "claimDelivery"
   | "listByRequester"
   | "listByStatus"
   | "listActiveByUser"

@@ -5,13 +5,14 @@
  */
 
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import { refusalText } from "../rules/authorization.ts";
+import { authorize, RefusedError, refusalText } from "../rules/authorization.ts";
 import { TransitionConflictError } from "../store/errors.ts";
 import type { AccessRequest } from "../store/types.ts";
 import type { BotContext } from "./context.ts";
 import { userTextFor } from "./errors.ts";
 import { refreshHomeAfter } from "./listeners/app-home.ts";
 import { clickedCard } from "./payloads.ts";
+import { firstDelivery } from "./replay.ts";
 import { showDecision, tellClicker } from "./replies.ts";
 import { alreadyDecidedText, decodeButtonValue, MALFORMED_BUTTON_TEXT } from "./views.ts";
 
@@ -19,30 +20,41 @@ export type ButtonClickArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction
 
 export async function decideFromCard(
   ctx: BotContext,
-  { ack, body, action, client }: ButtonClickArgs,
+  { ack, body, action, client, context }: ButtonClickArgs,
   kind: "approve" | "retry",
   move: { from: "PENDING" | "FAILED"; to: "APPROVED" },
 ): Promise<void> {
   await ack();
+  if (!(await firstDelivery(ctx, body, context, kind))) return;
   const value = decodeButtonValue(action.value);
   if (!value) return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
   const actorId = body.user.id;
-  let requester = value.requester;
-  if (requester === undefined && kind === "approve")
-    requester = (await ctx.store.get(value.id))?.requesterUserId;
-  const verdict = await ctx.authorize(kind, actorId, client, requester);
+  // The button's copy answers an honest self-click early; the stored request decides, in `guard`.
+  const verdict = await ctx.authorize(kind, actorId, client, value.request?.requesterUserId);
   if (!verdict.allowed) return tellClicker(ctx, client, body, refusalText(verdict.refusal, kind));
+  const guard = (stored: AccessRequest) => {
+    const onStored = authorize({
+      action: kind,
+      actorUserId: actorId,
+      actorIsAdmin: true, // established above
+      requesterUserId: stored.requesterUserId,
+      allowSelfApproval: ctx.config.admins.allowSelfApproval,
+    });
+    if (!onStored.allowed) throw new RefusedError(onStored.refusal, kind);
+  };
   const card = clickedCard(body);
   let updated: AccessRequest;
   try {
     updated = await ctx.store.transition(value.id, {
       ...move,
       actor: { kind: "admin", id: actorId },
+      guard,
       ...(card ? { patch: { adminMessage: card } } : {}),
       // The card's copy of the request: the store then needs no read (one DynamoDB call).
       ...(value.request ? { current: value.request } : {}),
     });
   } catch (err) {
+    if (err instanceof RefusedError) return tellClicker(ctx, client, body, err.message);
     if (!(err instanceof TransitionConflictError)) {
       ctx.log.error("decision_failed", { kind, error: err });
       return tellClicker(ctx, client, body, userTextFor(err));

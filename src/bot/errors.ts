@@ -2,7 +2,7 @@
  * The one place that turns errors into what a Slack user reads. Internal messages (SDK text, table
  * names, stack traces) never reach Slack; unknown errors get a neutral line and are logged by name.
  */
-
+import { RefusedError } from "../rules/authorization.ts";
 import { IllegalTransitionError } from "../rules/lifecycle.ts";
 import { slackRetryAfterMs } from "../runtime/slack-client.ts";
 import { escapeMrkdwn } from "../slack/blocks.ts";
@@ -11,6 +11,7 @@ import { unescapeSlack } from "./commands.ts";
 import { alreadyDecidedText } from "./views.ts";
 
 export function userTextFor(err: unknown): string {
+  if (err instanceof RefusedError) return err.message;
   if (err instanceof TransitionConflictError)
     return alreadyDecidedText(err.requestId, err.current, err.winner);
   if (err instanceof NoSuchRequestError)

@@ -5,13 +5,16 @@
  *  - replay window is ±5 minutes: a timestamp from the future is refused too (Bolt only checks the past);
  *  - base64 bodies are decoded as UTF-8 (Bolt decodes ASCII, so an accented name or emoji breaks JSON);
  *  - the signature is checked BEFORE the body is parsed, so a forged or malformed request never reaches
- *    a parser or a listener, and a malformed signed body is a 400, not a 500;
+ *    a parser or a listener, and a malformed signed body (or a block_actions payload without `actions`)
+ *    is a 400, not a 500;
  *  - `Content-Type` parameters (`; charset=utf-8`) are tolerated.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 
 export const REPLAY_WINDOW_SECONDS = 5 * 60;
+/** Where the request's signature reaches listeners (Bolt's `context`), for replay protection. */
+export const SIGNATURE_PROPERTY = "slackSignature";
 
 /** The subset of a Lambda HTTP event we read (v2 and Function URL share it; v1 REST has `path`). */
 export interface HttpLambdaEvent {
@@ -158,6 +161,11 @@ export class LambdaReceiver implements Receiver {
       return EMPTY(400);
     }
     if (body.ssl_check !== undefined) return EMPTY(200);
+    // Bolt reads `actions[0]` of every block_actions payload; without a list it throws (a 500).
+    if (body.type === "block_actions" && (!Array.isArray(body.actions) || body.actions.length === 0)) {
+      this.logger.warn("Refused Slack request: block_actions without actions");
+      return EMPTY(400);
+    }
     if (body.type === "url_verification") {
       return {
         statusCode: 200,
@@ -176,7 +184,8 @@ export class LambdaReceiver implements Receiver {
         acked = true;
         stored = response ?? "";
       },
-      customProperties: {},
+      // The signature keys replay protection for a payload without a trigger_id (src/bot/replay.ts).
+      customProperties: { [SIGNATURE_PROPERTY]: headerValue(event.headers, "x-slack-signature") ?? "" },
     };
     if (retryNum !== undefined) receiverEvent.retryNum = Number(retryNum);
     const retryReason = headerValue(event.headers, "x-slack-retry-reason");

@@ -5,6 +5,7 @@
  */
 import type { types } from "@slack/bolt";
 import { describeChange, recordedChange } from "../rules/change.ts";
+import { isRequestId, isSlackId } from "../rules/slack-ids.ts";
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from "../slack/action-ids.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { actions, button, context, escapeMrkdwn, quote, section, slackDate } from "../slack/blocks.ts";
@@ -14,7 +15,8 @@ export const DENY_MODAL_CALLBACK_ID = "cytoskel_deny_modal";
 export const DENY_REASON_BLOCK = "reason";
 export const DENY_REASON_ACTION = "reason_input";
 
-/** What a decision button carries: the request, and whose it is (for the self-approval check without a read). */
+/** What a decision button carries: the request, and whose it is. Never trusted for who may decide: the
+ *  store judges self-approval on the record it writes (TransitionInput.guard). */
 export interface ButtonValue {
   id: string;
   requester: string;
@@ -41,11 +43,12 @@ export function decodeButtonValue(
   value: string | undefined,
 ): { id: string; requester?: string; request?: AccessRequest } | undefined {
   if (!value) return undefined;
-  if (!value.startsWith("{")) return /^[A-Za-z0-9_-]{4,64}$/.test(value) ? { id: value } : undefined;
+  if (!value.startsWith("{")) return isRequestId(value) ? { id: value } : undefined;
   try {
     const v = JSON.parse(value) as { id?: unknown; r?: unknown; q?: Partial<AccessRequest> };
-    if (typeof v.id !== "string" || !v.id) return undefined;
-    if (typeof v.r !== "string") return { id: v.id };
+    if (!isRequestId(v.id)) return undefined;
+    if (v.r === undefined) return { id: v.id };
+    if (typeof v.r !== "string" || !isSlackId("user", v.r)) return undefined;
     const q = v.q;
     const copy =
       q &&

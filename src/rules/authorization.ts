@@ -51,14 +51,15 @@ export function authorize(facts: AuthorizationFacts): Verdict {
         ? ALLOWED
         : { allowed: false, refusal: "NOT_REQUESTER" };
     case "approve":
+    case "retry":
       if (!actorIsAdmin) return { allowed: false, refusal: "NOT_ADMIN" };
-      // Approving one's own request is the one thing separation of duties forbids; denying it is harmless.
+      // Approving one's own request is the one thing separation of duties forbids (a Retry re-approves a
+      // FAILED one, so it is the same decision); denying it is harmless.
       if (!facts.allowSelfApproval && requesterUserId !== undefined && requesterUserId === actorUserId) {
         return { allowed: false, refusal: "SELF_APPROVAL" };
       }
       return ALLOWED;
     case "deny":
-    case "retry":
     case "revoke":
     case "pending":
     case "reissue":
@@ -80,8 +81,19 @@ export function refusalText(refusal: Refusal, action: GuardedAction): string {
     case "NOT_ADMIN":
       return `Only cytoskel admins can ${ADMIN_ACTION_WORDS[action] ?? action} — nothing was changed.`;
     case "SELF_APPROVAL":
-      return "You can't approve your own request; another admin has to. Nothing was changed.";
+      return `You can't ${action === "retry" ? "retry" : "approve"} your own request; another admin has to. Nothing was changed.`;
     case "NOT_REQUESTER":
       return "You can only cancel your own requests. Nothing was changed.";
+  }
+}
+
+/** A refusal found where the write is decided (on the stored request), carried out as an error. */
+export class RefusedError extends Error {
+  override readonly name = "RefusedError";
+  constructor(
+    readonly refusal: Refusal,
+    readonly action: GuardedAction,
+  ) {
+    super(refusalText(refusal, action));
   }
 }

@@ -28,3 +28,6 @@ export const secretKey = (id: string) => ({ pk: `SECRET#${id}`, sk: "SECRET" });
 /** The scheduled job's reported failure kinds (src/store/sweep-failures.ts): one partition, one item per kind. */
 export const SWEEP_FAILURES_PK = "SWEEP#failures";
 export const sweepFailureKey = (kind: string) => ({ pk: SWEEP_FAILURES_PK, sk: `KIND#${kind}` });
+
+/** One Slack delivery already acted on (its trigger_id, or its signature): a replay finds it. TTL'd. */
+export const deliveryKey = (key: string) => ({ pk: `DELIVERY#${key}`, sk: "DELIVERY" });

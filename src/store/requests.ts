@@ -34,6 +34,7 @@ import type { CancellationReason } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   type QueryCommandInput,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -57,10 +58,10 @@ import {
   StoreError,
   TransitionConflictError,
 } from "./errors.ts";
-import { changeLockKey, openLockKey, requestKey } from "./keys.ts";
+import { changeLockKey, deliveryKey, openLockKey, requestKey } from "./keys.ts";
 import { queryPage } from "./paging.ts";
 import { secretPut } from "./secrets.ts";
-import { INDEX } from "./table.ts";
+import { INDEX, TABLE_SCHEMA } from "./table.ts";
 import type {
   AccessRequest,
   AdoptedGrant,
@@ -276,6 +277,7 @@ export class RequestStore {
       // A copy read from the table is the truth: refuse without writing. A caller's copy may be stale,
       // so it goes to the condition, which answers with the current item.
       if (fresh && request.status !== from) throw conflictError(id, from, to, request);
+      input.guard?.(request);
       const set: Change["set"] = [
         [["status"], to],
         [["updatedAt"], now],
@@ -541,6 +543,32 @@ export class RequestStore {
 
   // --- marks: single conditional UpdateItems that leave `updatedAt` alone, so the copy an Approve
   // button carries stays current (approving stays one transaction). No audit event: no access changes.
+
+  /**
+   * Claims one Slack delivery (keyed by its trigger_id or signature) before acting on it: one
+   * conditional PutItem, the item aging out by TTL after `keepSeconds`. false: it was claimed already —
+   * a replay inside the signature window (or Slack delivering it again), to be answered, not acted on.
+   */
+  async claimDelivery(key: string, keepSeconds: number): Promise<boolean> {
+    const now = this.#clock();
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            ...deliveryKey(key),
+            at: now.toISOString(),
+            [TABLE_SCHEMA.timeToLiveAttribute]: Math.floor(now.getTime() / 1000) + keepSeconds,
+          },
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw new StoreAccessError("claim delivery", err);
+    }
+  }
 
   /** Where the admin card was posted (the bot, right after posting it). false: already recorded
    *  (a decision recorded the card it was clicked on) or no such request. */

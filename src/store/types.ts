@@ -164,6 +164,10 @@ export interface TransitionInput {
   /** Provisioning steps recorded in the same transaction (each with its audit event), e.g. the DM
    *  with → ACTIVE: the two commit together or not at all. */
   progress?: ProgressUpdate;
+  /** Judges the request the write is conditioned on (the stored one, or a copy the condition pins by
+   *  status, updatedAt and requester); throws to refuse, writing nothing. Who may act on whose request
+   *  is decided here, never on what a button claims. */
+  guard?: (request: AccessRequest) => void;
 }
 
 /** Non-state facts kept on the request (no audit event: they change no access). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackCall } from "../../dev/fake-slack.ts";
+import { blockActionBody, signedEvent, slashCommandBody, toReply } from "../../dev/slack-requests.ts";
 import { decodeButtonValue } from "../../src/bot/views.ts";
 import {
   ADMIN,
@@ -8,6 +9,7 @@ import {
   GROUP_ADMIN,
   type Harness,
   requestIdIn,
+  SIGNING_SECRET,
   startHarness,
 } from "./harness.ts";
 
@@ -92,7 +94,7 @@ describe("slash command: request", () => {
     expect(buttonValue(card as SlackCall, "cytoskel_deny")).toBeTruthy();
   });
 
-  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction", async () => {
+  it("records where the card is, leaving updatedAt alone, so an Approve click stays one transaction (after its replay claim)", async () => {
     const { id, card, value } = await fileRequest("UCARDREF");
     const stored = await h.stores.requests.get(id);
     expect(stored?.adminMessage).toEqual(card);
@@ -101,7 +103,11 @@ describe("slash command: request", () => {
     const start = h.aws.state.requests.length;
     await h.click(ADMIN, "cytoskel_approve", value, card);
     const dynamo = h.aws.state.requests.slice(start).filter((r) => r.service === "dynamodb");
-    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual(["TransactWriteItems:200"]);
+    // The delivery's replay claim (one PutItem the bot role is allowed), then the one transaction.
+    expect(dynamo.map((r) => `${r.operation}:${r.status}`)).toEqual([
+      "PutItem:200",
+      "TransactWriteItems:200",
+    ]);
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
   });
 
@@ -247,6 +253,21 @@ describe("approve", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
   });
 
+  it("a forged button value naming another requester cannot make an admin approve their own request", async () => {
+    const { id, card, value } = await fileRequest(ADMIN2, "request prefix cpg0043/* write for 14d forged");
+    const real = decodeButtonValue(value)?.request;
+    if (!real) throw new Error("card carries no copy");
+    const forged = [
+      JSON.stringify({ id, r: "UOTHER", q: { ...real, requesterUserId: "UOTHER" } }),
+      JSON.stringify({ id, r: "UOTHER" }),
+    ];
+    for (const v of forged) {
+      await h.click(ADMIN2, "cytoskel_approve", v, card);
+      expect((await h.stores.requests.get(id))?.status).toBe("PENDING");
+      expect(String(h.slack.calls.at(-1)?.args.text)).toContain("can't approve your own request");
+    }
+  });
+
   it("accepts a member of the admin user group", async () => {
     const { id, card, value } = await fileRequest("UGRPREQ");
     await h.click(GROUP_ADMIN, "cytoskel_approve", value, card);
@@ -336,6 +357,67 @@ describe("deny", () => {
   });
 });
 
+describe("replays inside the signature window", () => {
+  /** The same signed event delivered twice (a captured request sent again within 5 minutes). */
+  async function deliverTwice(body: string) {
+    const event = signedEvent(SIGNING_SECRET, body);
+    const first = toReply(await h.handler(event));
+    const n = h.slack.calls.length;
+    const second = toReply(await h.handler(event));
+    return { first, second, callsAfterSecond: callsSince(n) };
+  }
+
+  it("a signed /cytoskel request delivered twice files once, posts one card, and the replay is told so", async () => {
+    const body = slashCommandBody({
+      userId: "UREPLAY",
+      text: "request prefix cpg0045/* read for 7d",
+      responseUrl: "",
+    });
+    const { first, second, callsAfterSecond } = await deliverTwice(body);
+    requestIdIn(first.json.text);
+    expect(second.status).toBe(200);
+    expect(second.json.text).toContain("already received this exact command");
+    expect(callsAfterSecond).toEqual([]);
+    expect((await h.stores.requests.listByRequester("UREPLAY")).items).toHaveLength(1);
+  });
+
+  it("a signed Approve click delivered twice makes one transition and says nothing more", async () => {
+    const { id, card, value } = await fileRequest("UREPLAY2", "request prefix cpg0046/* read for 7d");
+    const body = blockActionBody({
+      userId: ADMIN,
+      actionId: "cytoskel_approve",
+      value,
+      channelId: card.channel,
+      messageTs: card.ts,
+      responseUrl: "",
+    });
+    const { second, callsAfterSecond } = await deliverTwice(body);
+    expect(second.status).toBe(200);
+    expect(callsAfterSecond).toEqual([]);
+    expect(await transitionsOf(id)).toHaveLength(1);
+  });
+});
+
+describe("IDs checked when filed", () => {
+  it("refuses a request whose user or team ID is not in Slack's format, filing nothing", async () => {
+    for (const [userId, teamId, named] of [
+      ["u-look-alike", "T0CYTOSKEL", "user ID"],
+      [`U${"A".repeat(29)}`, "T0CYTOSKEL", "user ID"],
+      ["ULOOKTEAM", `T${"B".repeat(29)}`, "team ID"],
+      ["ULOOKTEAM2", "t0cytoskel", "team ID"],
+    ] as const) {
+      const n = h.slack.calls.length;
+      const reply = await h.post(
+        slashCommandBody({ userId, teamId, text: "request prefix cpg0042/*", responseUrl: "" }),
+      );
+      expect(reply.json.text).toContain(`the ${named} is`);
+      expect(reply.json.text).toContain("Nothing was filed");
+      expect((await h.stores.requests.listByRequester(userId)).items).toEqual([]);
+      expect(h.slack.calls.length).toBe(n);
+    }
+  });
+});
+
 describe("retry", () => {
   it("moves a FAILED request back to APPROVED for an admin, not for others", async () => {
     const { id, card, value } = await fileRequest("URETRY");
@@ -350,6 +432,22 @@ describe("retry", () => {
     expect((await h.stores.requests.get(id))?.status).toBe("FAILED");
     await h.click(ADMIN2, "cytoskel_retry", id, card);
     expect(await h.stores.requests.get(id)).toMatchObject({ status: "APPROVED", decidedBy: ADMIN2 });
+  });
+
+  it("an admin cannot Retry their own FAILED request", async () => {
+    const { id, card, value } = await fileRequest(ADMIN2, "request prefix cpg0044/* write for 14d own retry");
+    await h.click(ADMIN, "cytoskel_approve", value, card);
+    await h.stores.requests.transition(id, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: { kind: "system", id: "provisioner" },
+      reason: "IAM throttled",
+    });
+    await h.click(ADMIN2, "cytoskel_retry", id, card);
+    expect((await h.stores.requests.get(id))?.status).toBe("FAILED");
+    expect(String(h.slack.calls.at(-1)?.args.text)).toContain("can't retry your own request");
+    await h.click(ADMIN, "cytoskel_retry", id, card);
+    expect(await h.stores.requests.get(id)).toMatchObject({ status: "APPROVED", decidedBy: ADMIN });
   });
 });
 
@@ -456,5 +554,45 @@ describe("Slack failures", () => {
     const reply = await h.click(ADMIN, "cytoskel_approve", value, card);
     expect(reply.status).toBe(200);
     expect((await h.stores.requests.get(id))?.status).toBe("APPROVED");
+  });
+});
+
+describe("repeated clicks post once", () => {
+  const posts = (calls: SlackCall[]) =>
+    calls.filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
+
+  it("ten clicks of Request extension, Retry or Cancel give one post; the repeats are answered ephemerally", async () => {
+    const ext = await fileRequest("UNOISE1", "request prefix cpg0047/* read for 7d");
+    await h.click(ADMIN, "cytoskel_approve", ext.value, ext.card);
+    await h.stores.requests.transition(ext.id, {
+      from: "APPROVED",
+      to: "ACTIVE",
+      actor: { kind: "system", id: "provisioner" },
+      patch: { expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    const retry = await fileRequest("UNOISE2", "request prefix cpg0048/* read for 7d");
+    await h.click(ADMIN, "cytoskel_approve", retry.value, retry.card);
+    await h.stores.requests.transition(retry.id, {
+      from: "APPROVED",
+      to: "FAILED",
+      actor: { kind: "system", id: "provisioner" },
+      reason: "x",
+    });
+    const cancel = await fileRequest("UNOISE3", "request prefix cpg0049/* read for 7d");
+    for (const [user, action, id] of [
+      ["UNOISE1", "cytoskel_extend", ext.id],
+      [ADMIN, "cytoskel_retry", retry.id],
+      ["UNOISE3", "cytoskel_cancel", cancel.id],
+    ] as const) {
+      const n = h.slack.calls.length;
+      // Ten at once, as impatient clicks reach the function: each its own delivery (trigger_id).
+      await Promise.all(Array.from({ length: 10 }, () => h.click(user, action, id)));
+      const calls = callsSince(n);
+      expect(
+        posts(calls),
+        `${action}: ${calls.map((c) => `${c.method} ${String(c.args.text).slice(0, 80)}`).join(" | ")}`,
+      ).toHaveLength(1);
+      expect(calls.filter((c) => c.method === "chat.postEphemeral").length, action).toBeGreaterThanOrEqual(9);
+    }
   });
 });

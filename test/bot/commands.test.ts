@@ -47,12 +47,34 @@ describe("parseCommand: request", () => {
 
   it("bounds the duration by config", () => {
     const r = parse("request prefix cpg0042 for 91d");
-    expect(r).toMatchObject({ ok: false, error: expect.stringContaining("between 1 and 90 days") });
+    expect(r).toMatchObject({ ok: false, error: expect.stringContaining("from 1 to 90 days") });
     expect(parse("request prefix cpg0042 for 0d")).toMatchObject({ ok: false });
     expect(parse("request prefix cpg0042 for 3w")).toMatchObject({
       ok: false,
       error: expect.stringContaining("for <N>d"),
     });
+  });
+
+  it("refuses a permission word that is none of read|write|readwrite instead of filing READWRITE with it as the reason", () => {
+    for (const word of ["rw", "admin", "full", "RW", "read-only", "writes", "all"]) {
+      const r = parse(`request prefix cpg0042/* ${word} new plates`);
+      expect(r).toMatchObject({ ok: false, kind: "request" });
+      if (r.ok) continue;
+      expect(r.error).toContain(`\`${word}\` is not a permission`);
+      expect(r.error).toContain("`read`, `write` or `readwrite`");
+    }
+    expect(parse("request prefix cpg0042/* for 7d rw")).toMatchObject({ ok: false });
+    expect(parse("request prefix cpg0042/* read write")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("not two"),
+    });
+  });
+
+  it("refuses a negative, zero, too long or non-day duration naming the allowed range, never the default", () => {
+    for (const d of ["-1d", "0d", "1000d", "3x", "+5d", "1.5d", "99999d"]) {
+      const r = parse(`request prefix cpg0042/* for ${d} plates`);
+      expect(r, d).toMatchObject({ ok: false, kind: "request", error: expect.stringContaining("1 to 90") });
+    }
   });
 
   it("refuses bad prefixes with the rule's reason and the request usage", () => {

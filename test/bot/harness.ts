@@ -56,6 +56,8 @@ export interface Harness {
     card?: { channel: string; ts: string },
   ): Promise<Reply>;
   submitDeny(userId: string, metadata: string, reason?: string): Promise<Reply>;
+  /** Any body, signed now (what a listener gets when the other helpers' shapes are not enough). */
+  post(body: string, opts?: { format?: EventFormat; base64?: boolean }): Promise<Reply>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startHarness(
     stores,
     config,
     handler,
+    post,
     slash: (userId, text, { teamId, enterpriseId, ...eventOpts } = {}) =>
       post(
         slashCommandBody({

@@ -179,6 +179,15 @@ describe("body handling", () => {
       ["payload=%7Bnot-json", FORM],
       ["{not json", "application/json"],
       ["[1,2]", "application/json"],
+      // A signed block_actions payload whose `actions` is null or empty (Bolt would throw: a 500).
+      [
+        `payload=${encodeURIComponent(JSON.stringify({ type: "block_actions", user: { id: "UX" }, actions: null }))}`,
+        FORM,
+      ],
+      [
+        `payload=${encodeURIComponent(JSON.stringify({ type: "block_actions", user: { id: "UX" }, actions: [] }))}`,
+        FORM,
+      ],
     ] as const) {
       expect(toReply(await h.handler(signedEvent(SIGNING_SECRET, body, { contentType: type }))).status).toBe(
         400,

@@ -14,23 +14,26 @@ import { decodeShorterValue } from "../change-views.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
 import { clickedCard } from "../payloads.ts";
+import { firstDelivery } from "../replay.ts";
 import { showDecision, tellClicker } from "../replies.ts";
 import { MALFORMED_BUTTON_TEXT } from "../views.ts";
 
 export function register(app: App, ctx: BotContext): void {
   app.action<BlockAction<StaticSelectAction>>(
     APPROVE_SHORTER_ACTION_ID,
-    async ({ ack, body, action, client }) => {
+    async ({ ack, body, action, client, context }) => {
       await ack();
+      if (!(await firstDelivery(ctx, body, context, "approve-shorter"))) return;
       const value = decodeShorterValue(action.selected_option?.value);
       if (!value) return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
       const actorId = body.user.id;
-      const verdict = await ctx.authorize("approve", actorId, client, value.requester);
-      if (!verdict.allowed) return tellClicker(ctx, client, body, refusalText(verdict.refusal, "approve"));
       const request = await ctx.store.get(value.id);
       const change = request ? recordedChange(request) : undefined;
       if (!request || !change || !request.durationDays || request.requesterUserId !== value.requester)
         return tellClicker(ctx, client, body, MALFORMED_BUTTON_TEXT);
+      // Judged on the stored requester (the write below is conditioned on it), never the choice's copy.
+      const verdict = await ctx.authorize("approve", actorId, client, request.requesterUserId);
+      if (!verdict.allowed) return tellClicker(ctx, client, body, refusalText(verdict.refusal, "approve"));
       const shorter = shortenChange(
         change,
         { askedAt: new Date(request.createdAt), durationDays: request.durationDays },

@@ -6,6 +6,7 @@
 
 import type { App, SlashCommand, webApi } from "@slack/bolt";
 import { refusalText } from "../../rules/authorization.ts";
+import { slackIdProblem } from "../../rules/slack-ids.ts";
 import { slackOrgId } from "../../service/users.ts";
 import { escapeMrkdwn, type SlackMessage } from "../../slack/blocks.ts";
 import type { AccessRequest } from "../../store/types.ts";
@@ -19,6 +20,7 @@ import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
 import { helpOptionsOf } from "../help.ts";
 import { cardPayload, ephemeral } from "../payloads.ts";
+import { firstDelivery, REPLAYED_COMMAND_TEXT } from "../replay.ts";
 import {
   adminRequestCard,
   closeQueuedText,
@@ -31,7 +33,7 @@ import {
 
 export function register(app: App, ctx: BotContext): void {
   const { commandName } = ctx.config.slack;
-  app.command(commandName, async ({ command, ack, client }) => {
+  app.command(commandName, async ({ command, ack, client, context }) => {
     const parsed = parseCommand(command.text ?? "", { ...helpOptionsOf(ctx), bucket: ctx.bucket });
     if (!parsed.ok) {
       // The whole help follows a refusal that names no command; an admin's includes the admin commands.
@@ -44,6 +46,11 @@ export function register(app: App, ctx: BotContext): void {
       return;
     }
     try {
+      if (
+        STATE_CHANGING.has(parsed.command.kind) &&
+        !(await firstDelivery(ctx, command, context, parsed.command.kind))
+      )
+        return await ack(ephemeral(REPLAYED_COMMAND_TEXT));
       await ack(answer(await run(ctx, parsed.command, command, client)));
     } catch (err) {
       ctx.log.error("command_failed", { command: parsed.command.kind, error: err });
@@ -51,6 +58,15 @@ export function register(app: App, ctx: BotContext): void {
     }
   });
 }
+
+/** Sub-commands that change something: each delivery is acted on once (src/bot/replay.ts). */
+const STATE_CHANGING: ReadonlySet<Command["kind"]> = new Set([
+  "request",
+  "cancel",
+  "revoke",
+  "reissue",
+  "close",
+]);
 
 /** A plain line, or a message with blocks (an audit page and its button), as the ephemeral ack body. */
 function answer(reply: string | SlackMessage) {
@@ -107,6 +123,13 @@ async function fileRequest(
   client: webApi.WebClient,
 ): Promise<string> {
   const { bucket, config } = ctx;
+  // The signed payload's IDs name the person's IAM user and grants: a look-alike is refused here, not
+  // after an admin approved it.
+  const badId =
+    slackIdProblem("user", command.user_id) ??
+    slackIdProblem("team", command.team_id) ??
+    (command.enterprise_id ? slackIdProblem("enterprise", command.enterprise_id) : undefined);
+  if (badId) return `I can't file this: ${badId}. Nothing was filed.`;
   const { request, created } = await ctx.store.create({
     requesterUserId: command.user_id,
     requesterTeamId: orgOf(command),

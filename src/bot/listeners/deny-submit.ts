@@ -10,15 +10,17 @@ import type { AccessRequest } from "../../store/types.ts";
 import type { BotContext } from "../context.ts";
 import { plainTextFor } from "../errors.ts";
 import { denyReason } from "../payloads.ts";
+import { firstDelivery } from "../replay.ts";
 import { showDecision } from "../replies.ts";
 import { DENY_MODAL_CALLBACK_ID, DENY_REASON_BLOCK, parseDenyMetadata } from "../views.ts";
 
 export function register(app: App, ctx: BotContext): void {
-  app.view<ViewSubmitAction>(DENY_MODAL_CALLBACK_ID, async ({ ack, body, view, client }) => {
+  app.view<ViewSubmitAction>(DENY_MODAL_CALLBACK_ID, async ({ ack, body, view, client, context }) => {
     const meta = parseDenyMetadata(view.private_metadata);
     const fieldError = (text: string) =>
       ack({ response_action: "errors", errors: { [DENY_REASON_BLOCK]: text } });
     if (!meta) return fieldError("This form is malformed; nothing was changed.");
+    if (!(await firstDelivery(ctx, body, context, "deny"))) return ack();
     const actorId = body.user.id;
     const verdict = await ctx.authorize("deny", actorId, client);
     if (!verdict.allowed) return fieldError(refusalText(verdict.refusal, "deny"));

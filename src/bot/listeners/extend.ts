@@ -11,12 +11,14 @@ import { EXTEND_ACTION_ID } from "../../slack/action-ids.ts";
 import { askForChange } from "../change-request.ts";
 import type { BotContext } from "../context.ts";
 import { userTextFor } from "../errors.ts";
+import { firstDelivery } from "../replay.ts";
 import { tellClicker } from "../replies.ts";
 import { decodeButtonValue } from "../views.ts";
 
 export function register(app: App, ctx: BotContext): void {
-  app.action<BlockAction<ButtonAction>>(EXTEND_ACTION_ID, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>(EXTEND_ACTION_ID, async ({ ack, body, action, client, context }) => {
     await ack();
+    if (!(await firstDelivery(ctx, body, context, "extend"))) return;
     const value = decodeButtonValue(action.value);
     const request = value ? await ctx.store.get(value.id) : undefined;
     if (!request || request.requesterUserId !== body.user.id || request.status !== "ACTIVE") {
