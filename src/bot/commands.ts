@@ -117,7 +117,7 @@ const DEFAULT_PERMISSION: Permission = "READWRITE";
 const MAX_REASON_LENGTH = 500;
 const MENTION = new RegExp(`^<@(${USER_ID_SOURCE})(?:\\|([^>]*))?>$`);
 /** Words in the permission slot that are clearly meant as one but are not (refused, never the reason). */
-const PERMISSION_LOOKALIKES = new Set(["r", "w", "rw", "ro", "wo", "rwx", "admin", "full", "all", "owner"]);
+const PERMISSION_LOOKALIKES = new Set(["r", "w", "rw", "ro", "wo", "rwx", "admin", "full", "owner"]);
 const ALLOWED_PERMISSIONS_TEXT = "`read`, `write` or `readwrite`";
 
 /** The help as separate parts (the App Home shows each in its own section, under Slack's 3,000 characters). */
@@ -399,7 +399,9 @@ function parseUser(token: string | undefined): { ok: true; user: UserRef } | { o
 /** `rw`, `admin`, `read-only`, `Writes`…: meant as a permission, but none of the three words. */
 function looksLikePermission(word: string): boolean {
   const bare = word.replace(/[-_/+&.,:]/g, "");
-  return PERMISSION_LOOKALIKES.has(bare) || /^(read|write)/.test(bare);
+  // read-write, read/write, readonly, writes…: meant as a permission. Not every word starting with
+  // "read" (a reason may begin "reading plates…").
+  return PERMISSION_LOOKALIKES.has(bare) || /^(read|write)(only|write|read|andwrite|s)?$/.test(bare);
 }
 
 /** Slack may auto-link URL-ish text as `<url>` or `<url|label>`; take the URL part. */

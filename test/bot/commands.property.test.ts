@@ -84,7 +84,9 @@ describe("parseCommand (property)", () => {
             expect(r.command).toMatchObject({ kind: "request", permission: "READWRITE" });
             if (r.command.kind === "request") expect(r.command.reason).toBeDefined();
             expect(
-              /^(read|write)|^(rw|ro|wo|r|w|admin|full|all|owner)$/.test(lower.replace(/[-_/+&.,:]/g, "")),
+              /^(read|write)(only|write|read|andwrite|s)?$|^(rw|ro|wo|r|w|rwx|admin|full|owner)$/.test(
+                lower.replace(/[-_/+&.,:]/g, ""),
+              ),
             ).toBe(false);
           } else {
             expect(r.error.length).toBeGreaterThan(10);

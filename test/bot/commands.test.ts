@@ -56,7 +56,7 @@ describe("parseCommand: request", () => {
   });
 
   it("refuses a permission word that is none of read|write|readwrite instead of filing READWRITE with it as the reason", () => {
-    for (const word of ["rw", "admin", "full", "RW", "read-only", "writes", "all"]) {
+    for (const word of ["rw", "admin", "full", "RW", "read-only", "writes", "read/write"]) {
       const r = parse(`request prefix cpg0042/* ${word} new plates`);
       expect(r).toMatchObject({ ok: false, kind: "request" });
       if (r.ok) continue;
@@ -64,6 +64,11 @@ describe("parseCommand: request", () => {
       expect(r.error).toContain("`read`, `write` or `readwrite`");
     }
     expect(parse("request prefix cpg0042/* for 7d rw")).toMatchObject({ ok: false });
+    // A reason may start with an ordinary word that begins like one.
+    expect(parse("request prefix cpg0042/* reading plates for the paper")).toMatchObject({
+      ok: true,
+      command: { permission: "READWRITE", reason: "reading plates for the paper" },
+    });
     expect(parse("request prefix cpg0042/* read write")).toMatchObject({
       ok: false,
       error: expect.stringContaining("not two"),
