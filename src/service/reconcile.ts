@@ -22,8 +22,8 @@
  * is the expiry sweep's own); more only for what is due.
  */
 import { deleteGrant, listGrants } from "../aws/access-grants.ts";
-import { NoSuchGrantError, NoSuchUserError } from "../aws/errors.ts";
-import { deleteUserCompletely, findUser } from "../aws/iam-users.ts";
+import { NoSuchGrantError } from "../aws/errors.ts";
+import { findUser } from "../aws/iam-users.ts";
 import { GrantScope } from "../rules/grant-scope.ts";
 import type { SlackMessage } from "../slack/blocks.ts";
 import { TransitionConflictError } from "../store/errors.ts";
@@ -33,7 +33,7 @@ import type { AccessRequest } from "../store/types.ts";
 import { EXPIRY_ACTOR, nowOf, personLockName, type ServiceDeps, silentLogger } from "./deps.ts";
 import { adminEndedMessage, failedExpiredDm } from "./messages.ts";
 import { dropUndeliveredKeys, targetSummary } from "./provision.ts";
-import { personRequests } from "./revoke.ts";
+import { deletePersonUser, personRequests } from "./revoke.ts";
 import { type SweepError, sweepError } from "./sweep-failures.ts";
 import { iamUserNameFor } from "./users.ts";
 
@@ -168,23 +168,15 @@ async function endFailed(deps: ServiceDeps, listed: AccessRequest, days: number)
     pathPrefix: deps.target.iamPath,
   });
   if (user) {
+    // Requests this IAM user serves (the person has one per org part: src/service/README.md).
     const holders = requests.filter(
-      (r) => r.id !== failed.id && (r.status === "ACTIVE" || r.status === "APPROVED"),
+      (r) =>
+        r.id !== failed.id &&
+        r.requesterTeamId === failed.requesterTeamId &&
+        (r.status === "ACTIVE" || r.status === "APPROVED"),
     );
     if (holders.length === 0) {
-      try {
-        await deleteUserCompletely(
-          {
-            iam: deps.iam,
-            s3control: deps.s3control,
-            accountId: deps.accountId,
-            uploadersGroup: deps.target.uploadersGroup,
-          },
-          user.userName,
-        );
-      } catch (err) {
-        if (!(err instanceof NoSuchUserError)) throw err;
-      }
+      await deletePersonUser(deps, user.userName);
     } else {
       await removeLeftovers(deps, failed, requests, holders, user);
     }

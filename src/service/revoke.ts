@@ -304,6 +304,13 @@ async function removeFromHolder(
     holder.grants.filter((g) => !deleted.has(g.id)),
   );
   if (remaining.length > 0) return { deletedGrantIds, regrantedRequestIds, remaining, userDeleted: false };
+  await deletePersonUser(deps, holder.user.userName);
+  return { deletedGrantIds, regrantedRequestIds, remaining, userDeleted: true };
+}
+
+/** A person's IAM user with its keys, grants and group membership; already gone is fine. Shared by
+ *  revoke, expiry and the reconciler's FAILED clean-up. */
+export async function deletePersonUser(deps: ServiceDeps, userName: string): Promise<void> {
   try {
     // Only the uploaders group: the roles may take users out of no other (UserInOtherGroupError).
     await deleteUserCompletely(
@@ -313,12 +320,11 @@ async function removeFromHolder(
         accountId: deps.accountId,
         uploadersGroup: deps.target.uploadersGroup,
       },
-      holder.user.userName,
+      userName,
     );
   } catch (err) {
     if (!(err instanceof NoSuchUserError)) throw err;
   }
-  return { deletedGrantIds, regrantedRequestIds, remaining, userDeleted: true };
 }
 
 /**
