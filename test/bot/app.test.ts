@@ -461,7 +461,11 @@ describe("malformed interactions", () => {
   });
 
   it("a click on a request that does not exist is answered, not crashed", async () => {
-    const reply = await h.click(ADMIN, "cytoskel_approve", JSON.stringify({ id: "nope-1234", r: "UX" }));
+    const reply = await h.click(
+      ADMIN,
+      "cytoskel_approve",
+      JSON.stringify({ id: "nope-1234", r: "UXNOBODY1" }),
+    );
     expect(reply.status).toBe(200);
     expect(String(h.slack.calls.at(-1)?.args.text)).toContain("no request `nope-1234`");
   });

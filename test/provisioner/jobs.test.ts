@@ -201,8 +201,12 @@ const jobInsert = (jobId: string): DynamoDBRecord | undefined =>
   stream.records.find((r) => r.eventName === "INSERT" && r.dynamodb?.Keys?.pk?.S === `JOB#${jobId}`);
 const jobIdIn = (text: string | undefined) => /job `([^`]+)`/.exec(text ?? "")?.[1] ?? "";
 
+/** Jobs not finished that name this person (the openJobs index). */
+const queuedJobsFor = async (userId: string) =>
+  (await jobs.listOpen({ limit: 100 })).items.filter((j) => j.targetUserId === userId);
+
 describe("revoke runs from the stream, not in the Slack listener", () => {
-  it("the listener makes one DynamoDB write, no Slack call and no IAM / S3 Control call before answering", async () => {
+  it("the listener makes two DynamoDB writes (its delivery's replay claim, the job), no Slack call and no IAM / S3 Control call before answering", async () => {
     const user = freshUser();
     await activeAccess(user);
     expect(grantsNow().length).toBeGreaterThan(0);
@@ -229,7 +233,7 @@ describe("revoke runs from the stream, not in the Slack listener", () => {
     expect(reply.json.response_type).toBe("ephemeral");
     expect(reply.json.text).toContain(`Revoking access for <@${user}>`);
     expect(reply.json.text).toContain("I'll confirm here and in the admin channel");
-    expect(counted.dynamo).toEqual(["PutItemCommand"]);
+    expect(counted.dynamo).toEqual(["PutItemCommand", "PutItemCommand"]);
     expect(counted.slack).toBe(0);
     expect(counted.aws).toBe(0);
     // Nothing was revoked yet when Slack got its answer.
@@ -280,11 +284,12 @@ describe("revoke runs from the stream, not in the Slack listener", () => {
     expect(post).not.toContain("<!channel>");
   });
 
-  it("a non-admin's revoke queues nothing", async () => {
+  it("a non-admin's revoke queues nothing (its one write is the delivery's replay claim)", async () => {
     botCalls.length = 0;
     const reply = await slash("UMALLORY", "revoke <@UANYONE>");
     expect(reply.json.text).toContain("Only cytoskel admins");
-    expect(botCalls.filter((c) => WRITES.has(c))).toEqual([]);
+    expect(botCalls.filter((c) => WRITES.has(c))).toEqual(["PutItemCommand"]);
+    expect(await queuedJobsFor("UANYONE")).toEqual([]);
   });
 });
 
@@ -442,7 +447,7 @@ describe("the requester hears about a denial", () => {
 });
 
 describe("close prefix runs from the stream, not in the Slack listener", () => {
-  it("an admin's close is one DynamoDB write; the provisioner revokes everyone at or under the prefix, spares the sibling, and posts who had access", async () => {
+  it("an admin's close is two DynamoDB writes (replay claim, job); the provisioner revokes everyone at or under the prefix, spares the sibling, and posts who had access", async () => {
     const alice = freshUser();
     const bob = freshUser();
     const aBroad = await activeAccess(alice, "cpg0090/*");
@@ -469,7 +474,7 @@ describe("close prefix runs from the stream, not in the Slack listener", () => {
 
     expect(reply.json.response_type).toBe("ephemeral");
     expect(reply.json.text).toContain("Closing `s3://staging-cellpainting-gallery/cpg0090/*`");
-    expect(counted).toEqual({ dynamo: ["PutItemCommand"], slack: 0, aws: 0 });
+    expect(counted).toEqual({ dynamo: ["PutItemCommand", "PutItemCommand"], slack: 0, aws: 0 });
     const jobId = jobIdIn(reply.json.text);
     expect(await jobs.get(jobId)).toMatchObject({
       kind: "close",
@@ -505,11 +510,12 @@ describe("close prefix runs from the stream, not in the Slack listener", () => {
     expect(slack.calls.length).toBe(calls);
   });
 
-  it("a non-admin's close is refused and queues nothing", async () => {
+  it("a non-admin's close is refused and queues nothing (its one write is the delivery's replay claim)", async () => {
     botCalls.length = 0;
     const reply = await slash("UMALLORY", "close prefix cpg0090/");
     expect(reply.json.text).toBe("Only cytoskel admins can close a prefix — nothing was changed.");
-    expect(botCalls.filter((c) => WRITES.has(c))).toEqual([]);
+    expect(botCalls.filter((c) => WRITES.has(c))).toEqual(["PutItemCommand"]);
+    expect(await queuedJobsFor("UMALLORY")).toEqual([]);
   });
 
   it("closing the whole bucket is refused, saying what is allowed, and queues nothing", async () => {
