@@ -1,0 +1,220 @@
+// flake.nix, checked offline with Debian's nix-bin (nix-instantiate): the file parses, and its
+// `outputs` function evaluates against a stand-in for nixpkgs written below, whose packages are tagged
+// records and whose mkShell records what the shell asks for. What this cannot tell — that nixos-24.11
+// really has these attributes and builds them, i.e. `nix flake check` and `nix develop` — needs a
+// machine that can fetch nixpkgs.
+//
+// Nothing here can download: every nix-instantiate runs with restrict-eval (a URI or a path outside
+// the repo is refused; the last test shows it), a dummy store (nothing is written under /nix), no
+// substituters, and HOME, NIX_CONF_DIR and the XDG folders in a temporary folder.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+
+const probe = spawnSync("nix-instantiate", ["--version"], { stdio: "ignore" });
+const nixMissing =
+  probe.error || probe.status !== 0
+    ? "nix-instantiate is not installed (Debian nix-bin; .ci/run installs it)"
+    : undefined;
+if (nixMissing) console.warn(`SKIPPING flake.nix checks: ${nixMissing}`);
+
+// The systems the flake is meant to declare; the stand-in has these and no others.
+const SYSTEMS = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
+const NIXPKGS_URL = "github:NixOS/nixpkgs/nixos-24.11";
+
+// A stand-in for the nixpkgs input: legacyPackages.<system> for the four systems, holding only the
+// attributes named here (each exists under that name in nixos-24.11), so a misspelt or missing
+// attribute fails the evaluation. Chromium is Linux-only in nixpkgs: on darwin it throws when used.
+const STAND_IN = `
+let
+  packagesFor = system:
+    let
+      isLinux = builtins.match ".*-linux" system != null;
+      pkg = attr: info: info // {
+        inherit attr;
+        outPath = "/nix/store/00000000000000000000000000000000-stand-in-" + attr;
+      };
+      tag = p: { inherit (p) attr kind major; };
+    in {
+      nodejs_22 = pkg "nodejs_22" { kind = "node"; major = 22; };
+      nodejs_20 = pkg "nodejs_20" { kind = "node"; major = 20; };
+      jdk17_headless = pkg "jdk17_headless" { kind = "java"; major = 17; };
+      jdk17 = pkg "jdk17" { kind = "java"; major = 17; };
+      jdk21_headless = pkg "jdk21_headless" { kind = "java"; major = 21; };
+      jdk21 = pkg "jdk21" { kind = "java"; major = 21; };
+      awscli2 = pkg "awscli2" { kind = "awscli"; major = 2; };
+      jq = pkg "jq" { kind = "jq"; major = 1; };
+      chromium =
+        if isLinux then pkg "chromium" { kind = "chromium"; major = 131; }
+        else throw ("stand-in: chromium is not available on " + system);
+      stdenv.hostPlatform = { inherit system isLinux; isDarwin = !isLinux; };
+      mkShell = args: {
+        standInShell = true;
+        packages = map tag (args.packages or [ ]);
+        buildInputs = map tag (args.buildInputs or [ ]);
+        nativeBuildInputs = map tag (args.nativeBuildInputs or [ ]);
+        shellHook = args.shellHook or "";
+      };
+    };
+  nixpkgs = {
+    legacyPackages = builtins.listToAttrs (map (system: { name = system; value = packagesFor system; })
+      [ ${SYSTEMS.map((s) => `"${s}"`).join(" ")} ]);
+  };
+in
+{ root }:
+let
+  flake = import (/. + root + "/flake.nix");
+  self = flake.outputs { inherit self nixpkgs; };
+in
+{
+  inherit (flake) description;
+  inputs = builtins.mapAttrs (_: i: { inherit (i) url; }) flake.inputs;
+  outputArgs = builtins.attrNames (builtins.functionArgs flake.outputs);
+  outputNames = builtins.attrNames self;
+  inherit (self) devShells;
+}
+`;
+
+interface Tag {
+  attr: string;
+  kind: string;
+  major: number;
+}
+interface Shell {
+  standInShell: boolean;
+  packages: Tag[];
+  buildInputs: Tag[];
+  nativeBuildInputs: Tag[];
+  shellHook: string;
+}
+interface Evaluated {
+  description: string;
+  inputs: Record<string, { url: string }>;
+  outputArgs: string[];
+  outputNames: string[];
+  devShells: Record<string, Record<string, Shell>>;
+}
+
+const home = mkdtempSync(join(tmpdir(), "cytoskel-nix-"));
+
+function nixInstantiate(args: string[]) {
+  return spawnSync(
+    "nix-instantiate",
+    [
+      "--store",
+      "dummy://",
+      "--readonly-mode",
+      "--option",
+      "restrict-eval",
+      "true",
+      "--option",
+      "substituters",
+      "",
+      "--option",
+      "build-users-group",
+      "",
+      "-I",
+      REPO_ROOT,
+      ...args,
+    ],
+    {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      timeout: 20_000,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: home,
+        XDG_CACHE_HOME: join(home, "cache"),
+        XDG_CONFIG_HOME: join(home, "config"),
+        XDG_DATA_HOME: join(home, "data"),
+        XDG_STATE_HOME: join(home, "state"),
+        NIX_CONF_DIR: home,
+        NIX_PATH: "",
+      },
+    },
+  );
+}
+
+describe.skipIf(nixMissing !== undefined)("flake.nix (nix-instantiate, offline, stand-in nixpkgs)", () => {
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  let evaluated: Evaluated | undefined;
+  function evaluate(): Evaluated {
+    if (!evaluated) {
+      const run = nixInstantiate([
+        "--eval",
+        "--strict",
+        "--json",
+        "--argstr",
+        "root",
+        REPO_ROOT,
+        "-E",
+        STAND_IN,
+      ]);
+      expect(run.stderr, "nix-instantiate --eval").toBe("");
+      expect(run.status).toBe(0);
+      evaluated = JSON.parse(run.stdout) as Evaluated;
+    }
+    return evaluated;
+  }
+
+  it("parses", () => {
+    const run = nixInstantiate(["--parse", "flake.nix"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("outputs");
+  });
+
+  it("takes nixpkgs (nixos-24.11, the release the stand-in's attribute names are from) and nothing else", () => {
+    const flake = evaluate();
+    expect(flake.inputs).toEqual({ nixpkgs: { url: NIXPKGS_URL } });
+    expect(flake.outputArgs.sort()).toEqual(["nixpkgs", "self"]);
+    expect(flake.outputNames).toEqual(["devShells"]);
+    expect(flake.description).toMatch(/cytoskel/);
+  });
+
+  it("declares a default dev shell for each of the four systems", () => {
+    const flake = evaluate();
+    expect(Object.keys(flake.devShells).sort()).toEqual([...SYSTEMS].sort());
+    for (const system of SYSTEMS) {
+      expect(Object.keys(flake.devShells[system] ?? {}), system).toEqual(["default"]);
+      expect(flake.devShells[system]?.default?.standInShell, system).toBe(true);
+    }
+  });
+
+  for (const system of SYSTEMS) {
+    const linux = system.endsWith("-linux");
+    it(`${system}: the shell asks for Node.js 22, a JRE >= 17, AWS CLI v2, jq${linux ? " and Chromium" : " (no Chromium)"}`, () => {
+      const shell = evaluate().devShells[system]?.default;
+      if (!shell) throw new Error(`no devShells.${system}.default`);
+      const asked = [...shell.packages, ...shell.buildInputs, ...shell.nativeBuildInputs];
+      const of = (kind: string) => asked.filter((p) => p.kind === kind);
+      expect(of("node").map((p) => p.attr)).toEqual(["nodejs_22"]);
+      expect(of("java")).toHaveLength(1);
+      expect(of("java")[0]?.major).toBeGreaterThanOrEqual(17);
+      expect(of("awscli").map((p) => p.attr)).toEqual(["awscli2"]);
+      expect(of("jq").map((p) => p.attr)).toEqual(["jq"]);
+      expect(of("chromium").map((p) => p.attr)).toEqual(linux ? ["chromium"] : []);
+
+      expect(shell.shellHook).toContain("export CDK_DISABLE_CLI_TELEMETRY=true");
+      // The browser test finds the shell's Chromium through CHROMIUM_PATH (it defaults to /usr/bin).
+      const chromiumPath = /export CHROMIUM_PATH=(\S+)/.exec(shell.shellHook)?.[1];
+      expect(chromiumPath).toBe(
+        linux ? "/nix/store/00000000000000000000000000000000-stand-in-chromium/bin/chromium" : undefined,
+      );
+    });
+  }
+
+  it("cannot download: a fetch is refused at once in this evaluation mode", () => {
+    const started = Date.now();
+    const run = nixInstantiate(["--eval", "-E", 'builtins.fetchTarball "https://nixos.invalid/x.tar.gz"']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/forbidden in restricted mode/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
