@@ -8,8 +8,10 @@
 # No packages.default either: building the CLI with buildNpmPackage needs an npmDepsHash, which
 # only Nix fetching every npm dependency can compute, and an unchecked hash is a broken build.
 #
-# test/nix/flake.test.ts evaluates `outputs` offline against a stand-in for nixpkgs (so this file
-# keeps to plain builtins, the package attributes and mkShell); keep the two in step.
+# test/nix/flake.test.ts evaluates `outputs`, and runs `nix flake check --no-build`, offline against
+# a stand-in for nixpkgs that has only the package attributes used here, stdenv.hostPlatform and
+# mkShell (so this file keeps to plain builtins, not nixpkgs.lib); keep the two in step. The check
+# copies flake.nix alone, so this file must not read other files of the repository.
 {
   description = "cytoskel dev shell: Node.js 22, a JRE 17 (DynamoDB Local), AWS CLI v2, jq, Chromium on Linux";
 
