@@ -169,7 +169,11 @@ describe.skipIf(nixMissing !== undefined)("flake.nix (nix-instantiate, offline, 
     mkdirSync(standInDir());
     writeFileSync(join(standInDir(), "flake.nix"), STAND_IN_FLAKE);
   });
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  afterAll(() => {
+    // Nix makes what it puts in a store read-only, which stops a user other than root deleting it.
+    spawnSync("chmod", ["-R", "u+w", home], { stdio: "ignore" });
+    rmSync(home, { recursive: true, force: true });
+  });
 
   let evaluated: Evaluated | undefined;
   function evaluate(): Evaluated {
