@@ -163,7 +163,7 @@ function nixInstantiate(args: string[]) {
   );
 }
 
-describe.skipIf(nixMissing !== undefined)("flake.nix (nix-instantiate, offline, stand-in nixpkgs)", () => {
+describe.skipIf(nixMissing !== undefined)("flake.nix (Nix 2.8 offline, stand-in nixpkgs)", () => {
   beforeAll(() => {
     home = mkdtempSync(join(tmpdir(), "cytoskel-nix-"));
     mkdirSync(standInDir());
