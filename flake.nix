@@ -3,7 +3,10 @@
 #
 # No flake.lock is committed: one records the exact nixpkgs revision and its narHash, which only
 # fetching nixpkgs can tell, and this file was written and checked offline. The first `nix develop`
-# pins the newest nixos-24.11 and writes flake.lock; commit it to share that pin.
+# pins the newest nixos-26.05 and writes flake.lock; commit it to share that pin. (26.05: the newest
+# release branch known to exist when this was written, Dec 2026; 24.11 and 25.11 were end-of-life.
+# That it still carries nodejs_22 and jdk17_headless is expected — both are maintained LTS lines —
+# but was not checked against nixpkgs.)
 #
 # No packages.default either: building the CLI with buildNpmPackage needs an npmDepsHash, which
 # only Nix fetching every npm dependency can compute, and an unchecked hash is a broken build.
@@ -15,7 +18,7 @@
 {
   description = "cytoskel dev shell: Node.js 22, a JRE 17 (DynamoDB Local), AWS CLI v2, jq, Chromium on Linux";
 
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-24.11";
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   outputs =
     { self, nixpkgs }:

@@ -3,7 +3,7 @@
 // packages are tagged derivations that build nothing and whose mkShell records what the shell asks
 // for), asks for Node.js 22, a JRE >= 17, AWS CLI v2, jq, and Chromium on Linux, for each of the four
 // systems; and `nix flake check --no-build` passes with the nixpkgs input overridden by that stand-in.
-// What this cannot tell — that nixos-24.11 really has these attributes and builds them, i.e. the real
+// What this cannot tell — that nixos-26.05 really has these attributes and builds them, i.e. the real
 // `nix flake check` and `nix develop` — needs a machine that can fetch nixpkgs.
 //
 // Nothing here can download: nix-instantiate runs with restrict-eval (a URI or a path outside the
@@ -32,10 +32,10 @@ if (nixMissing) console.warn(`SKIPPING flake.nix checks: ${nixMissing}`);
 
 // The systems the flake is meant to declare; the stand-in has these and no others.
 const SYSTEMS = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
-const NIXPKGS_URL = "github:NixOS/nixpkgs/nixos-24.11";
+const NIXPKGS_URL = "github:NixOS/nixpkgs/nixos-26.05";
 
 // The stand-in for the nixpkgs input, a flake: legacyPackages.<system> for the four systems, holding
-// only the attributes named here (each exists under that name in nixos-24.11), so a misspelt or
+// only the attributes named here (names as in nixpkgs' release branches; not checked against nixos-26.05 itself, which needs a fetch), so a misspelt or
 // missing attribute fails. Chromium is Linux-only in nixpkgs: on darwin it throws when used.
 const STAND_IN_FLAKE = `{
   description = "a stand-in for nixpkgs, written by cytoskel's test/nix/flake.test.ts";
@@ -205,7 +205,7 @@ describe.skipIf(nixMissing !== undefined)("flake.nix (Nix 2.8 offline, stand-in 
     expect(run.stdout).toContain("outputs");
   });
 
-  it("takes nixpkgs (nixos-24.11, the release the stand-in's attribute names are from) and nothing else", () => {
+  it("takes nixpkgs (nixos-26.05, the release the stand-in's attribute names are from) and nothing else", () => {
     const flake = evaluate();
     expect(flake.inputs).toEqual({ nixpkgs: { url: NIXPKGS_URL } });
     expect(flake.outputArgs.sort()).toEqual(["nixpkgs", "self"]);
