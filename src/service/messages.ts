@@ -197,9 +197,12 @@ export interface RevokeSummary {
   reason?: string;
 }
 
-/** " Reason: …" for a revoke with one; the admin's text made inert. */
+/** " Reason: ….", for a revoke with one; the admin's text made inert, and ended so the next sentence
+ *  does not run on from it. */
 function reasonLine(reason: string | undefined): string {
-  return reason ? ` Reason: ${escapeMrkdwn(reason)}` : "";
+  if (!reason?.trim()) return "";
+  const typed = escapeMrkdwn(reason.trim());
+  return ` Reason: ${typed}${/[.!?]$/.test(typed) ? "" : "."}`;
 }
 
 export function revokedDm(target: TargetSummary, s: RevokeSummary, why: "revoked" | "expired"): SlackMessage {
