@@ -22,6 +22,7 @@ import type {
   ProgressUpdate,
   RequestAnnotations,
   SecretRecord,
+  SlackMessageRef,
   TransitionInput,
 } from "../store/types.ts";
 import type { Notifier } from "./notifier.ts";
@@ -57,7 +58,7 @@ export interface RequestStorePort {
    *  posting a card that was never recorded, and record it. */
   markRedrive(id: string, seen: Pick<AccessRequest, "updatedAt" | "redriveAt">, at: string): Promise<boolean>;
   claimCardPost(id: string, seen: string | undefined, at: string): Promise<boolean>;
-  recordAdminCard(id: string, card: { channel: string; ts: string }): Promise<boolean>;
+  recordAdminCard(id: string, card: SlackMessageRef): Promise<boolean>;
 }
 
 /** Queued admin jobs (src/store/jobs.ts); the provisioner claims and finishes them. */
